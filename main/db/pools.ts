@@ -1,0 +1,142 @@
+/**
+ * One node-postgres Pool per data source and purpose. `read` pools serve screens with a short statement timeout
+ * (900 ms, telemetry design §B9); `job` pools serve resyncs, refreshes and bank builds with a long one.
+ * Sources that share a URL still get their own pools so that a slow job never starves a dashboard.
+ */
+import pg from 'pg';
+import { DATA_SOURCES, type DataSource, redactUrl } from '../config';
+import { log } from '../log';
+
+// numeric → string (exactness: 47.0 stays '47.0'), int8 → number when safe, timestamps as Date.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+});
+
+export type PoolKind = 'read' | 'job';
+
+export interface PoolOptions {
+  readStatementTimeoutMs?: number;
+  jobStatementTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  readMax?: number;
+  jobMax?: number;
+}
+
+export interface SourceHealth {
+  source: DataSource;
+  ok: boolean;
+  latencyMs: number;
+  url: string;
+  error?: string;
+}
+
+export class Databases {
+  private pools = new Map<string, pg.Pool>();
+  private closed = false;
+  constructor(
+    readonly urls: Record<DataSource, string>,
+    private readonly opts: PoolOptions = {},
+  ) {}
+
+  pool(source: DataSource, kind: PoolKind = 'read'): pg.Pool {
+    if (this.closed) throw new Error('database pools are closed');
+    const key = `${source}:${kind}`;
+    let p = this.pools.get(key);
+    if (!p) {
+      const timeout = kind === 'read' ? (this.opts.readStatementTimeoutMs ?? 900) : (this.opts.jobStatementTimeoutMs ?? 600_000);
+      p = new pg.Pool({
+        connectionString: this.urls[source],
+        application_name: `linedeck-${source}-${kind}`,
+        statement_timeout: timeout,
+        query_timeout: timeout + 2_000,
+        connectionTimeoutMillis: this.opts.connectionTimeoutMs ?? 3_000,
+        idleTimeoutMillis: this.opts.idleTimeoutMs ?? 30_000,
+        max: kind === 'read' ? (this.opts.readMax ?? 8) : (this.opts.jobMax ?? 3),
+        options: '-c timezone=UTC',
+      });
+      // An idle client losing its server (database restarted) must not crash the process.
+      p.on('error', (err) => log('db').warn({ source, kind, err: err.message }, 'idle client error'));
+      this.pools.set(key, p);
+    }
+    return p;
+  }
+
+  /** The distinct database URLs in use, each with the sources it serves. */
+  distinct(): { url: string; sources: DataSource[] }[] {
+    const m = new Map<string, DataSource[]>();
+    for (const s of DATA_SOURCES) m.set(this.urls[s], [...(m.get(this.urls[s]) ?? []), s]);
+    return [...m].map(([url, sources]) => ({ url, sources }));
+  }
+
+  async health(): Promise<SourceHealth[]> {
+    return Promise.all(
+      DATA_SOURCES.map(async (source) => {
+        const t0 = performance.now();
+        try {
+          await this.pool(source).query('select 1');
+          return { source, ok: true, latencyMs: Math.round(performance.now() - t0), url: redactUrl(this.urls[source]) };
+        } catch (e) {
+          return { source, ok: false, latencyMs: Math.round(performance.now() - t0), url: redactUrl(this.urls[source]), error: describePgError(e) };
+        }
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(all.map((p) => p.end().catch(() => undefined)));
+  }
+}
+
+export async function withTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('begin');
+    const out = await fn(c);
+    await c.query('commit');
+    return out;
+  } catch (e) {
+    await c.query('rollback').catch(() => undefined);
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
+/** A one-line, human reason for a database error ("cannot connect to 127.0.0.1:5432: connection refused"). */
+export function describePgError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException & { address?: string; port?: number; errors?: Error[] };
+  if (err?.errors?.length) return describePgError(err.errors[0]);
+  const where = err?.address ? `${err.address}${err.port ? `:${err.port}` : ''}` : undefined;
+  switch (err?.code) {
+    case 'ECONNREFUSED':
+      return `cannot connect to ${where ?? 'the database'}: connection refused`;
+    case 'ENOTFOUND':
+      return `cannot resolve database host ${(err as { hostname?: string }).hostname ?? ''}`.trim();
+    case 'ETIMEDOUT':
+      return `cannot connect to ${where ?? 'the database'}: timed out`;
+    case '28P01':
+      return 'database login failed: wrong user name or password';
+    case '3D000':
+      return `database does not exist: ${err.message}`;
+    case '57014':
+      return 'the query took too long and was cancelled (statement timeout)';
+    default:
+      return err?.message ?? String(e);
+  }
+}
+
+/** Errors that mean "the database is not reachable right now" (vs. a bad query). */
+export function isUnavailable(e: unknown): boolean {
+  const code = (e as { code?: string })?.code ?? '';
+  const msg = (e as Error)?.message ?? '';
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(code) ||
+    code.startsWith('08') ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|database pools are closed/i.test(msg)
+  );
+}
