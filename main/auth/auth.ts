@@ -1,0 +1,164 @@
+/**
+ * Users, roles and sessions. Passwords are bcrypt hashes (bcryptjs: the design's bcrypt, no native build).
+ * Sessions live in main's memory only: a window or browser tab holds an opaque id, never credentials.
+ * Users are stored in the console database (the `inspection` source, where the design puts them).
+ */
+import crypto from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import type pg from 'pg';
+import { z } from 'zod';
+import { ApiError, ROLES, type Role, type SessionUser } from '../api/kit';
+import { writeAudit } from '../audit/audit';
+import { withTransaction } from '../db/pools';
+
+const BCRYPT_ROUNDS = 10;
+const IDLE_MS = 12 * 3600_000;
+
+export const passwordSchema = z.string().min(8, 'at least 8 characters').max(200);
+export const usernameSchema = z
+  .string()
+  .trim()
+  .min(3, 'at least 3 characters')
+  .max(50)
+  .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only');
+export const newUserSchema = z.object({
+  username: usernameSchema,
+  email: z.email(),
+  fullName: z.string().trim().max(100).optional(),
+  password: passwordSchema,
+  role: z.enum(ROLES),
+});
+export type NewUser = z.infer<typeof newUserSchema>;
+
+export interface UserRow {
+  userId: number;
+  username: string;
+  email: string;
+  fullName: string | null;
+  role: Role;
+  isActive: boolean;
+  lastLoginAt: string | null;
+  createdAt: string;
+}
+
+export class SessionStore {
+  private sessions = new Map<string, { user: SessionUser; seen: number }>();
+  create(user: SessionUser): string {
+    const id = crypto.randomBytes(24).toString('base64url');
+    this.sessions.set(id, { user, seen: Date.now() });
+    return id;
+  }
+  get(id: string | undefined): SessionUser | undefined {
+    if (!id) return undefined;
+    const s = this.sessions.get(id);
+    if (!s) return undefined;
+    if (Date.now() - s.seen > IDLE_MS) {
+      this.sessions.delete(id);
+      return undefined;
+    }
+    s.seen = Date.now();
+    return s.user;
+  }
+  drop(id: string | undefined): void {
+    if (id) this.sessions.delete(id);
+  }
+  dropUser(userId: number): void {
+    for (const [id, s] of this.sessions) if (s.user.userId === userId) this.sessions.delete(id);
+  }
+}
+
+const USER_SELECT = `
+  select u.user_id as "userId", u.username, u.email, u.full_name as "fullName", u.is_active as "isActive",
+         u.last_login_at as "lastLoginAt", u.created_at as "createdAt",
+         coalesce((select r.role_name from user_roles ur join roles r using (role_id) where ur.user_id = u.user_id
+                   order by array_position(array['admin','manager','worker','viewer'], r.role_name::text) limit 1), 'viewer') as role
+  from users u`;
+
+export class AuthService {
+  constructor(
+    private pool: pg.Pool,
+    readonly sessions = new SessionStore(),
+  ) {}
+
+  async userCount(): Promise<number> {
+    const r = await this.pool.query<{ n: number }>('select count(*)::int as n from users');
+    return r.rows[0].n;
+  }
+
+  async listUsers(): Promise<UserRow[]> {
+    const r = await this.pool.query<UserRow>(`${USER_SELECT} order by u.username`);
+    return r.rows;
+  }
+
+  /** Creates a user; `actor` undefined means the first-run setup or the demo seed. */
+  async createUser(input: NewUser, actor?: SessionUser): Promise<UserRow> {
+    const hash = await bcrypt.hash(input.password, BCRYPT_ROUNDS);
+    return withTransaction(this.pool, async (c) => {
+      const dupe = await c.query('select username, email from users where lower(username) = lower($1) or lower(email) = lower($2)', [input.username, input.email]);
+      if (dupe.rowCount) {
+        const d = dupe.rows[0];
+        throw new ApiError('conflict', d.username.toLowerCase() === input.username.toLowerCase() ? `user ${d.username} already exists` : `email ${d.email} is already used`);
+      }
+      const r = await c.query<{ user_id: number }>(
+        'insert into users (username, email, password_hash, full_name) values ($1, $2, $3, $4) returning user_id',
+        [input.username, input.email, hash, input.fullName ?? null],
+      );
+      const userId = r.rows[0].user_id;
+      await c.query('insert into user_roles (user_id, role_id, assigned_by) select $1, role_id, $3 from roles where role_name = $2', [userId, input.role, actor?.userId ?? null]);
+      await writeAudit(c, actor, { action: 'admin.user.create', table: 'users', operation: 'INSERT', target: input.username, after: { username: input.username, email: input.email, role: input.role } });
+      const u = await c.query<UserRow>(`${USER_SELECT} where u.user_id = $1`, [userId]);
+      return u.rows[0];
+    });
+  }
+
+  async updateUser(userId: number, patch: { role?: Role; isActive?: boolean; password?: string; fullName?: string }, actor: SessionUser): Promise<UserRow> {
+    const hash = patch.password ? await bcrypt.hash(patch.password, BCRYPT_ROUNDS) : undefined;
+    const out = await withTransaction(this.pool, async (c) => {
+      const before = await c.query<UserRow>(`${USER_SELECT} where u.user_id = $1 for update of u`, [userId]);
+      if (!before.rowCount) throw new ApiError('not_found', `no user with id ${userId}`);
+      const b = before.rows[0];
+      if (userId === actor.userId && ((patch.role && patch.role !== 'admin') || patch.isActive === false))
+        throw new ApiError('conflict', 'you cannot remove your own admin role or deactivate yourself');
+      if ((patch.role && patch.role !== 'admin') || patch.isActive === false) {
+        const admins = await c.query<{ n: number }>(`select count(*)::int as n from (${USER_SELECT}) x where x.role = 'admin' and x."isActive" and x."userId" <> $1`, [userId]);
+        if (b.role === 'admin' && admins.rows[0].n === 0) throw new ApiError('conflict', 'at least one active admin must remain');
+      }
+      await c.query(
+        `update users set is_active = coalesce($2, is_active), password_hash = coalesce($3, password_hash),
+           full_name = coalesce($4, full_name), updated_at = now() where user_id = $1`,
+        [userId, patch.isActive ?? null, hash ?? null, patch.fullName ?? null],
+      );
+      if (patch.role) {
+        await c.query('delete from user_roles where user_id = $1', [userId]);
+        await c.query('insert into user_roles (user_id, role_id, assigned_by) select $1, role_id, $3 from roles where role_name = $2', [userId, patch.role, actor.userId]);
+      }
+      const after = (await c.query<UserRow>(`${USER_SELECT} where u.user_id = $1`, [userId])).rows[0];
+      await writeAudit(c, actor, {
+        action: 'admin.user.update',
+        table: 'users',
+        operation: 'UPDATE',
+        target: b.username,
+        before: { role: b.role, isActive: b.isActive, fullName: b.fullName },
+        after: { role: after.role, isActive: after.isActive, fullName: after.fullName, passwordChanged: Boolean(hash) },
+      });
+      return after;
+    });
+    this.sessions.dropUser(userId);
+    return out;
+  }
+
+  async login(username: string, password: string): Promise<{ sessionId: string; user: SessionUser }> {
+    const r = await this.pool.query<UserRow & { password_hash: string }>(
+      `select x.*, u.password_hash from (${USER_SELECT}) x join users u on u.user_id = x."userId" where lower(x.username) = lower($1)`,
+      [username.trim()],
+    );
+    const row = r.rows[0];
+    // compare even when the user is unknown, so timing does not reveal which user names exist
+    const ok = await bcrypt.compare(password, row?.password_hash ?? '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva');
+    if (!row || !ok) throw new ApiError('unauthenticated', 'wrong user name or password');
+    if (!row.isActive) throw new ApiError('forbidden', 'this account is deactivated');
+    await this.pool.query('update users set last_login_at = now() where user_id = $1', [row.userId]);
+    const user: SessionUser = { userId: row.userId, username: row.username, fullName: row.fullName, role: row.role };
+    return { sessionId: this.sessions.create(user), user };
+  }
+}

@@ -1,0 +1,92 @@
+/** Procedures of the shell: session, first-run setup, health, users, data sources, audit log, jobs. */
+import { z } from 'zod';
+import { proc, ROLES, type ProcedureTable, type SessionUser } from '../api/kit';
+import type { JobProgress } from '../api/events';
+import type { UserRow } from '../auth/auth';
+
+export interface HealthReport {
+  version: string;
+  embedded: boolean;
+  sources: { source: string; ok: boolean; latencyMs: number; url: string; error?: string }[];
+  now: string;
+}
+export interface AuditRow {
+  logId: number;
+  loggedAt: string;
+  username: string | null;
+  action: string;
+  tableName: string | null;
+  operation: string | null;
+  target: string | null;
+  oldData: unknown;
+  newData: unknown;
+}
+export interface DataSourcesView {
+  embedded: boolean;
+  sources: { source: string; url: string; configured: string | null; ok: boolean; error?: string }[];
+  configFile: string;
+}
+
+const newUser = z.object({
+  username: z.string(),
+  email: z.string(),
+  fullName: z.string().optional(),
+  password: z.string(),
+  role: z.enum(ROLES),
+});
+
+export const systemProcedures = {
+  'auth.status': proc<{ needsSetup: boolean; user: SessionUser | null }>()({
+    role: 'public',
+    input: z.object({}),
+    summary: 'whether the station needs its first admin, and who is logged in',
+  }),
+  'auth.setup': proc<{ user: SessionUser; sessionId: string }>()({
+    role: 'public',
+    input: newUser.omit({ role: true }),
+    summary: 'first run only: creates the first admin and logs in',
+  }),
+  'auth.login': proc<{ user: SessionUser; sessionId: string }>()({
+    role: 'public',
+    input: z.object({ username: z.string().min(1, 'enter your user name'), password: z.string().min(1, 'enter your password') }),
+    summary: 'log in',
+  }),
+  'auth.logout': proc<{ ok: true }>()({ role: 'public', input: z.object({}), summary: 'log out' }),
+  'system.health': proc<HealthReport>()({ role: 'public', input: z.object({}), summary: 'database reachability per source' }),
+  'admin.users.list': proc<UserRow[]>()({ role: 'admin', input: z.object({}), summary: 'all users with their role' }),
+  'admin.users.create': proc<UserRow>()({ role: 'admin', input: newUser, summary: 'create a user' }),
+  'admin.users.update': proc<UserRow>()({
+    role: 'admin',
+    input: z.object({
+      userId: z.number().int().positive(),
+      role: z.enum(ROLES).optional(),
+      isActive: z.boolean().optional(),
+      password: z.string().optional(),
+      fullName: z.string().max(100).optional(),
+    }),
+    summary: 'change a user’s role, activity, name or password',
+  }),
+  'admin.audit.list': proc<{ rows: AuditRow[]; total: number }>()({
+    role: 'manager',
+    input: z.object({
+      action: z.string().max(100).optional(),
+      username: z.string().max(50).optional(),
+      from: z.iso.datetime({ offset: true }).optional(),
+      to: z.iso.datetime({ offset: true }).optional(),
+      limit: z.number().int().min(1).max(1000).default(200),
+      offset: z.number().int().min(0).default(0),
+    }),
+    summary: 'the audit log, newest first',
+  }),
+  'admin.datasources.get': proc<DataSourcesView>()({ role: 'admin', input: z.object({}), summary: 'configured databases and their health' }),
+  'admin.datasources.set': proc<DataSourcesView & { restartNeeded: boolean }>()({
+    role: 'admin',
+    input: z.object({
+      databaseUrl: z.string().trim().nullable().optional(),
+      sources: z.partialRecord(z.enum(['cylinders', 'telemetry', 'inspection']), z.string().trim().nullable()).optional(),
+    }),
+    summary: 'set database URLs (tested before saving; takes effect after a restart)',
+  }),
+  'jobs.list': proc<JobProgress[]>()({ role: 'viewer', input: z.object({}), summary: 'running jobs' }),
+  'jobs.cancel': proc<{ cancelled: boolean }>()({ role: 'worker', input: z.object({ jobId: z.string() }), summary: 'cancel a running job' }),
+} satisfies ProcedureTable;
