@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { openSecret, sealSecret } from './secrets';
 
 export const DATA_SOURCES = ['cylinders', 'telemetry', 'inspection'] as const;
 export type DataSource = (typeof DATA_SOURCES)[number];
@@ -47,6 +48,7 @@ export function stationPaths(home: string): StationPaths {
 const urlSchema = z
   .string()
   .trim()
+  .transform((s) => openSecret(s))
   .refine((s) => /^postgres(ql)?:\/\//.test(s), 'must start with postgres:// or postgresql://');
 
 /** What an administrator can set in LINEDECK_HOME/config.json (Admin → data sources). */
@@ -73,7 +75,12 @@ export function readStationConfig(file: string): StationConfig {
 
 export function writeStationConfig(file: string, cfg: StationConfig): void {
   const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(cfg, null, 2));
+  const sealed = {
+    ...cfg,
+    databaseUrl: cfg.databaseUrl ? sealSecret(cfg.databaseUrl) : undefined,
+    sources: Object.fromEntries(Object.entries(cfg.sources).map(([k, v]) => [k, v ? sealSecret(v) : v])),
+  };
+  fs.writeFileSync(tmp, JSON.stringify(sealed, null, 2), { mode: 0o600 });
   fs.renameSync(tmp, file);
 }
 

@@ -85,6 +85,12 @@ export class AuthService {
     return r.rows[0].n;
   }
 
+  /** First-run setup is offered while no active admin exists. */
+  async activeAdminCount(): Promise<number> {
+    const r = await this.pool.query<{ n: number }>(`select count(*)::int as n from (${USER_SELECT}) x where x.role = 'admin' and x."isActive"`);
+    return r.rows[0].n;
+  }
+
   async listUsers(): Promise<UserRow[]> {
     const r = await this.pool.query<UserRow>(`${USER_SELECT} order by u.username`);
     return r.rows;

@@ -38,14 +38,13 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
     };
   };
   return {
-    'auth.status': async (_i, ctx) => ({ needsSetup: (await s.auth.userCount()) === 0, user: ctx.user ?? null }),
+    'auth.status': async (_i, ctx) => ({ needsSetup: (await s.auth.activeAdminCount()) === 0, user: ctx.user ?? null }),
     'auth.setup': async (input) => {
       const parsed = newUserSchema.parse({ ...input, role: 'admin' });
       // Serialise concurrent first-run attempts: only one admin may be created this way.
       return withTransaction(s.dbs.pool('inspection'), async (c) => {
         await c.query('select pg_advisory_xact_lock(4242)');
-        const n = await c.query<{ n: number }>('select count(*)::int as n from users');
-        if (n.rows[0].n > 0) throw new ApiError('conflict', 'this station already has users; log in instead');
+        if ((await s.auth.activeAdminCount()) > 0) throw new ApiError('conflict', 'this station already has an administrator; log in instead');
         await s.auth.createUser(parsed);
         return s.auth.login(parsed.username, parsed.password);
       });

@@ -1,0 +1,75 @@
+/**
+ * Starts a LineDeck station for e2e: the browser host (tsx main/host/bin.ts) on the embedded PostgreSQL in a
+ * fresh LINEDECK_HOME, and waits for it to print its URL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface StationInfo {
+  url: string;
+  openUrl: string;
+  token: string;
+  pid: number;
+  home: string;
+  databaseUrl: string | null;
+}
+
+export interface RunningStation {
+  info: StationInfo;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function startStation(opts: { seed?: boolean; background?: boolean; home?: string } = {}): Promise<RunningStation> {
+  const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'linedeck-e2e-'));
+  const infoFile = path.join(home, 'host-info.json');
+  fs.rmSync(infoFile, { force: true });
+  const args = ['main/host/bin.ts', '--home', home, '--info-file', infoFile];
+  if (opts.seed === false) args.push('--no-seed');
+  if (opts.background === false) args.push('--no-background');
+  const proc = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), args, {
+    cwd: root,
+    env: { ...process.env, LINEDECK_LOG_LEVEL: process.env.LINEDECK_LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  proc.stdout!.on('data', (d) => (log += d));
+  proc.stderr!.on('data', (d) => (log += d));
+  const deadline = Date.now() + 240_000;
+  while (!fs.existsSync(infoFile)) {
+    if (proc.exitCode !== null) throw new Error(`station exited (${proc.exitCode}):\n${log}`);
+    if (Date.now() > deadline) throw new Error(`station did not start in time:\n${log}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as StationInfo;
+  return {
+    info,
+    proc,
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      if (!opts.home) fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls a procedure over the host's HTTP transport (for arranging state and for refusal checks). */
+export async function hostCall(info: StationInfo, name: string, input: unknown, sessionId?: string): Promise<{ ok: boolean; value?: any; error?: { kind: string; message: string } }> {
+  const res = await fetch(`${info.url}/api/call/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${info.token}`, ...(sessionId ? { 'x-linedeck-session': sessionId } : {}) },
+    body: JSON.stringify(input),
+  });
+  return res.json();
+}
+
+export const DEMO_PASSWORD = process.env.LINEDECK_DEMO_PASSWORD ?? 'linedeck-demo';
+export const ADMIN = { username: 'admin', password: 'admin-e2e-pass', email: 'admin@plant.example' };

@@ -1,0 +1,62 @@
+// Lint rules that keep the rooms apart (VS Code style): a path tells which runtime you are in.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results*/**', 'playwright-report/**', '.tmp/**', 'ml-models/**/*.onnx'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'no-empty-pattern': 'off',
+    },
+  },
+  {
+    files: ['main/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', 'electron/*'], message: 'main/ is plain Node: it runs in tests, the CLI and workers. Only electron/ imports electron.' },
+            { group: ['**/renderer/**', '../renderer/*'], message: 'main/ never imports the renderer.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'react-hooks/set-state-in-effect': 'off',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', 'electron/*', 'node:*', 'pg', 'onnxruntime-node', 'sharp'], message: 'the renderer runs in a sandboxed page: no Node or Electron modules.' },
+            { regex: '(^|/)main/(?!api/)', message: 'the renderer may import only the API contract (main/api), and only its types.' },
+          ],
+        },
+      ],
+      '@typescript-eslint/consistent-type-imports': 'off',
+    },
+  },
+  {
+    // from the contract the renderer takes types only
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '(^|/)main/api/', allowTypeImports: true, message: 'import the API contract with `import type` only.' }] },
+      ],
+    },
+  },
+);

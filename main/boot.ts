@@ -1,0 +1,76 @@
+/**
+ * Starting a station the way the desktop app and the browser host do: open the databases (embedded by default),
+ * migrate, seed demo data into an empty embedded database, start background services (telemetry simulator and
+ * refresh scheduler, watch folders), and a DB status monitor that pushes `db.status`.
+ */
+import { createApp, type App } from './app';
+import { openStation, migrateAll, type Station } from './db/station';
+import { seedDemo } from './demo/seed';
+import './demo/seeders';
+import { log } from './log';
+import { startBackground } from './background';
+
+export interface BootOptions {
+  home?: string;
+  databaseUrl?: string;
+  /** seed demo data when the embedded database is new (default true) */
+  seedIfEmpty?: boolean;
+  /** start the simulator, schedulers and watchers (default true) */
+  background?: boolean;
+  onProgress?: (message: string) => void;
+}
+
+export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; station: Station; close: () => Promise<void> }> {
+  const logger = log('boot');
+  opts.onProgress?.('opening the database…');
+  const station = await openStation({ home: opts.home, databaseUrl: opts.databaseUrl });
+  opts.onProgress?.('migrating…');
+  const m = await migrateAll(station.dbs);
+  for (const n of m.notes) logger.warn(n);
+  const app = createApp({ dbs: station.dbs, paths: station.paths, embedded: station.embedded });
+  if (station.embedded && opts.seedIfEmpty !== false) {
+    const users = await app.services.auth.userCount();
+    if (users === 0) {
+      opts.onProgress?.('first start: seeding demo data…');
+      const counts = await seedDemo(app, { withAdmin: false, onProgress: opts.onProgress });
+      logger.info({ counts }, 'demo data seeded');
+    }
+  }
+  if (opts.background !== false) startBackground(app);
+  startDbMonitor(app);
+  return {
+    app,
+    station,
+    close: async () => {
+      await app.dispose();
+      await station.close();
+    },
+  };
+}
+
+/** Polls the pools' health every 3 s and pushes `db.status` when it changes. */
+function startDbMonitor(app: App): void {
+  let last = '';
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const h = await app.services.dbs.health();
+      const payload = { sources: h.map((x) => ({ source: x.source, ok: x.ok, ...(x.error ? { error: x.error } : {}) })), embedded: Boolean(app.services.embedded), at: new Date().toISOString() };
+      const key = JSON.stringify(payload.sources);
+      if (key !== last) {
+        last = key;
+        app.services.bus.emit('db.status', payload);
+      }
+    } catch {
+      /* pools closed during shutdown */
+    } finally {
+      busy = false;
+    }
+  };
+  const t = setInterval(tick, 3000);
+  t.unref();
+  void tick();
+  app.services.disposers.push(() => clearInterval(t));
+}

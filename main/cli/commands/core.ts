@@ -1,0 +1,47 @@
+/** `migrate`, `doctor`, `demo seed`. */
+import type { Command } from 'commander';
+import { migrateAll } from '../../db/station';
+import { runDoctor } from '../../doctor';
+import { seedDemo } from '../../demo/seed';
+import '../../demo/seeders';
+import type { CliContext } from '../context';
+
+export function registerCore(program: Command, ctx: CliContext): void {
+  program
+    .command('migrate')
+    .description('create or upgrade every object the console owns (idempotent, safe to run concurrently)')
+    .option('--dry-run', 'only count pending migrations')
+    .action(async (o: { dryRun?: boolean }) => {
+      const st = await ctx.station();
+      const r = await migrateAll(st.dbs, { dryRun: o.dryRun });
+      for (const n of r.notes) ctx.progress(`note: ${n}`);
+      ctx.output({ applied: r.applied, pending: r.pending, notes: r.notes }, () =>
+        [`applied ${r.applied.length} migration(s)${r.applied.length ? `: ${r.applied.join(', ')}` : ''}`, `pending: ${r.pending}`, ...r.notes.map((n) => `note: ${n}`)].join('\n'),
+      );
+    });
+
+  program
+    .command('doctor')
+    .description('check the databases, extensions, migrations, folders and models of this station')
+    .action(async () => {
+      const st = await ctx.station();
+      const checks = await runDoctor(st.dbs, st.paths, Boolean(st.embedded));
+      ctx.output({ checks }, () => checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n'));
+      const failed = checks.filter((c) => !c.ok);
+      if (failed.length) ctx.fail(`${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
+    });
+
+  const demo = program.command('demo').description('demo data');
+  demo
+    .command('seed')
+    .description('fill the database with demo data for every screen (idempotent)')
+    .option('--no-admin', 'leave the admin to the first-run setup')
+    .action(async (o: { admin: boolean }) => {
+      const st = await ctx.station();
+      const m = await migrateAll(st.dbs);
+      for (const n of m.notes) ctx.progress(`note: ${n}`);
+      const app = await ctx.app();
+      const seeded = await seedDemo(app, { withAdmin: o.admin, onProgress: (s) => ctx.progress(s) });
+      ctx.output({ seeded, migrated: m.applied.length }, () => `seeded: ${Object.entries(seeded).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    });
+}

@@ -1,0 +1,2 @@
+/** Registers domain seeders with main/demo/seed.ts. */
+export {};

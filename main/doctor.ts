@@ -1,0 +1,71 @@
+/**
+ * `linedeck doctor`: the checks an IT person runs on a station — databases, extensions, migrations, folders,
+ * models — plus each domain's own (stale cylinder snapshot, telemetry aggregates behind, …).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Databases } from './db/pools';
+import type { StationPaths } from './config';
+import { migrateAll } from './db/station';
+import { modelsDir } from './resources';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+export type DoctorCheck = (dbs: Databases, paths: StationPaths) => Promise<Check[]>;
+
+const domainChecks: DoctorCheck[] = [];
+export function registerDoctorCheck(c: DoctorCheck): void {
+  domainChecks.push(c);
+}
+
+export async function runDoctor(dbs: Databases, paths: StationPaths, embedded: boolean): Promise<Check[]> {
+  const checks: Check[] = [];
+  const health = await dbs.health();
+  for (const h of health)
+    checks.push({ name: `database.${h.source}`, ok: h.ok, detail: h.ok ? `${h.url} (${h.latencyMs} ms${embedded ? ', embedded' : ''})` : `${h.url}: ${h.error}` });
+  if (health.every((h) => h.ok)) {
+    for (const { url, sources } of dbs.distinct()) {
+      const pool = dbs.pool(sources[0]);
+      const ext = await pool.query<{ name: string; installed: string | null; available: string }>(
+        `select name, installed_version as installed, default_version as available from pg_available_extensions where name in ('timescaledb','vector')`,
+      );
+      const ver = (await pool.query<{ server_version: string }>('show server_version')).rows[0].server_version;
+      checks.push({ name: `postgres.version[${sources.join(',')}]`, ok: Number.parseInt(ver, 10) >= 15, detail: `PostgreSQL ${ver}${Number.parseInt(ver, 10) >= 15 ? '' : ' (15 or newer needed)'}` });
+      for (const want of ['timescaledb', 'vector']) {
+        const e = ext.rows.find((r) => r.name === want);
+        const label = want === 'vector' ? 'pgvector' : want;
+        checks.push({
+          name: `extension.${label}[${sources.join(',')}]`,
+          ok: true,
+          detail: e?.installed ? `installed ${e.installed}` : e ? `available ${e.available}, not installed` : `not available — ${want === 'timescaledb' ? 'plain PostgreSQL mode: the console refreshes the aggregates itself' : 'embeddings are compared in the console'}`,
+        });
+      }
+      void url;
+    }
+    const pending = await migrateAll(dbs, { dryRun: true });
+    checks.push({ name: 'migrations', ok: pending.pending === 0, detail: pending.pending === 0 ? 'up to date' : `${pending.pending} pending: run \`linedeck migrate\`` });
+    for (const c of domainChecks) {
+      try {
+        checks.push(...(await c(dbs, paths)));
+      } catch (e) {
+        checks.push({ name: 'domain-check', ok: false, detail: (e as Error).message });
+      }
+    }
+  }
+  for (const [name, dir] of [['folder.home', paths.home], ['folder.images', paths.images], ['folder.logs', paths.logs]] as const) {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.accessSync(dir, fs.constants.W_OK);
+      checks.push({ name, ok: true, detail: `${dir} writable` });
+    } catch (e) {
+      checks.push({ name, ok: false, detail: `${dir}: ${(e as Error).message}` });
+    }
+  }
+  const md = modelsDir();
+  const models = fs.existsSync(md) ? fs.readdirSync(md).filter((d) => fs.existsSync(path.join(md, d, 'model.json'))) : [];
+  checks.push({ name: 'models', ok: models.length > 0, detail: models.length ? `${md}: ${models.join(', ')}` : `no model folders in ${md}: run \`npm run models:build\`` });
+  return checks;
+}

@@ -1,0 +1,50 @@
+/**
+ * Runs a station in a plain Node process with the browser host: `npm start` where the Electron binary is missing,
+ * development, and the Playwright e2e suite. Prints the URL to open (it carries the per-run token).
+ *   tsx main/host/bin.ts [--home DIR] [--database-url URL] [--port N] [--static DIR] [--info-file F] [--no-seed] [--no-background]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { bootStation } from '../boot';
+import { initLogging } from '../log';
+import { appRoot } from '../resources';
+import { startHost } from './server';
+
+const { values } = parseArgs({
+  options: {
+    home: { type: 'string' },
+    'database-url': { type: 'string' },
+    port: { type: 'string' },
+    static: { type: 'string' },
+    'info-file': { type: 'string' },
+    'no-seed': { type: 'boolean' },
+    'no-background': { type: 'boolean' },
+  },
+});
+
+initLogging({ stderr: true, level: process.env.LINEDECK_LOG_LEVEL ?? 'info' });
+const booted = await bootStation({
+  home: values.home,
+  databaseUrl: values['database-url'],
+  seedIfEmpty: !values['no-seed'],
+  background: !values['no-background'],
+  onProgress: (m) => process.stderr.write(`${m}\n`),
+});
+const staticDir = path.resolve(values.static ?? path.join(appRoot(), 'out', 'renderer'));
+if (!fs.existsSync(path.join(staticDir, 'index.html'))) process.stderr.write(`warning: no renderer build in ${staticDir}: run \`npm run build\`\n`);
+const host = await startHost({ app: booted.app, port: values.port ? Number(values.port) : 0, staticDir });
+const info = { url: host.url, openUrl: host.openUrl, token: host.token, pid: process.pid, home: booted.station.paths.home, databaseUrl: booted.station.embedded?.url ?? null };
+if (values['info-file']) fs.writeFileSync(values['info-file'], JSON.stringify(info));
+process.stdout.write(`\nLineDeck is running. Open:\n  ${host.openUrl}\n\n`);
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  await host.close().catch(() => undefined);
+  await booted.close().catch(() => undefined);
+  process.exit(0);
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

@@ -1,0 +1,145 @@
+/**
+ * The renderer's only door to main: `call(name, input)` → Envelope, and `onEvent(name, fn)`.
+ * In Electron the preload bridge (window.linedeck) carries them over IPC; in a plain browser (Playwright,
+ * development) they go to the loopback browser host with its per-run token. Types come from the contract; no
+ * runtime code of main/ is imported here.
+ */
+import type { Contract, ProcedureName } from '../../../main/api/contract';
+import type { Envelope, InputOf, OutputOf, ApiErrorBody } from '../../../main/api/kit';
+import type { ApiEvents, EventName } from '../../../main/api/events';
+
+export interface Bridge {
+  call(name: string, input: unknown): Promise<Envelope<unknown>>;
+  on(handler: (event: string, payload: unknown) => void): () => void;
+  transport: 'ipc' | 'http';
+}
+
+declare global {
+  interface Window {
+    linedeck?: {
+      call(name: string, input: unknown): Promise<Envelope<unknown>>;
+      onEvent(handler: (event: string, payload: unknown) => void): () => void;
+      platform: string;
+    };
+  }
+}
+
+const SESSION_KEY = 'linedeck.session';
+const TOKEN_KEY = 'linedeck.hostToken';
+
+function httpBridge(): Bridge {
+  const params = new URLSearchParams(window.location.search);
+  const fromUrl = params.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    // keep the token out of the address bar and history
+    params.delete('token');
+    const q = params.toString();
+    window.history.replaceState(null, '', `${window.location.pathname}${q ? `?${q}` : ''}${window.location.hash}`);
+  }
+  const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
+  const listeners = new Set<(event: string, payload: unknown) => void>();
+  let ws: WebSocket | undefined;
+  let retry = 500;
+  const connect = () => {
+    const proto = window.location.protocol === 'https:' ? 'wss' : 'ws';
+    ws = new WebSocket(`${proto}://${window.location.host}/api/events?token=${encodeURIComponent(token)}`);
+    ws.onopen = () => {
+      retry = 500;
+      for (const l of listeners) l('transport.status', { connected: true });
+    };
+    ws.onmessage = (m) => {
+      try {
+        const { event, payload } = JSON.parse(String(m.data));
+        for (const l of listeners) l(event, payload);
+      } catch {
+        /* ignore malformed */
+      }
+    };
+    ws.onclose = () => {
+      for (const l of listeners) l('transport.status', { connected: false });
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 8000);
+    };
+  };
+  connect();
+  return {
+    transport: 'http',
+    async call(name, input) {
+      let res: Response;
+      try {
+        res = await fetch(`/api/call/${encodeURIComponent(name)}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${token}`,
+            'x-linedeck-session': sessionStorage.getItem(SESSION_KEY) ?? '',
+          },
+          body: JSON.stringify(input ?? {}),
+        });
+      } catch (e) {
+        return { ok: false, error: { kind: 'unavailable', message: `the console host is not reachable (${(e as Error).message})` } };
+      }
+      const env = (await res.json().catch(() => null)) as Envelope<unknown> | null;
+      if (!env) return { ok: false, error: { kind: 'internal', message: `HTTP ${res.status}` } };
+      // the HTTP transport keeps the session id in this tab; IPC keeps it in main
+      if (env.ok && (name === 'auth.login' || name === 'auth.setup')) sessionStorage.setItem(SESSION_KEY, (env.value as { sessionId: string }).sessionId);
+      if (name === 'auth.logout') sessionStorage.removeItem(SESSION_KEY);
+      return env;
+    },
+    on(handler) {
+      listeners.add(handler);
+      return () => listeners.delete(handler);
+    },
+  };
+}
+
+function ipcBridge(): Bridge {
+  const api = window.linedeck!;
+  return { transport: 'ipc', call: (n, i) => api.call(n, i), on: (h) => api.onEvent(h) };
+}
+
+let bridge: Bridge | undefined;
+export function getBridge(): Bridge {
+  bridge ??= typeof window !== 'undefined' && window.linedeck ? ipcBridge() : httpBridge();
+  return bridge;
+}
+/** tests inject a bridge (e.g. an in-process dispatcher) */
+export function setBridge(b: Bridge): void {
+  bridge = b;
+}
+
+export class CallError extends Error {
+  constructor(readonly error: ApiErrorBody) {
+    super(error.message);
+    this.name = 'CallError';
+  }
+  get kind() {
+    return this.error.kind;
+  }
+}
+
+const unauthListeners = new Set<() => void>();
+export function onUnauthenticated(fn: () => void): () => void {
+  unauthListeners.add(fn);
+  return () => unauthListeners.delete(fn);
+}
+
+/** Calls a procedure; resolves with its value or throws CallError with the envelope's error. */
+export async function call<N extends ProcedureName>(name: N, input: InputOf<Contract[N]>): Promise<OutputOf<Contract[N]>> {
+  const env = await getBridge().call(name, input);
+  if (env.ok) return env.value as OutputOf<Contract[N]>;
+  if (env.error.kind === 'unauthenticated' && name !== 'auth.login') for (const f of unauthListeners) f();
+  throw new CallError(env.error);
+}
+
+export function onEvent<E extends EventName>(name: E, fn: (payload: ApiEvents[E]) => void): () => void {
+  return getBridge().on((event, payload) => {
+    if (event === name) fn(payload as ApiEvents[E]);
+  });
+}
+export function onTransport(fn: (connected: boolean) => void): () => void {
+  return getBridge().on((event, payload) => {
+    if (event === 'transport.status') fn((payload as { connected: boolean }).connected);
+  });
+}

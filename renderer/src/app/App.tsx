@@ -1,0 +1,77 @@
+import { useEffect } from 'react';
+import { HashRouter, Navigate, Route, Routes } from 'react-router-dom';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { onEvent, onTransport, onUnauthenticated } from '../api/client';
+import { useSession } from '../stores/session';
+import { usePrefs } from '../stores/prefs';
+import { useConnection } from '../stores/connection';
+import { Layout } from './Layout';
+import { Loading, ErrorState } from './ui';
+import { LoginScreen } from '../screens/login/LoginScreen';
+import { SetupScreen } from '../screens/login/SetupScreen';
+import { AdminWorkspace } from '../screens/admin/AdminWorkspace';
+import { Placeholder } from '../screens/Placeholder';
+import { useQuery } from '@tanstack/react-query';
+
+export const queryClient = new QueryClient({
+  defaultOptions: { queries: { retry: 1, refetchOnWindowFocus: false, staleTime: 5_000 } },
+});
+
+function Home() {
+  const role = useSession((s) => s.user?.role);
+  return <Navigate to={role === 'worker' ? '/inspection' : '/cylinders'} replace />;
+}
+
+function Gate() {
+  const status = useSession((s) => s.status);
+  const refresh = useSession((s) => s.refresh);
+  const expire = useSession((s) => s.expire);
+  const boot = useQuery({ queryKey: ['auth.status.boot'], queryFn: refresh, retry: 3, retryDelay: (n) => 500 * 2 ** n });
+  useEffect(() => onUnauthenticated(() => expire()), [expire]);
+  if (status === 'unknown') return boot.error ? <ErrorState error={boot.error as Error} onRetry={() => void boot.refetch()} /> : <Loading />;
+  if (status === 'setup') return <SetupScreen />;
+  if (status === 'anonymous') return <LoginScreen />;
+  return (
+    <Layout>
+      <Routes>
+        <Route path="/" element={<Home />} />
+        <Route path="/cylinders/*" element={<Placeholder ns="cylinders" />} />
+        <Route path="/telemetry/*" element={<Placeholder ns="telemetry" />} />
+        <Route path="/inspection/*" element={<Placeholder ns="inspection" />} />
+        <Route path="/admin/*" element={<AdminWorkspace />} />
+        <Route path="*" element={<Navigate to="/" replace />} />
+      </Routes>
+    </Layout>
+  );
+}
+
+export function App() {
+  const theme = usePrefs((s) => s.theme);
+  const { i18n } = useTranslation();
+  const setTransport = useConnection((s) => s.setTransport);
+  const setDb = useConnection((s) => s.setDb);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  useEffect(() => {
+    document.title = i18n.language === 'ko' ? 'LineDeck 운영 콘솔' : 'LineDeck console';
+  }, [i18n.language]);
+  useEffect(() => {
+    const offs = [
+      onTransport(setTransport),
+      onEvent('db.status', (p) => {
+        const bad = p.sources.find((s) => !s.ok);
+        setDb(!bad, p.embedded, bad?.error);
+      }),
+    ];
+    return () => offs.forEach((f) => f());
+  }, [setTransport, setDb]);
+  return (
+    <QueryClientProvider client={queryClient}>
+      <HashRouter>
+        <Gate />
+      </HashRouter>
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,96 @@
+import { useEffect, type ReactNode } from 'react';
+import { NavLink, useNavigate } from 'react-router-dom';
+import { useTranslation } from 'react-i18next';
+import { useSession } from '../stores/session';
+import { usePrefs } from '../stores/prefs';
+import { useConnection, connState } from '../stores/connection';
+
+export const WORKSPACES = [
+  { path: '/cylinders', key: 'cylinders', icon: '⛽' },
+  { path: '/telemetry', key: 'telemetry', icon: '📈' },
+  { path: '/inspection', key: 'inspection', icon: '🔍' },
+  { path: '/admin', key: 'admin', icon: '⚙' },
+] as const;
+
+function ConnectionIndicator() {
+  const { t } = useTranslation();
+  const state = useConnection(connState);
+  const embedded = useConnection((s) => s.embedded);
+  const dbError = useConnection((s) => s.dbError);
+  return (
+    <div className={`conn conn-${state}`} role="status" aria-live="polite" data-testid="connection" data-state={state} title={dbError ?? ''}>
+      <span className="conn-dot" aria-hidden />
+      {t(`conn.${state}`)}
+      {embedded && state === 'connected' && <span className="conn-badge">{t('conn.embedded')}</span>}
+    </div>
+  );
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  const { t, i18n } = useTranslation();
+  const user = useSession((s) => s.user);
+  const logout = useSession((s) => s.logout);
+  const { lang, setLang, theme, setTheme } = usePrefs();
+  const navigate = useNavigate();
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.altKey && /^[1-4]$/.test(e.key)) {
+        e.preventDefault();
+        navigate(WORKSPACES[Number(e.key) - 1].path);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate]);
+
+  const toggleLang = () => {
+    const next = lang === 'ko' ? 'en' : 'ko';
+    setLang(next);
+    void i18n.changeLanguage(next);
+    document.documentElement.lang = next;
+  };
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="brand" aria-label="LineDeck">
+          <span className="brand-mark" aria-hidden>
+            ▦
+          </span>
+          {t('app.name')}
+        </div>
+        <nav className="nav" aria-label="workspaces">
+          {WORKSPACES.filter((w) => w.key !== 'admin' || user?.role === 'admin' || user?.role === 'manager').map((w, i) => (
+            <NavLink key={w.key} to={w.path} className={({ isActive }) => `nav-link${isActive ? ' active' : ''}`} title={`Alt+${i + 1}`}>
+              <span aria-hidden>{w.icon}</span> {t(`nav.${w.key}`)}
+            </NavLink>
+          ))}
+        </nav>
+        <div className="topbar-right">
+          <ConnectionIndicator />
+          <button type="button" className="btn btn-ghost" onClick={toggleLang} data-testid="lang-switch">
+            {t('lang.switch')}
+          </button>
+          <button type="button" className="btn btn-ghost" onClick={() => setTheme(theme === 'light' ? 'dark' : 'light')} aria-label={theme === 'light' ? t('theme.dark') : t('theme.light')} data-testid="theme-switch">
+            {theme === 'light' ? '☾' : '☀'}
+          </button>
+          {user && (
+            <span className="user" data-testid="user">
+              {t('auth.signedInAs', { name: user.fullName ?? user.username, role: t(`roles.${user.role}`) })}
+            </span>
+          )}
+          <button type="button" className="btn" onClick={() => void logout()} data-testid="logout">
+            {t('auth.logout')}
+          </button>
+        </div>
+      </header>
+      <main id="main" className="content" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  );
+}

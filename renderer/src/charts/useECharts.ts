@@ -1,0 +1,37 @@
+/**
+ * The one ECharts hook: init once per element, setOption on change, follow the element's size with a
+ * ResizeObserver, dispose on unmount. Options are built by pure, tested functions next to each screen.
+ */
+import { useEffect, useRef } from 'react';
+import * as echarts from 'echarts';
+
+export type EChartsOption = echarts.EChartsOption;
+
+export function useECharts(option: EChartsOption | null, opts: { theme?: 'light' | 'dark'; notMerge?: boolean; onClick?: (p: unknown) => void } = {}) {
+  const ref = useRef<HTMLDivElement | null>(null);
+  const chart = useRef<echarts.ECharts | null>(null);
+  const clickRef = useRef(opts.onClick);
+  useEffect(() => {
+    clickRef.current = opts.onClick;
+  }, [opts.onClick]);
+
+  useEffect(() => {
+    if (!ref.current) return;
+    const c = echarts.init(ref.current, opts.theme === 'dark' ? 'dark' : undefined, { renderer: 'canvas' });
+    chart.current = c;
+    c.on('click', (p) => clickRef.current?.(p));
+    const ro = new ResizeObserver(() => c.resize());
+    ro.observe(ref.current);
+    return () => {
+      ro.disconnect();
+      c.dispose();
+      chart.current = null;
+    };
+  }, [opts.theme]);
+
+  useEffect(() => {
+    if (chart.current && option) chart.current.setOption(option, { notMerge: opts.notMerge ?? true, lazyUpdate: false });
+  }, [option, opts.notMerge, opts.theme]);
+
+  return { ref, chart };
+}

@@ -1,0 +1,69 @@
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useCall } from '../../../api/hooks';
+import { Empty, ErrorState, Loading } from '../../../app/ui';
+import { fmtDateTime } from '../../../lib/time';
+
+export function AuditScreen() {
+  const { t } = useTranslation('admin');
+  const { t: tc } = useTranslation();
+  const [action, setAction] = useState('');
+  const [page, setPage] = useState(0);
+  const limit = 100;
+  const q = useCall('admin.audit.list', { action: action || undefined, limit, offset: page * limit });
+  return (
+    <div className="stack">
+      <div className="toolbar">
+        <label>
+          {t('audit.action')}{' '}
+          <input value={action} onChange={(e) => (setAction(e.target.value), setPage(0))} placeholder="cylinders." />
+        </label>
+        <button type="button" className="btn" onClick={() => void q.refetch()}>
+          {tc('common.refresh')}
+        </button>
+        {q.data && <span className="muted">{t('audit.total', { n: q.data.total })}</span>}
+      </div>
+      {q.isPending ? (
+        <Loading />
+      ) : q.error ? (
+        <ErrorState error={q.error} onRetry={() => void q.refetch()} />
+      ) : q.data.rows.length === 0 ? (
+        <Empty />
+      ) : (
+        <table className="table" aria-label={t('tabs.audit')}>
+          <thead>
+            <tr>
+              <th>{t('audit.when')}</th>
+              <th>{t('audit.who')}</th>
+              <th>{t('audit.action')}</th>
+              <th>{t('audit.target')}</th>
+              <th>{t('audit.before')}</th>
+              <th>{t('audit.after')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {q.data.rows.map((r) => (
+              <tr key={r.logId}>
+                <td className="nowrap">{fmtDateTime(r.loggedAt)}</td>
+                <td>{r.username}</td>
+                <td className="mono">{r.action}</td>
+                <td>{r.target}</td>
+                <td className="mono small">{r.oldData ? JSON.stringify(r.oldData) : ''}</td>
+                <td className="mono small">{r.newData ? JSON.stringify(r.newData) : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="toolbar">
+        <button type="button" className="btn" disabled={page === 0} onClick={() => setPage(page - 1)}>
+          ‹
+        </button>
+        <span>{page + 1}</span>
+        <button type="button" className="btn" disabled={!q.data || (page + 1) * limit >= q.data.total} onClick={() => setPage(page + 1)}>
+          ›
+        </button>
+      </div>
+    </div>
+  );
+}

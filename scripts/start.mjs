@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// `npm start`: build what is missing, then open the console — in Electron when its binary is installed and a
+// display exists, otherwise through the browser host (prints a URL to open in any local browser).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const require = createRequire(import.meta.url);
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+if (!fs.existsSync(path.join(root, 'ml-models', 'linedeck-patchcore-default', 'model.onnx'))) run(bin('tsx'), ['ml-models/build/build-default-models.ts']);
+if (!fs.existsSync(path.join(root, 'out', 'renderer', 'index.html')) || process.argv.includes('--rebuild')) run(bin('electron-vite'), ['build']);
+
+let electronBin = null;
+try {
+  const p = require('electron');
+  if (typeof p === 'string' && fs.existsSync(p)) electronBin = p;
+} catch {
+  /* not installed */
+}
+const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+const forceBrowser = process.argv.includes('--browser') || process.env.LINEDECK_BROWSER_HOST === '1';
+
+if (electronBin && hasDisplay && !forceBrowser) {
+  const child = spawn(electronBin, ['.', ...process.argv.slice(2).filter((a) => a === '--kiosk')], { cwd: root, stdio: 'inherit' });
+  child.on('exit', (code) => process.exit(code ?? 0));
+} else {
+  if (!electronBin) console.error('The Electron binary is not installed here; serving the console through the browser host instead.');
+  else if (!hasDisplay) console.error('No display; serving the console through the browser host instead.');
+  const args = ['main/host/bin.ts', ...(process.env.LINEDECK_PORT ? ['--port', process.env.LINEDECK_PORT] : ['--port', '5780'])];
+  const child = spawn(bin('tsx'), args, { cwd: root, stdio: 'inherit' });
+  const stop = () => child.kill('SIGTERM');
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  child.on('exit', (code) => process.exit(code ?? 0));
+}
