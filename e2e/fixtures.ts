@@ -18,7 +18,6 @@ interface WorkerFixtures {
   browserInstance: Browser | null;
 }
 interface TestFixtures {
-  station: RunningStation;
   /** the console page, opened and ready (not logged in) */
   console: Page;
   info: StationInfo;

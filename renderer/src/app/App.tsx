@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { HashRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { onEvent, onTransport, onUnauthenticated } from '../api/client';
+import { call, onEvent, onTransport, onUnauthenticated } from '../api/client';
 import { useSession } from '../stores/session';
 import { usePrefs } from '../stores/prefs';
 import { useConnection } from '../stores/connection';
@@ -58,8 +58,21 @@ export function App() {
     document.title = i18n.language === 'ko' ? 'LineDeck 운영 콘솔' : 'LineDeck console';
   }, [i18n.language]);
   useEffect(() => {
+    // the current state now (events only report changes), and again after every reconnect
+    const sync = () =>
+      call('system.health', {}).then(
+        (h) => {
+          const bad = h.sources.find((s) => !s.ok);
+          setDb(!bad, h.embedded, bad?.error);
+        },
+        () => undefined,
+      );
+    void sync();
     const offs = [
-      onTransport(setTransport),
+      onTransport((up) => {
+        setTransport(up);
+        if (up) void sync();
+      }),
       onEvent('db.status', (p) => {
         const bad = p.sources.find((s) => !s.ok);
         setDb(!bad, p.embedded, bad?.error);

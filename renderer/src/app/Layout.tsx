@@ -6,10 +6,10 @@ import { usePrefs } from '../stores/prefs';
 import { useConnection, connState } from '../stores/connection';
 
 export const WORKSPACES = [
-  { path: '/cylinders', key: 'cylinders', icon: '⛽' },
-  { path: '/telemetry', key: 'telemetry', icon: '📈' },
-  { path: '/inspection', key: 'inspection', icon: '🔍' },
-  { path: '/admin', key: 'admin', icon: '⚙' },
+  { path: '/cylinders', key: 'cylinders' },
+  { path: '/telemetry', key: 'telemetry' },
+  { path: '/inspection', key: 'inspection' },
+  { path: '/admin', key: 'admin' },
 ] as const;
 
 function ConnectionIndicator() {
@@ -66,7 +66,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <nav className="nav" aria-label="workspaces">
           {WORKSPACES.filter((w) => w.key !== 'admin' || user?.role === 'admin' || user?.role === 'manager').map((w, i) => (
             <NavLink key={w.key} to={w.path} className={({ isActive }) => `nav-link${isActive ? ' active' : ''}`} title={`Alt+${i + 1}`}>
-              <span aria-hidden>{w.icon}</span> {t(`nav.${w.key}`)}
+              {t(`nav.${w.key}`)}
             </NavLink>
           ))}
         </nav>
