@@ -1,0 +1,178 @@
+/**
+ * Cylinder inventory bench (100 000 demo cylinders in a scratch database on the given server):
+ *  - full resync (set-based, cy_resync_all) vs. the design's per-row trigger function applied to every cylinder
+ *    inside the server (a DO block calling cy_sync_cylinder for each), cold (empty snapshot), after a change that
+ *    touches every row, and with nothing to change. Goal: set-based ≤ 0.25 × per-row.
+ *  - summary p95 (goal ≤ 50 ms) and filtered list page p95 (goal ≤ 30 ms), measured as the service's round trip
+ *    (query + transfer + the service's own work) on the read pool.
+ * `url` must allow CREATE DATABASE; the scratch database is dropped at the end.
+ */
+import crypto from 'node:crypto';
+import os from 'node:os';
+import pg from 'pg';
+import { DATA_SOURCES, type DataSource } from '../config';
+import { migrateDatabase } from '../db/migrate';
+import { allHooks, allMigrations } from '../db/migrations';
+import { Databases } from '../db/pools';
+import { insertFcmsDemo, insertPolicyDemo } from './demo';
+import { createFcmsDemoSchema, ensureCylinderSync } from './migrations';
+import { CylinderService, listQueries, summaryQuery, type CylinderFilters, type ListQuery } from './service';
+
+export interface Stat {
+  p50: number;
+  p95: number;
+  max: number;
+  runs: number;
+  ok: boolean;
+  roundTripP50: number;
+  roundTripP95: number;
+}
+
+export interface CylinderBenchResult {
+  cylinders: number;
+  resync: { case: string; setMs: number; perRowMs: number; ratio: number; ok: boolean }[];
+  /** server time (planning + execution, EXPLAIN ANALYZE with TIMING OFF); `roundTrip*` = the service call in Node */
+  summary: Stat;
+  list: Stat;
+  ok: boolean;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+export async function benchCylinders(url: string, log: (line: string) => void = console.log, opts: { count?: number } = {}): Promise<CylinderBenchResult> {
+  const count = opts.count ?? 100_000;
+  const name = `linedeck_bench_cyl_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  const dbUrl = u.toString();
+  const dbs = new Databases(Object.fromEntries(DATA_SOURCES.map((s) => [s, dbUrl])) as Record<DataSource, string>);
+  const c = new pg.Client({ connectionString: dbUrl, options: '-c timezone=UTC' });
+  try {
+    await migrateDatabase(dbUrl, ['core', 'cylinders'], allMigrations, allHooks);
+    await c.connect();
+    await c.query('set statement_timeout = 0');
+    log(`cylinders bench: loading ${count} FCMS demo cylinders into ${name}`);
+    await createFcmsDemoSchema(c);
+    await c.query('begin');
+    await insertFcmsDemo(c, count);
+    await insertPolicyDemo(c);
+    await c.query('commit');
+    const t0 = performance.now();
+    await ensureCylinderSync(c); // installs the triggers and builds the snapshot
+    log(`  install + first full resync: ${Math.round(performance.now() - t0)} ms`);
+    await c.query('vacuum analyze');
+
+    const perRow = () => c.query(`DO $$ DECLARE r record; BEGIN FOR r IN SELECT "CYLINDER_NO" FROM fcms_cdc.ma_cylinders LOOP PERFORM cy_sync_cylinder(r."CYLINDER_NO"); END LOOP; END $$`);
+    const setBased = () => c.query('select * from cy_resync_all()');
+    const staleAll = () => c.query(`update cy_cylinder_current set dashboard_location = dashboard_location || ' (old)'`);
+    const cases: { case: string; prepare: () => Promise<unknown> }[] = [
+      { case: 'cold (empty snapshot)', prepare: () => c.query('truncate cy_cylinder_current') },
+      { case: 'every row changed', prepare: staleAll },
+      { case: 'nothing to change', prepare: async () => undefined },
+    ];
+    const resync: CylinderBenchResult['resync'] = [];
+    for (const k of cases) {
+      await k.prepare();
+      await c.query('vacuum analyze cy_cylinder_current');
+      const setMs = await timed(setBased);
+      await k.prepare();
+      await c.query('vacuum analyze cy_cylinder_current');
+      const perRowMs = await timed(perRow);
+      const ratio = setMs / perRowMs;
+      resync.push({ case: k.case, setMs: Math.round(setMs), perRowMs: Math.round(perRowMs), ratio: Math.round(ratio * 1000) / 1000, ok: ratio <= 0.25 });
+      log(`  resync ${k.case}: set-based ${Math.round(setMs)} ms, per-row ${Math.round(perRowMs)} ms, ratio ${ratio.toFixed(3)} (goal ≤ 0.25)`);
+    }
+    await c.query('vacuum analyze');
+
+    const svc = new CylinderService(dbs);
+    const f = await svc.filters();
+    const pickN = (xs: string[], i: number) => xs[i % xs.length];
+    const summaryFilters: CylinderFilters[] = [
+      {},
+      { availableOnly: true },
+      { gas: [pickN(f.gases.filter(Boolean), 0)] },
+      { gas: [pickN(f.gases.filter(Boolean), 3)], status: ['보관'] },
+      { enduser: ['SDC'] },
+      { status: ['출하'] },
+      { location: [pickN(f.locations, 2)] },
+      { capacity: ['47'], availableOnly: true },
+      { valve: ['COS_CGA330'] },
+      { gas: ['NF3'], capacity: ['440'], enduser: ['SDC'] },
+    ];
+    const top = (await svc.summary({})).rows.sort((x, y) => y.qty - x.qty)[0];
+    const listMix: ListQuery[] = [
+      { typeKey: [top.cylinderTypeKey], status: [top.status], location: [top.location], sort: 'cylinderNo', limit: 100 }, // drill-down from a summary row
+      { typeKey: [top.cylinderTypeKey], sort: 'moveDate', dir: 'desc', limit: 100 },
+      { gas: ['NF3'], status: ['보관'], sort: 'cylinderNo', limit: 100 },
+      { enduser: ['SDC'], sort: 'moveDate', dir: 'desc', limit: 100 },
+      { status: ['출하'], sort: 'location', limit: 100, offset: 200 },
+      { search: 'NF0001', limit: 100 },
+      { gas: ['SiH4'], availableOnly: true, sort: 'lastEventAt', dir: 'desc', limit: 100 },
+      { sort: 'cylinderNo', limit: 100, offset: 5000 },
+      { location: [pickN(f.locations, 1)], sort: 'gasName', limit: 50 },
+      { gas: ['CF4'], capacity: ['440'], enduser: ['LGD'], limit: 100 },
+    ];
+    const serverMs = async (q: { text: string; values: unknown[] }) => {
+      const r = await c.query(`EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ${q.text}`, q.values);
+      const plan = r.rows[0]['QUERY PLAN'][0];
+      return plan['Planning Time'] + plan['Execution Time'];
+    };
+    // warm up the pools and caches
+    for (const q of summaryFilters) await svc.summary(q);
+    for (const q of listMix) await svc.list(q);
+    const sDb: number[] = [];
+    const lDb: number[] = [];
+    const sRt: number[] = [];
+    const lRt: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      for (const q of summaryFilters) {
+        sDb.push(await serverMs(summaryQuery(q)));
+        sRt.push(await timed(() => svc.summary(q)));
+      }
+      for (const q of listMix) {
+        const lq = listQueries(q);
+        lDb.push((await serverMs(lq.rows)) + (await serverMs(lq.count)));
+        lRt.push(await timed(() => svc.list(q)));
+      }
+    }
+    const stat = (db: number[], rt: number[], goal: number): Stat => ({
+      p50: r1(pct(db, 50)),
+      p95: r1(pct(db, 95)),
+      max: r1(Math.max(...db)),
+      runs: db.length,
+      ok: pct(db, 95) <= goal,
+      roundTripP50: r1(pct(rt, 50)),
+      roundTripP95: r1(pct(rt, 95)),
+    });
+    const summary = stat(sDb, sRt, 50);
+    const list = stat(lDb, lRt, 30);
+    const rows = (await svc.summary({})).totals.rows;
+    const load = os.loadavg()[0].toFixed(1);
+    log(`  summary (${rows} rows unfiltered) at the database: p50 ${summary.p50} ms, p95 ${summary.p95} ms, max ${summary.max} ms over ${summary.runs} runs (goal p95 ≤ 50 ms); service round trip p50 ${summary.roundTripP50} ms, p95 ${summary.roundTripP95} ms`);
+    log(`  filtered list page (rows + total) at the database: p50 ${list.p50} ms, p95 ${list.p95} ms, max ${list.max} ms over ${list.runs} runs (goal p95 ≤ 30 ms); service round trip p50 ${list.roundTripP50} ms, p95 ${list.roundTripP95} ms`);
+    log(`  (1-minute load average during the run: ${load} on ${os.cpus().length} CPUs)`);
+    const ok = resync.every((r) => r.ok) && summary.ok && list.ok;
+    return { cylinders: count, resync, summary, list, ok };
+  } finally {
+    await c.end().catch(() => undefined);
+    await dbs.close();
+    const a = new pg.Client({ connectionString: url });
+    await a.connect();
+    await a.query(`drop database if exists ${name} with (force)`);
+    await a.end();
+  }
+}
