@@ -2,7 +2,82 @@
 import type { HandlerTable } from '../api/dispatch';
 import type { AppServices } from '../app';
 import { inspectionProcedures } from './contract';
+import { InspectionPipeline } from './pipeline';
+import { InspectionService } from './service';
+import type { ImageInput } from './store';
+import { log } from '../log';
 
-export function createInspectionHandlers(_s: AppServices): HandlerTable<typeof inspectionProcedures> {
-  return {};
+export function createInspectionHandlers(s: AppServices): HandlerTable<typeof inspectionProcedures> {
+  const svc = new InspectionService({ dbs: s.dbs, paths: s.paths, bus: s.bus });
+  const pipeline = new InspectionPipeline(svc);
+  s.disposers.push(() => pipeline.dispose());
+
+  return {
+    'inspection.products.list': async (i) => svc.listProducts(i),
+    'inspection.products.get': async (i) => svc.getProduct(i),
+    'inspection.products.create': async (i, c) => svc.createProduct(i, c.user),
+    'inspection.products.update': async (i, c) => svc.updateProduct(i, c.user),
+    'inspection.defectTypes.list': async (i) => svc.listDefectTypes(i.productId, i),
+    'inspection.defectTypes.create': async (i, c) => svc.createDefectType(i, c.user),
+    'inspection.defectTypes.update': async (i, c) => svc.updateDefectType(i, c.user),
+
+    'inspection.manuals.list': async (i) => svc.listManuals(i.productId, i),
+    'inspection.manuals.get': async (i) => svc.getManual(i.manualId),
+    'inspection.manuals.create': async (i, c) => svc.createManual(i, c.user),
+    'inspection.manuals.update': async (i, c) => svc.updateManual(i, c.user),
+    'inspection.manuals.delete': async (i, c) => svc.deleteManual(i.manualId, c.user),
+    'inspection.sections.create': async (i, c) => svc.createSection(i, c.user),
+    'inspection.sections.update': async (i, c) => svc.updateSection(i, c.user),
+    'inspection.sections.delete': async (i, c) => svc.deleteSection(i.sectionId, c.user),
+    'inspection.guide.get': async (i) => {
+      await svc.getDefectType(i.defectTypeId);
+      return svc.guideFor(i.defectTypeId);
+    },
+
+    'inspection.images.list': async (i) => svc.listImages(i),
+    'inspection.images.add': async (i, c) => {
+      const row = await svc.addReferenceImage(i, c.user);
+      // embed it now when the station has an embedding model; a failure here only delays it to the next bank build
+      if (!row.existed || !row.hasEmbedding)
+        await pipeline
+          .embedReference(row.imageId)
+          .then((ok) => (row.hasEmbedding = row.hasEmbedding || ok))
+          .catch((e) => log('inspection').warn({ imageId: row.imageId, err: (e as Error).message }, 'reference embedding failed'));
+      return row;
+    },
+    'inspection.images.setActive': async (i, c) => svc.setImageActive(i.imageId, i.isActive, c.user),
+    'inspection.file.get': async (i) => svc.readStoredFile(i.path),
+
+    'inspection.inspect': async (i, c) => {
+      const product = await svc.getProduct('productId' in i ? { productId: i.productId } : { productCode: i.productCode });
+      return pipeline.inspect(product.productCode, i.image as ImageInput, { source: i.source, actor: c.user, signal: c.signal });
+    },
+    'inspection.inspections.list': async (i) => svc.listInspections(i),
+    'inspection.inspections.export': async (i) => svc.exportInspectionsCsv(i),
+    'inspection.inspections.get': async (i) => svc.getInspection(i),
+    'inspection.actions.create': async (i, c) => svc.addAction(i, c.user),
+    'inspection.actions.pending': async (i) => svc.pendingActions(i),
+    'inspection.feedbacks.create': async (i, c) => svc.addFeedback(i, c.user),
+
+    'inspection.dashboard.stats': async (i) => svc.dashboardStats(i),
+    'inspection.dashboard.defectRate': async (i) => svc.defectRateByDay(i),
+    'inspection.dashboard.defectTypes': async (i) => svc.defectsByType(i),
+
+    'inspection.config.get': async (i) => svc.getModelConfig(i.productId),
+    'inspection.config.setThresholds': async (i, c) => svc.setThresholds(i, c.user),
+    'inspection.deployments.list': async (i) => svc.listDeployments(i),
+    'inspection.models.status': async () => {
+      const f = pipeline.findModels();
+      if (!f.ok) return { ok: false, backbone: null, embedding: null, problem: f.problem };
+      const brief = (m: { manifest: { name: string }; dir: string } | null) => (m ? { name: m.manifest.name, dir: m.dir } : null);
+      return { ok: true, backbone: brief(f.backbone), embedding: brief(f.embedding), problem: f.embedding ? null : 'no embedding model: no reference images or defect types' };
+    },
+    'inspection.bank.build': async (i, c) => {
+      const product = await svc.getProduct('productId' in i ? { productId: i.productId } : { productCode: i.productCode });
+      // the lock and the deployment row are taken before the job starts, so a second build is refused at once
+      const build = await pipeline.beginBankBuild(product.productCode, { coresetRatio: i.coresetRatio, actor: c.user });
+      const { jobId } = s.jobs.start('inspection.bank.build', (jc) => build.run({ signal: jc.signal, progress: jc.progress }));
+      return { jobId, deploymentId: build.deploymentId };
+    },
+  };
 }

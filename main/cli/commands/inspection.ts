@@ -1,0 +1,136 @@
+/**
+ * `inspect --product CODE IMAGE...` and `bank build --product CODE [--images DIR]` (shared/contracts/cli.md).
+ * Both create the product when it does not exist and migrate the database first (idempotent), so they work on a
+ * fresh station. The JSON fields are exactly the contract's.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { ApiError } from '../../api/kit';
+import { migrateAll } from '../../db/station';
+import { EventBus } from '../../events';
+import { InspectionPipeline } from '../../inspection/pipeline';
+import { InspectionService } from '../../inspection/service';
+import type { CliContext } from '../context';
+import { CLI_USER } from '../context';
+
+const PRODUCT_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{1,49}$/;
+
+function productCode(v: string): string {
+  if (!PRODUCT_CODE.test(v)) throw new InvalidArgumentError('2–50 letters, digits, dot, dash or underscore, starting with a letter or digit');
+  return v;
+}
+
+function ratio(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError('a number in (0, 1]');
+  return n;
+}
+
+async function open(ctx: CliContext): Promise<{ svc: InspectionService; pipeline: InspectionPipeline }> {
+  const st = await ctx.station();
+  const m = await migrateAll(st.dbs);
+  for (const n of m.notes) ctx.progress(`note: ${n}`);
+  // the services alone (not the whole App): nothing here needs the other domains
+  const svc = new InspectionService({ dbs: st.dbs, paths: st.paths, bus: new EventBus() });
+  return { svc, pipeline: new InspectionPipeline(svc) };
+}
+
+function reason(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  return (e as Error)?.message ?? String(e);
+}
+
+async function inspectImages(ctx: CliContext, svc: InspectionService, pipeline: InspectionPipeline, code: string, images: string[]): Promise<void> {
+  const product = await svc.ensureProduct(code, CLI_USER);
+  if (!(await svc.currentBank(product.productId)))
+    ctx.fail(`product ${code} has no memory bank yet: run \`linedeck bank build --product ${code} --images DIR\` with its normal images first`);
+  const results: Record<string, unknown>[] = [];
+  const failures: string[] = [];
+  for (const file of images) {
+    try {
+      const r = await pipeline.inspect(code, { path: file }, { source: 'cli', actor: CLI_USER });
+      results.push({
+        image: file,
+        inspection_code: r.inspection_code,
+        defect_detected: r.defect_detected,
+        anomaly_score: r.anomaly_score,
+        defect_type: r.defect_type,
+        regions: r.regions,
+        artifacts: Object.fromEntries(Object.entries(r.artifacts).map(([k, v]) => [k, v ? svc.store.abs(v) : null])),
+      });
+      ctx.progress(`${file}: ${r.inspection_code} ${r.defect_detected ? `DEFECT ${r.defect_type ?? ''}` : 'ok'} score ${r.anomaly_score.toFixed(4)}`);
+    } catch (e) {
+      failures.push(`${file}: ${reason(e)}`);
+      ctx.progress(`${file}: refused: ${reason(e)}`);
+    }
+  }
+  ctx.output({ results }, () =>
+    [
+      'image\tinspection_code\tverdict\tanomaly_score\tdefect_type\tregions',
+      ...results.map(
+        (r) => `${r.image}\t${r.inspection_code}\t${r.defect_detected ? 'defect' : 'normal'}\t${(r.anomaly_score as number).toFixed(4)}\t${r.defect_type ?? '-'}\t${(r.regions as unknown[]).length}`,
+      ),
+    ].join('\n'),
+  );
+  if (failures.length) ctx.fail(`${failures.length} of ${images.length} image(s) could not be inspected: ${failures[0]}`);
+}
+
+async function buildBank(ctx: CliContext, svc: InspectionService, pipeline: InspectionPipeline, o: { product: string; images?: string; coresetRatio?: number }): Promise<void> {
+  await svc.ensureProduct(o.product, CLI_USER);
+  const build = await pipeline
+    .beginBankBuild(o.product, { imagesDir: o.images ? path.resolve(o.images) : undefined, coresetRatio: o.coresetRatio, actor: CLI_USER })
+    .catch((e) => ctx.fail(reason(e)));
+  let last = '';
+  const out = await build
+    .run({
+      progress: (f, m) => {
+        const line = `${m ?? 'building'}${f == null ? '' : ` ${Math.round(f * 100)}%`}`;
+        if (line !== last) ctx.progress(line);
+        last = line;
+      },
+    })
+    .catch((e) => ctx.fail(reason(e)));
+  ctx.output(
+    { deployment_id: out.deployment_id, bank_size: out.bank_size, image_threshold: out.image_threshold, ms: out.ms },
+    () =>
+      `deployment ${out.deployment_id}: bank ${out.bank_size[0]}×${out.bank_size[1]} from ${out.normal_images} normal image(s), ` +
+      `${out.embedded_images} reference embedding(s), image threshold ${out.image_threshold}, ${out.ms} ms\nbank: ${out.bank_path}`,
+  );
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('inspect')
+    .description('inspect images with a product’s memory bank: store them and their artifacts, write inspections and results')
+    .requiredOption('--product <code>', 'product code (created when it does not exist)', productCode)
+    .argument('<images...>', 'image files (JPEG, PNG, WebP, TIFF)')
+    .action(async (images: string[], o: { product: string }) => {
+      const { svc, pipeline } = await open(ctx);
+      try {
+        await inspectImages(ctx, svc, pipeline, o.product, images);
+      } finally {
+        await pipeline.dispose();
+      }
+    });
+
+  const bank = program.command('bank').description('memory banks');
+  bank
+    .command('build')
+    .description('build and deploy a product’s memory bank and reference embeddings (a deployments row)')
+    .requiredOption('--product <code>', 'product code (created when it does not exist)', productCode)
+    .option('--images <dir>', 'folder whose image files become the product’s normal reference images')
+    .option('--coreset-ratio <r>', 'fraction of patch features kept in the bank (default 0.1)', ratio)
+    .action(async (o: { product: string; images?: string; coresetRatio?: number }) => {
+      if (o.images) {
+        const dir = path.resolve(o.images);
+        if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) ctx.fail(`--images: no such folder ${dir}`, 2);
+      }
+      const { svc, pipeline } = await open(ctx);
+      try {
+        await buildBank(ctx, svc, pipeline, o);
+      } finally {
+        await pipeline.dispose();
+      }
+    });
+}

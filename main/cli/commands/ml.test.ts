@@ -1,0 +1,107 @@
+/**
+ * `ml embed` / `ml patchcore` against the parity fixtures, through commander and the CLI context (no database):
+ * model folders are written next to copies of the fixture ONNX files.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cosine } from '../../inspection/engine/clip';
+import { releaseModels } from '../../inspection/engine/models';
+import { fixturesAvailable, maxRelError, prepareFixtures, type FixtureSet } from '../../inspection/engine/testkit';
+import { CliFailure, createCliContext } from '../context';
+import { register } from './ml';
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s) };
+  const program = new Command('linedeck').option('--json').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const ctx = createCliContext(program, io);
+  register(program, ctx);
+  let code = 0;
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) code = 2;
+    else if (e instanceof CliFailure) {
+      code = e.exitCode;
+      io.stderr(`linedeck: ${e.message.split('\n')[0]}\n`);
+    } else throw e;
+  }
+  return { code, stdout, stderr };
+}
+
+describe.skipIf(!fixturesAvailable())('linedeck ml', () => {
+  let fx: FixtureSet;
+  beforeAll(() => {
+    fx = prepareFixtures();
+  });
+  afterAll(async () => {
+    await releaseModels();
+    fx?.cleanup();
+  });
+
+  it('ml embed prints the raw embeddings', async () => {
+    const names = Object.keys(fx.expected.clip);
+    const images = names.map((n) => path.join(fx.dir, n));
+    const r = await run(['ml', 'embed', '--model', fx.clipModel, '--json', ...images]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.results.map((x: { image: string }) => x.image)).toEqual(images);
+    names.forEach((n, i) => {
+      const e = out.results[i].embedding as number[];
+      expect(e).toHaveLength(32);
+      expect(cosine(e, fx.expected.clip[n].embedding)).toBeGreaterThanOrEqual(n.includes('224x224') ? 0.9999 : 0.999);
+    });
+  });
+
+  it('ml patchcore prints raw scores and writes the blurred maps', async () => {
+    const mapsOut = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-maps-'));
+    const images = fx.expected.test_order.map((n) => path.join(fx.dir, n));
+    const r = await run(['ml', 'patchcore', '--backbone', fx.backboneModel, '--train', path.join(fx.dir, 'pc', 'train'), '--coreset-ratio', '1', '--maps-out', mapsOut, '--json', ...images]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.bank_size).toEqual([7840, 384]);
+    out.results.forEach((res: { image: string; image_score: number; max_patch_distance: number; patch_scores: number[] }, k: number) => {
+      const ref = fx.expected.patchcore[fx.expected.test_order[k]];
+      expect(res.image).toBe(images[k]);
+      expect(Math.abs(res.image_score - ref.image_score) / ref.image_score).toBeLessThan(1e-3);
+      expect(Math.abs(res.max_patch_distance - ref.raw_max_patch_distance) / ref.raw_max_patch_distance).toBeLessThan(1e-3);
+      expect(maxRelError(res.patch_scores, ref.patch_scores_28x28)).toBeLessThan(1e-3);
+      const file = path.join(mapsOut, `${path.basename(images[k], '.png')}.f32`);
+      const buf = fs.readFileSync(file);
+      expect(buf.length).toBe(224 * 224 * 4);
+      const map = Array.from({ length: 224 * 224 }, (_, i) => buf.readFloatLE(i * 4));
+      expect(maxRelError(map, fx.maps.subarray(k * 224 * 224, (k + 1) * 224 * 224))).toBeLessThan(1e-3);
+    });
+    expect(r.stderr).toMatch(/patchcore: 100%/);
+    fs.rmSync(mapsOut, { recursive: true, force: true });
+  });
+
+  it('exits 2 on bad arguments and 1 with a reason on failures', async () => {
+    const img = path.join(fx.dir, 'pc', 'test', 'good_0.png');
+    const train = path.join(fx.dir, 'pc', 'train');
+    expect((await run(['ml', 'patchcore', '--backbone', fx.backboneModel, '--train', train, '--coreset-ratio', '2', img])).code).toBe(2);
+    expect((await run(['ml', 'patchcore', '--train', train, img])).code).toBe(2);
+    expect((await run(['ml', 'embed', '--model', fx.clipModel])).code).toBe(2);
+
+    const noTrain = await run(['ml', 'patchcore', '--backbone', fx.backboneModel, '--train', path.join(fx.dir, 'nope'), img]);
+    expect(noTrain).toMatchObject({ code: 1, stdout: '' });
+    expect(noTrain.stderr).toMatch(/--train .*nope: folder not found/);
+
+    const wrongTask = await run(['ml', 'embed', '--model', fx.backboneModel, img]);
+    expect(wrongTask.code).toBe(1);
+    expect(wrongTask.stderr).toMatch(/is a patchcore-backbone model; a clip-image-embedding model is needed here/);
+
+    const missing = await run(['ml', 'embed', '--model', fx.clipModel, path.join(fx.dir, 'missing.png')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/missing\.png not found/);
+
+    const wrongSize = await run(['ml', 'patchcore', '--backbone', fx.backboneModel, '--train', train, path.join(fx.dir, 'clip', 'a_640x480.png')]);
+    expect(wrongSize.code).toBe(1);
+    expect(wrongSize.stderr.trim().split('\n').at(-1)).toMatch(/a_640x480\.png: image is 640×480, the model needs exactly 224×224/);
+  });
+});

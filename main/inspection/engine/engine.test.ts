@@ -1,0 +1,115 @@
+/**
+ * The engine in its worker thread: promise API, progress, cancellation, errors, and a main event loop that keeps
+ * ticking while a memory bank builds.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CancelledError } from './coreset';
+import { InspectionEngine } from './engine';
+import { releaseModels } from './models';
+import { fixturesAvailable, prepareFixtures, type FixtureSet } from './testkit';
+
+describe.skipIf(!fixturesAvailable())('InspectionEngine (worker thread)', () => {
+  let fx: FixtureSet;
+  let engine: InspectionEngine;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-engine-'));
+
+  beforeAll(async () => {
+    fx = prepareFixtures();
+    engine = await InspectionEngine.start();
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await releaseModels();
+    fx?.cleanup();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('runs in another thread', async () => {
+    expect(engine.inProcess).toBe(false);
+    const p = await engine.ping();
+    expect(p.threadId).not.toBe(threadId);
+  });
+
+  it('builds a bank off the main loop: the loop keeps ticking, progress arrives, the bank is saved', async () => {
+    const file = path.join(tmp, 'bank.ldbank');
+    let ticks = 0;
+    let maxGap = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+      ticks++;
+    }, 10);
+    const progress: number[] = [];
+    const t0 = performance.now();
+    const r = await engine.buildBank({ backbone: fx.backboneModel, images: fx.trainImages, out: file, coresetRatio: 0.1 }, { onProgress: (f) => progress.push(f) });
+    const ms = performance.now() - t0;
+    clearInterval(timer);
+    expect(r.bankSize).toEqual([784, 384]);
+    expect(r.file).toBe(file);
+    expect(fs.statSync(file).size).toBeGreaterThan(784 * 385 * 4);
+    expect(r.header.normalization?.count).toBe(10);
+    expect(progress.length).toBeGreaterThan(3);
+    expect(progress.at(-1)).toBe(1);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1]);
+    // a build of ~1 s or more; a 10 ms timer on a free loop ticks about every 10 ms
+    expect(ms).toBeGreaterThan(300);
+    expect(ticks).toBeGreaterThan(ms / 10 / 4);
+    expect(maxGap).toBeLessThan(400);
+  });
+
+  it('scores against the saved bank, handing maps back as typed arrays', async () => {
+    const file = path.join(tmp, 'bank.ldbank');
+    const images = fx.expected.test_order.map((n) => path.join(fx.dir, n));
+    const res = await engine.patchcore({ backbone: fx.backboneModel, bank: file, images });
+    expect(res.map((r) => r.image)).toEqual(images);
+    for (const r of res) {
+      expect(r.map).toBeInstanceOf(Float32Array);
+      expect(r.map!.length).toBe(224 * 224);
+      expect(r.normalizedMap!.length).toBe(224 * 224);
+      expect(r.patchScores.length).toBe(784);
+      expect(r.anomalyScore).toBeGreaterThanOrEqual(0);
+      expect(r.anomalyScore).toBeLessThanOrEqual(1);
+      expect(r.input.width).toBe(224);
+    }
+    const byName = Object.fromEntries(res.map((r) => [path.basename(r.image), r]));
+    expect(byName['hole_0.png'].anomalyScore).toBeGreaterThan(0.85);
+    expect(byName['hole_0.png'].regions.length).toBeGreaterThan(0);
+    expect(byName['hole_0.png'].regions[0].rawMax).toBeGreaterThan(byName['good_0.png'].maxPatchDistance * 0.9);
+    expect(byName['good_0.png'].anomalyScore).toBeLessThan(0.85);
+  });
+
+  it('cancels a bank build and stays usable', async () => {
+    const ac = new AbortController();
+    const p = engine.buildBank(
+      { backbone: fx.backboneModel, images: fx.trainImages, out: path.join(tmp, 'never.ldbank'), coresetRatio: 0.1 },
+      { signal: ac.signal, onProgress: () => ac.abort() },
+    );
+    await expect(p).rejects.toBeInstanceOf(CancelledError);
+    expect(fs.existsSync(path.join(tmp, 'never.ldbank'))).toBe(false);
+    expect((await engine.ping()).threadId).not.toBe(threadId);
+  });
+
+  it('passes errors back with their message', async () => {
+    await expect(engine.embed({ model: path.join(tmp, 'no-such-model'), images: ['x.png'] })).rejects.toThrow(/folder not found/);
+    await expect(engine.embed({ model: fx.clipModel, images: [path.join(tmp, 'missing.png')] })).rejects.toThrow(/missing\.png.*file not found/);
+    const [e] = await engine.embed({ model: fx.clipModel, images: [path.join(fx.dir, 'clip', 'c_224x224.png')] });
+    expect(e.embedding.length).toBe(32);
+    expect(e.norm).toBeCloseTo(fx.expected.clip['clip/c_224x224.png'].embedding_l2norm, 4);
+  });
+
+  it('offers the same API in-process', async () => {
+    const local = await InspectionEngine.start({ inProcess: true });
+    expect(local.inProcess).toBe(true);
+    expect((await local.ping()).threadId).toBe(threadId);
+    const [e] = await local.embed({ model: fx.clipModel, images: [path.join(fx.dir, 'clip', 'c_224x224.png')] });
+    expect(e.embedding.length).toBe(32);
+    await local.close();
+    await expect(local.ping()).rejects.toThrow(/closed/);
+  });
+});

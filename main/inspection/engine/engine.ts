@@ -1,0 +1,197 @@
+/**
+ * The inspection engine's client: a promise API over a worker thread (worker.ts) so inference and bank builds never
+ * block the main event loop. Under tsx / vitest the worker is the TypeScript source started with `--import tsx`;
+ * a build that emits worker.js next to this module uses that. `inProcess: true` runs the same operations on the
+ * calling thread (CLI, debugging).
+ *
+ *   const engine = await InspectionEngine.start();
+ *   const [r] = await engine.embed({ model: dir, images: ['a.png'] });
+ *   const bank = await engine.buildBank({ backbone, images, out: 'bank.ldb' }, { onProgress, signal });
+ *   await engine.close();
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CancelledError } from './coreset';
+import type {
+  AdhocPatchcoreRequest,
+  AnomalyModelResult,
+  BuildBankRequest,
+  BuildBankResult,
+  EmbedRequest,
+  EmbedResult,
+  ImageInput,
+  OpControl,
+  PatchcoreRequest,
+  PatchcoreResult,
+} from './ops';
+import type { OpName } from './worker';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  onProgress?: (fraction: number, message?: string) => void;
+}
+
+export interface EngineOptions {
+  /** run on the calling thread instead of a worker */
+  inProcess?: boolean;
+  /** intra-op threads for onnxruntime inside the engine (sets LINEDECK_ORT_THREADS for the worker) */
+  threads?: number;
+  /** explicit worker script (a built worker.js) */
+  workerFile?: string;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  onProgress?: CallOptions['onProgress'];
+  cancel: Int32Array;
+  cleanup: () => void;
+}
+
+function resolveWorker(explicit?: string): { file: string | URL; eval: boolean } {
+  if (explicit) return { file: explicit, eval: false };
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const js = path.join(here, 'worker.js');
+  if (fs.existsSync(js)) return { file: js, eval: false };
+  const ts = path.join(here, 'worker.ts');
+  if (!fs.existsSync(ts)) throw new Error(`inspection engine worker not found in ${here} (worker.js or worker.ts)`);
+  // TypeScript source (tsx, vitest): register tsx's ESM hooks inside the worker, then load worker.ts
+  const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsxApi = pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href;
+  const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(ts).href)}); }).catch((e) => { console.error(e); process.exit(1); });`;
+  return { file: code, eval: true };
+}
+
+export class InspectionEngine {
+  private worker?: Worker;
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  private failure?: Error;
+
+  private constructor(private opts: EngineOptions) {}
+
+  static async start(opts: EngineOptions = {}): Promise<InspectionEngine> {
+    const e = new InspectionEngine(opts);
+    if (!opts.inProcess) {
+      const w = resolveWorker(opts.workerFile);
+      const env = { ...process.env };
+      if (opts.threads) env.LINEDECK_ORT_THREADS = String(opts.threads);
+      e.worker = new Worker(w.file, { eval: w.eval, env });
+      e.worker.on('message', (m) => e.onMessage(m));
+      e.worker.on('error', (err) => e.failAll(new Error(`inspection engine worker crashed: ${err.message}`)));
+      e.worker.on('exit', (code) => {
+        if (!e.closed) e.failAll(new Error(`inspection engine worker exited (code ${code})`));
+      });
+      await e.call('ping', { echo: 'ready' });
+    }
+    return e;
+  }
+
+  get inProcess(): boolean {
+    return !this.worker;
+  }
+
+  private onMessage(m: { type: string; id: number; fraction?: number; message?: string; result?: unknown; error?: { name: string; message: string } }) {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.type === 'progress') {
+      p.onProgress?.(m.fraction ?? 0, m.message);
+      return;
+    }
+    this.pending.delete(m.id);
+    p.cleanup();
+    if (m.type === 'result') p.resolve(m.result);
+    else {
+      const err = m.error?.name === 'CancelledError' ? new CancelledError(m.error.message) : new Error(m.error?.message ?? 'engine error');
+      if (m.error && err.name !== 'CancelledError') err.name = m.error.name;
+      p.reject(err);
+    }
+  }
+
+  private failAll(err: Error) {
+    this.failure = err;
+    for (const p of this.pending.values()) {
+      p.cleanup();
+      p.reject(err);
+    }
+    this.pending.clear();
+  }
+
+  private async call<T>(op: OpName, args: unknown, opts: CallOptions = {}): Promise<T> {
+    if (this.closed) throw new Error('the inspection engine is closed');
+    if (this.failure) throw this.failure;
+    if (opts.signal?.aborted) throw new CancelledError();
+    if (!this.worker) {
+      const { OPS } = await import('./worker');
+      const ctl: OpControl = { signal: opts.signal, onProgress: opts.onProgress };
+      return (OPS[op] as (a: unknown, c: OpControl) => Promise<T>)(args, ctl);
+    }
+    const id = this.nextId++;
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const onAbort = () => Atomics.store(cancel, 0, 1);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        onProgress: opts.onProgress,
+        cancel,
+        cleanup: () => opts.signal?.removeEventListener('abort', onAbort),
+      });
+      this.worker!.postMessage({ type: 'run', id, op, args, cancel: cancel.buffer });
+    });
+  }
+
+  /** CLIP embeddings (raw + L2-normalized) of images. */
+  embed(req: EmbedRequest, opts?: CallOptions): Promise<EmbedResult[]> {
+    return this.call('embed', req, opts);
+  }
+
+  /** Scores images against a saved bank: raw + normalized scores, maps, regions. */
+  patchcore(req: PatchcoreRequest, opts?: CallOptions): Promise<PatchcoreResult[]> {
+    return this.call('patchcore', req, opts);
+  }
+
+  /** Bank from `train`, raw scores for `images` (the `ml patchcore` command). */
+  patchcoreAdhoc(req: AdhocPatchcoreRequest, opts?: CallOptions): Promise<{ bankSize: [number, number]; results: PatchcoreResult[] }> {
+    return this.call('patchcoreAdhoc', req, opts);
+  }
+
+  /** Builds, calibrates and saves a memory bank. */
+  buildBank(req: BuildBankRequest, opts?: CallOptions): Promise<BuildBankResult> {
+    return this.call('buildBank', req, opts);
+  }
+
+  /** Runs an anomalib-style self-contained model. */
+  anomalyModel(req: { model: string; images: ImageInput[] }, opts?: CallOptions): Promise<AnomalyModelResult[]> {
+    return this.call('anomalyModel', req, opts);
+  }
+
+  /** Worker thread id (for tests): differs from the caller's unless in-process. */
+  ping(): Promise<{ pong: unknown; threadId: number }> {
+    return this.call('ping', {});
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.worker) {
+      const w = this.worker;
+      const exited = new Promise<void>((r) => w.once('exit', () => r()));
+      w.postMessage({ type: 'close' });
+      const timer = setTimeout(() => void w.terminate(), 5000);
+      await exited;
+      clearTimeout(timer);
+      this.failAll(new Error('the inspection engine is closed'));
+    } else {
+      const { closeBanks } = await import('./ops');
+      const { releaseModels } = await import('./models');
+      await closeBanks();
+      await releaseModels();
+    }
+  }
+}

@@ -1,0 +1,740 @@
+/**
+ * Bank builds and inspections: the station's model work, orchestrated over the inspection engine (./engine/: a
+ * worker thread running model folders, preprocessing, PatchCore with held-out normalization, CLIP embeddings,
+ * regions and artifact drawing) and the database (./service.ts).
+ *
+ * Bank build (a `deployments` row, pending → running → completed | failed | cancelled): the product's active
+ * normal images → the engine's bank (features, greedy k-center coreset, leave-one-image-out normalization) saved as
+ * LINEDECK_HOME/models/<product>/bank-<deployment>.ldb; CLIP embeddings of every active reference image into
+ * image_metadata.embedding_vector; the calibration in the deployment's result_summary.
+ *
+ * Inspect: decode and check → PatchCore in the engine (raw and normalized scores, normalized map, regions at the
+ * product's pixel threshold) → embedding → most similar normal reference (reference_image_id, similarity_score)
+ * and, when anomalous, the defect type of the nearest defect exemplar → artifacts → inspections +
+ * inspection_results in one transaction → bus event `inspection.completed`.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type pg from 'pg';
+import sharp from 'sharp';
+import { ApiError, type SessionUser } from '../api/kit';
+import { writeAudit } from '../audit/audit';
+import { readStationConfig } from '../config';
+import { withTransaction } from '../db/pools';
+import { log } from '../log';
+import { comparisonPng, heatmapPng, maskPng, overlayPng } from './engine/artifacts';
+import { CancelledError } from './engine/coreset';
+import { InspectionEngine, type EngineOptions } from './engine/engine';
+import { builtinModelsDir, discoverModels, type ModelEntry } from './engine/models';
+import type { PatchcoreResult } from './engine/ops';
+import type { RgbImage } from './engine/preprocess';
+import { findRegions, mapToSource, type Region as EngineRegion } from './engine/regions';
+import { asInputError, type InspectionService, userRef } from './service';
+import { decodeImage, readImageInput, type DecodedImage, type ImageInput } from './store';
+import type { BankBuildOutcome, InspectOutcome, InspectionSource, Region } from './types';
+
+export const DEFAULT_BACKBONE = 'linedeck-patchcore-default';
+export const DEFAULT_EMBEDDING = 'linedeck-embed-default';
+export const DEFAULT_CORESET_RATIO = 0.1;
+export const MIN_NORMAL_IMAGES = 2;
+/** longest side of the artifact PNGs */
+export const ARTIFACT_MAX_SIDE = 512;
+const IMAGE_EXT = /\.(png|jpe?g|webp|tiff?)$/i;
+const EMBED_BATCH = 8;
+
+export interface PipelineOptions {
+  /** model folder of the PatchCore backbone (default: `linedeck-patchcore-default` in the model roots) */
+  backboneDir?: string;
+  /** model folder of the image embedding model (default: `linedeck-embed-default`) */
+  embeddingDir?: string;
+  /** where to look for model folders (default: config.json's modelDirs, then the shipped ml-models/) */
+  modelRoots?: string[];
+  /** engine settings (worker thread by default) */
+  engine?: EngineOptions;
+}
+
+export interface BankBuildOptions {
+  /** a folder whose image files become the product's normal reference images (other normals are deactivated) */
+  imagesDir?: string;
+  /** or the images themselves */
+  images?: ImageInput[];
+  coresetRatio?: number;
+  actor?: SessionUser;
+}
+
+export interface RunControl {
+  signal?: AbortSignal;
+  progress?: (fraction: number | null, message?: string) => void;
+}
+
+export interface InspectOptions {
+  source?: InspectionSource;
+  actor?: SessionUser;
+  signal?: AbortSignal;
+  /** inspection time (demo history); default now */
+  at?: Date;
+}
+
+function f32ToBytes(v: Float32Array): Buffer {
+  const b = Buffer.alloc(v.length * 4);
+  for (let i = 0; i < v.length; i++) b.writeFloatLE(v[i], i * 4);
+  return b;
+}
+
+function bytesToF32(b: Buffer): Float32Array {
+  const out = new Float32Array(b.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
+  return out;
+}
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError('cancelled');
+}
+
+const shaCache = new Map<string, string>();
+
+/** sha-256 of a model file, cached per path, size and mtime. */
+function fileSha256(file: string): string {
+  const st = fs.statSync(file);
+  const key = `${path.resolve(file)}|${st.size}|${st.mtimeMs}`;
+  let h = shaCache.get(key);
+  if (!h) {
+    const hash = crypto.createHash('sha256');
+    const fd = fs.openSync(file, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let n: number;
+      while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
+    } finally {
+      fs.closeSync(fd);
+    }
+    h = hash.digest('hex');
+    shaCache.set(key, h);
+  }
+  return h;
+}
+
+/** What identifies an embedding space: the model's name and file hash (other models' embeddings are never compared). */
+function embeddingKey(m: ModelEntry): string {
+  return `${m.manifest.name}@${fileSha256(m.onnxPath).slice(0, 16)}`;
+}
+
+/**
+ * A region of the model's map in the original picture's pixels (the inverse of stretch / shortest-edge crop),
+ * with its peak and scores.
+ */
+export function regionToSource(r: EngineRegion, mapW: number, mapH: number, g: PatchcoreResult['geometry'], rawMax?: number): Region {
+  const { width: sw, height: sh } = g.sourceSize;
+  let fx: (x: number) => number;
+  let fy: (y: number) => number;
+  if (g.resize === 'shortest-edge-center-crop' && g.crop) {
+    const c = g.crop;
+    fx = (x) => ((x + c.left) * sw) / c.resizedWidth;
+    fy = (y) => ((y + c.top) * sh) / c.resizedHeight;
+  } else {
+    fx = (x) => (x * sw) / mapW;
+    fy = (y) => (y * sh) / mapH;
+  }
+  const x0 = Math.max(0, Math.floor(fx(r.bbox.x)));
+  const y0 = Math.max(0, Math.floor(fy(r.bbox.y)));
+  const x1 = Math.min(sw, Math.ceil(fx(r.bbox.x + r.bbox.width)));
+  const y1 = Math.min(sh, Math.ceil(fy(r.bbox.y + r.bbox.height)));
+  return {
+    x: x0,
+    y: y0,
+    width: Math.max(1, x1 - x0),
+    height: Math.max(1, y1 - y0),
+    area: r.area,
+    areaFraction: r.areaFraction,
+    score: Math.round(r.max * 1e6) / 1e6,
+    mean: Math.round(r.mean * 1e6) / 1e6,
+    ...(rawMax !== undefined ? { rawMax } : {}),
+    peak: { x: Math.round(fx(r.peak.x + 0.5)), y: Math.round(fy(r.peak.y + 0.5)) },
+  };
+}
+
+export class InspectionPipeline {
+  private engine?: Promise<InspectionEngine>;
+  private logger = log('inspection');
+
+  constructor(
+    readonly svc: InspectionService,
+    private readonly opts: PipelineOptions = {},
+  ) {}
+
+  private eng(): Promise<InspectionEngine> {
+    if (!this.engine) {
+      this.engine = InspectionEngine.start(this.opts.engine);
+      this.engine.catch(() => (this.engine = undefined));
+    }
+    return this.engine;
+  }
+
+  // ------------------------------------------------------------------------------------------------ models
+
+  private roots(): string[] {
+    if (this.opts.modelRoots) return this.opts.modelRoots;
+    let extra: string[] = [];
+    try {
+      extra = readStationConfig(this.svc.paths.configFile).modelDirs;
+    } catch {
+      /* a broken config.json is reported by doctor; the shipped models still work */
+    }
+    return [...extra, builtinModelsDir()];
+  }
+
+  /** The backbone and embedding folders this station uses, or why there are none. */
+  findModels(): { ok: true; backbone: ModelEntry; embedding: ModelEntry | null } | { ok: false; problem: string } {
+    const found = discoverModels(this.roots());
+    const pick = (dir: string | undefined, name: string, task: ModelEntry['manifest']['task']): ModelEntry | string => {
+      if (dir) {
+        const hit = discoverModels([dir]);
+        if (hit.models[0]?.manifest.task === task) return hit.models[0];
+        return hit.problems[0]?.error ?? `${dir} is not a ${task} model`;
+      }
+      const byName = found.models.find((m) => path.basename(m.dir) === name && m.manifest.task === task);
+      const any = byName ?? found.models.find((m) => m.manifest.task === task);
+      return any ?? `no ${task} model (looked for ${name} in ${this.roots().join(', ')})`;
+    };
+    const backbone = pick(this.opts.backboneDir, DEFAULT_BACKBONE, 'patchcore-backbone');
+    if (typeof backbone === 'string') return { ok: false, problem: backbone };
+    const embedding = pick(this.opts.embeddingDir, DEFAULT_EMBEDDING, 'clip-image-embedding');
+    if (typeof embedding === 'string') {
+      if (this.opts.embeddingDir) return { ok: false, problem: embedding };
+      this.logger.warn({ problem: embedding }, 'no embedding model: inspections will have no reference image or defect type');
+      return { ok: true, backbone, embedding: null };
+    }
+    return { ok: true, backbone, embedding };
+  }
+
+  private models(): { backbone: ModelEntry; embedding: ModelEntry | null } {
+    const f = this.findModels();
+    if (!f.ok) throw new ApiError('unavailable', `no inspection model: ${f.problem}`);
+    return f;
+  }
+
+  // ------------------------------------------------------------------------------------------------ bank build
+
+  /**
+   * Takes the product's bank lock (refusing a second concurrent build) and creates the deployment row; `run`
+   * does the work and always releases the lock. Stale `pending`/`running` rows (a station that stopped mid-build)
+   * are marked failed here, since nobody holds their lock.
+   */
+  async beginBankBuild(productCode: string, opts: BankBuildOptions = {}): Promise<{ deploymentId: number; run: (c?: RunControl) => Promise<BankBuildOutcome> }> {
+    const product = await this.svc.getProduct({ productCode });
+    const ratio = opts.coresetRatio ?? DEFAULT_CORESET_RATIO;
+    if (!(ratio > 0 && ratio <= 1)) throw new ApiError('validation', `coreset ratio must be in (0, 1], got ${ratio}`);
+    const lockKey = `linedeck:bank:${product.productId}`;
+    const lockClient = await this.svc.job.connect();
+    let owned = false;
+    try {
+      const got = await lockClient.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [lockKey]);
+      if (!got.rows[0].ok) throw new ApiError('conflict', `a memory bank for ${productCode} is already being built`);
+      owned = true;
+      await lockClient.query(
+        `update deployments set status = 'failed', completed_at = now(), error_message = 'interrupted: the station stopped during the build'
+         where product_id = $1 and deployment_type = 'patchcore_bank' and status in ('pending', 'running')`,
+        [product.productId],
+      );
+      const f = this.findModels();
+      const deploymentId = await this.svc.createDeployment(
+        'patchcore_bank',
+        product.productId,
+        {
+          coresetRatio: ratio,
+          imagesDir: opts.imagesDir ?? null,
+          images: opts.images?.length ?? null,
+          backbone: f.ok ? f.backbone.manifest.name : null,
+          embedding: f.ok ? (f.embedding?.manifest.name ?? null) : null,
+        },
+        opts.actor,
+      );
+      let started = false;
+      return {
+        deploymentId,
+        run: async (c: RunControl = {}) => {
+          if (started) throw new Error('this bank build already ran');
+          started = true;
+          try {
+            return await this.runBankBuild(product.productId, productCode, deploymentId, ratio, opts, c);
+          } finally {
+            await lockClient.query('select pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+            lockClient.release();
+          }
+        },
+      };
+    } catch (e) {
+      if (owned) await lockClient.query('select pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+      lockClient.release();
+      throw e;
+    }
+  }
+
+  /** begin + run, for the CLI, the demo and tests. */
+  async buildBank(productCode: string, opts: BankBuildOptions & RunControl = {}): Promise<BankBuildOutcome> {
+    const b = await this.beginBankBuild(productCode, opts);
+    return b.run(opts);
+  }
+
+  private async runBankBuild(productId: number, productCode: string, deploymentId: number, ratio: number, opts: BankBuildOptions, c: RunControl): Promise<BankBuildOutcome> {
+    const t0 = performance.now();
+    const progress = (f: number, m: string) => c.progress?.(Math.min(1, Math.max(0, f)), m);
+    await this.svc.markDeploymentRunning(deploymentId);
+    try {
+      // 1. the normal reference images (replaced by --images when given)
+      if (opts.imagesDir || opts.images) {
+        progress(0.01, 'storing the normal images');
+        await this.replaceNormals(productId, productCode, opts, c.signal);
+      }
+      checkAbort(c.signal);
+      const normals = (
+        await this.svc.read.query<{ image_id: number; file_path: string; file_name: string }>(
+          "select image_id, file_path, file_name from images where product_id = $1 and image_type = 'normal' and is_active order by image_id",
+          [productId],
+        )
+      ).rows;
+      if (normals.length < MIN_NORMAL_IMAGES)
+        throw new ApiError(
+          'validation',
+          `${productCode} has ${normals.length} normal reference image${normals.length === 1 ? '' : 's'}; at least ${MIN_NORMAL_IMAGES} are needed (upload normal images, or bank build --images DIR)`,
+        );
+      const { backbone, embedding } = this.models();
+      const cfg = await this.svc.getModelConfig(productId);
+      const engine = await this.eng();
+
+      // 2. the bank: features, coreset, held-out normalization (engine, worker thread)
+      const rel = path.posix.join('models', productCode, `bank-${deploymentId}.ldb`);
+      const file = path.join(this.svc.paths.home, rel);
+      const built = await engine
+        .buildBank(
+          { backbone: backbone.dir, images: normals.map((n) => this.svc.store.abs(n.file_path)), names: normals.map((n) => `${n.file_name} (image ${n.image_id})`), out: file, coresetRatio: ratio },
+          { signal: c.signal, onProgress: (f, m) => progress(0.02 + 0.78 * f, m ?? 'bank') },
+        )
+        .catch((e) => {
+          if ((e as Error).name === 'CancelledError') throw e;
+          throw new ApiError('validation', (e as Error).message);
+        });
+      checkAbort(c.signal);
+
+      // 3. embeddings of every active reference image
+      let embedded = 0;
+      const refs = (
+        await this.svc.read.query<{ image_id: number; file_path: string; image_type: string }>(
+          "select image_id, file_path, image_type from images where product_id = $1 and is_active and image_type in ('normal', 'defect') order by image_id",
+          [productId],
+        )
+      ).rows;
+      // a broken embedding model does not cost the bank: anomaly detection works without it (recorded in the summary)
+      let embeddingError: string | null = null;
+      if (embedding) {
+        try {
+          for (let i = 0; i < refs.length; i += EMBED_BATCH) {
+            checkAbort(c.signal);
+            const batch = refs.slice(i, i + EMBED_BATCH);
+            const out = await engine.embed({ model: embedding.dir, images: batch.map((r) => this.svc.store.abs(r.file_path)) }, { signal: c.signal });
+            for (let k = 0; k < batch.length; k++) await this.storeEmbedding(batch[k].image_id, embedding, out[k].normalized);
+            embedded += batch.length;
+            progress(0.8 + 0.18 * (embedded / refs.length), `embeddings ${embedded}/${refs.length}`);
+          }
+        } catch (e) {
+          if (c.signal?.aborted || (e as Error).name === 'CancelledError') throw e;
+          embeddingError = (e as Error).message;
+          this.logger.warn({ productCode, err: embeddingError }, 'reference embeddings failed; the bank is deployed without them');
+        }
+      }
+      checkAbort(c.signal);
+
+      // 4. the deployment completes: that makes it the product's bank
+      const norm = built.header.normalization;
+      const calibration = norm
+        ? {
+            method: norm.method,
+            boundaryScore: norm.boundaryScore,
+            heldOutImages: norm.count,
+            heldOutBelowBoundary: norm.heldOutBelowBoundary,
+            image: norm.image,
+            pixel: norm.pixel,
+            notes: norm.notes,
+          }
+        : {};
+      const ms = Math.round(performance.now() - t0);
+      const summary = {
+        bank_size: built.bankSize,
+        bank_path: rel,
+        normal_images: normals.length,
+        defect_images: refs.filter((r) => r.image_type === 'defect').length,
+        embedded_images: embedded,
+        image_threshold: cfg.imageThreshold,
+        pixel_threshold: cfg.pixelThreshold,
+        coreset_ratio: ratio,
+        backbone: backbone.manifest.name,
+        backbone_sha256: built.header.backbone.sha256,
+        embedding: embedding?.manifest.name ?? null,
+        embedding_error: embeddingError,
+        calibration,
+        build_ms: built.header.buildMs ?? null,
+        ms,
+      };
+      await this.svc.finishDeployment(deploymentId, { status: 'completed', summary });
+      progress(1, 'completed');
+      this.logger.info({ productCode, deploymentId, bankSize: built.bankSize, normals: normals.length, ms }, 'memory bank built');
+      return {
+        deployment_id: deploymentId,
+        bank_size: built.bankSize,
+        image_threshold: cfg.imageThreshold,
+        ms,
+        productCode,
+        normal_images: normals.length,
+        defect_images: summary.defect_images,
+        embedded_images: embedded,
+        bank_path: file,
+        calibration,
+      };
+    } catch (e) {
+      const cancelled = c.signal?.aborted || (e as Error)?.name === 'CancelledError';
+      await this.svc
+        .finishDeployment(deploymentId, cancelled ? { status: 'cancelled', error: 'cancelled' } : { status: 'failed', error: (e as Error)?.message ?? String(e) })
+        .catch(() => undefined);
+      if (cancelled) {
+        const err = new Error('bank build cancelled');
+        err.name = 'AbortError';
+        throw err;
+      }
+      throw e;
+    }
+  }
+
+  /** --images DIR: those files become the active normal images; other active normals are deactivated (audited). */
+  private async replaceNormals(productId: number, productCode: string, opts: BankBuildOptions, signal?: AbortSignal): Promise<void> {
+    const inputs: ImageInput[] = [...(opts.images ?? [])];
+    if (opts.imagesDir) {
+      const dir = path.resolve(opts.imagesDir);
+      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ApiError('validation', `no such folder ${dir}`);
+      const files = fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isFile() && IMAGE_EXT.test(d.name) && !/_mask\.png$/i.test(d.name))
+        .map((d) => d.name)
+        .sort();
+      if (!files.length) throw new ApiError('validation', `${dir} holds no image files (png, jpg, webp, tif)`);
+      for (const f of files) inputs.push({ path: path.join(dir, f) });
+    }
+    const stored: (DecodedImage & { relPath: string })[] = [];
+    for (const input of inputs) {
+      checkAbort(signal);
+      try {
+        const raw = readImageInput(input);
+        stored.push(this.svc.store.putDecoded(await decodeImage(raw.bytes, 'path' in input ? input.path : raw.fileName)));
+      } catch (e) {
+        asInputError(e);
+      }
+    }
+    await withTransaction(this.svc.read, async (c) => {
+      const keep = new Set<number>();
+      for (const s of stored) {
+        // the same content active as a defect image is a mistake in the folder: insertReferenceImage says so
+        const row = await this.svc.insertReferenceImage(c, productId, 'normal', null, s, opts.actor, productCode);
+        keep.add(row.imageId);
+      }
+      const drop = await c.query<{ image_id: number }>(
+        "update images set is_active = false where product_id = $1 and image_type = 'normal' and is_active and not (image_id = any($2::int[])) returning image_id",
+        [productId, [...keep]],
+      );
+      if (drop.rowCount)
+        await writeAudit(c, opts.actor, {
+          action: 'inspection.image.deactivate',
+          table: 'images',
+          operation: 'UPDATE',
+          target: `${productCode}/normal`,
+          before: { imageIds: drop.rows.map((r) => r.image_id) },
+          after: { isActive: false, reason: 'replaced by bank build --images' },
+        });
+    });
+  }
+
+  /**
+   * Embeds one reference image now (after an upload), so a new defect exemplar or normal reference is used by the
+   * next inspection without waiting for a bank build. Returns false when the station has no embedding model.
+   */
+  async embedReference(imageId: number): Promise<boolean> {
+    const f = this.findModels();
+    if (!f.ok || !f.embedding) return false;
+    const img = await this.svc.getImage(imageId);
+    if (img.imageType === 'test') return false;
+    const [e] = await (await this.eng()).embed({ model: f.embedding.dir, images: [this.svc.store.abs(img.filePath)] });
+    await this.storeEmbedding(imageId, f.embedding, e.normalized);
+    return true;
+  }
+
+  private async storeEmbedding(imageId: number, model: ModelEntry, v: Float32Array): Promise<void> {
+    await this.svc.read.query(
+      `insert into image_metadata (image_id, embedding_vector, embedding_model, embedding_dim, preprocessing_applied, updated_at)
+       values ($1, $2, $3, $4, $5, now())
+       on conflict (image_id) do update set embedding_vector = excluded.embedding_vector, embedding_model = excluded.embedding_model,
+         embedding_dim = excluded.embedding_dim, preprocessing_applied = excluded.preprocessing_applied, updated_at = now()`,
+      [imageId, f32ToBytes(v), embeddingKey(model), v.length, JSON.stringify({ embedding: model.manifest.input })],
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------------ inspect
+
+  /** Inspects one image of a product with its current bank; writes the inspection; emits `inspection.completed`. */
+  async inspect(productCode: string, image: ImageInput | Buffer, opts: InspectOptions = {}): Promise<InspectOutcome> {
+    const t0 = performance.now();
+    const timings: Record<string, number> = {};
+    let tMark = t0;
+    const mark = (stage: string) => {
+      const now = performance.now();
+      timings[stage] = Math.round((now - tMark) * 10) / 10;
+      tMark = now;
+    };
+    const svc = this.svc;
+    const product = await svc.getProduct({ productCode });
+    if (!product.isActive) throw new ApiError('conflict', `${productCode} is deactivated; activate it to inspect`);
+    const current = await svc.currentBank(product.productId);
+    if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first (bank build --product ${productCode})`);
+
+    // decode and check the image before anything is computed or written
+    let decoded: DecodedImage;
+    try {
+      const raw = Buffer.isBuffer(image) ? { bytes: image, fileName: 'image' } : readImageInput(image);
+      decoded = await decodeImage(raw.bytes, raw.fileName);
+    } catch (e) {
+      return asInputError(e);
+    }
+    const label = Buffer.isBuffer(image) ? decoded.fileName : 'path' in image ? image.path : (image.fileName ?? decoded.fileName);
+    checkAbort(opts.signal);
+    const { backbone, embedding } = this.models();
+    const cfg = await svc.getModelConfig(product.productId);
+    const bankFile = path.join(svc.paths.home, String(current.summary.bank_path));
+    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`);
+    const engine = await this.eng();
+    mark('prepare');
+
+    // PatchCore and the embedding, in the engine's worker
+    let embeddingError: string | null = null;
+    const bytes = new Uint8Array(decoded.bytes);
+    const [pcs, embs] = await Promise.all([
+      engine.patchcore({ backbone: backbone.dir, bank: bankFile, images: [bytes], regionThreshold: cfg.pixelThreshold }, { signal: opts.signal }).catch((e) => {
+        if (/rebuild the bank/.test((e as Error).message)) throw new ApiError('conflict', `${productCode}: ${(e as Error).message}`);
+        throw e;
+      }),
+      // without a working embedding model the inspection still runs: no reference image, no defect type
+      embedding
+        ? engine.embed({ model: embedding.dir, images: [bytes] }, { signal: opts.signal }).catch((e) => {
+            if ((e as Error).name === 'CancelledError') throw e;
+            embeddingError = (e as Error).message;
+            this.logger.warn({ productCode, err: embeddingError }, 'embedding failed; inspecting without similarity');
+            return null;
+          })
+        : Promise.resolve(null),
+    ]);
+    const pc = pcs[0];
+    mark('engine');
+    if (pc.anomalyScore == null || !pc.normalizedMap) throw new ApiError('unavailable', `the memory bank of ${productCode} has no normalization; rebuild the bank`);
+    const anomaly = Math.min(1, Math.max(0, pc.anomalyScore));
+    const defectDetected = anomaly >= cfg.imageThreshold;
+    const [mapH, mapW] = pc.mapSize;
+    let mapRegions: (EngineRegion & { rawMax?: number })[] = defectDetected ? pc.regions : [];
+    let regionRule: string | null = defectDetected ? 'pixel_threshold' : null;
+    if (defectDetected && !mapRegions.length) {
+      // anomalous image without a pixel above the pixel threshold: the peak's own area (≥ 60 % of the peak)
+      let peak = 0;
+      for (const v of pc.normalizedMap) if (v > peak) peak = v;
+      mapRegions = peak > 0 ? findRegions(pc.normalizedMap, mapW, mapH, 0.6 * peak, { minArea: 1, limit: 1 }) : [];
+      regionRule = 'peak_60pct';
+    }
+    const regions = mapRegions.map((r) => regionToSource(r, mapW, mapH, pc.geometry, r.rawMax));
+
+    // similarity: most similar normal reference; defect type from the nearest defect exemplars
+    let similarity: number | null = null;
+    let referenceImageId: number | null = null;
+    let referencePath: string | null = null;
+    let defectTypeId: number | null = null;
+    let candidates: { defectTypeId: number; defectCode: string; similarity: number; imageId: number }[] = [];
+    const embeddingVec = embs?.[0]?.normalized ?? null;
+    if (embedding && embeddingVec) {
+      const refs = await svc.read.query<{ image_id: number; image_type: string; defect_type_id: number | null; defect_code: string | null; file_path: string; embedding_vector: Buffer }>(
+        `select i.image_id, i.image_type, i.defect_type_id, d.defect_code, i.file_path, md.embedding_vector
+         from images i join image_metadata md on md.image_id = i.image_id left join defect_types d on d.defect_type_id = i.defect_type_id
+         where i.product_id = $1 and i.is_active and i.image_type in ('normal', 'defect') and md.embedding_model = $2 and (d.defect_type_id is null or d.is_active)`,
+        [product.productId, embeddingKey(embedding)],
+      );
+      let bestNormal = -Infinity;
+      const perType = new Map<number, { defectCode: string; similarity: number; imageId: number }>();
+      for (const r of refs.rows) {
+        const v = bytesToF32(r.embedding_vector);
+        if (v.length !== embeddingVec.length) continue;
+        let d = 0;
+        for (let k = 0; k < v.length; k++) d += v[k] * embeddingVec[k];
+        if (r.image_type === 'normal') {
+          if (d > bestNormal) {
+            bestNormal = d;
+            referenceImageId = r.image_id;
+            referencePath = r.file_path;
+          }
+        } else if (r.defect_type_id != null) {
+          const prev = perType.get(r.defect_type_id);
+          if (!prev || d > prev.similarity) perType.set(r.defect_type_id, { defectCode: r.defect_code!, similarity: d, imageId: r.image_id });
+        }
+      }
+      if (referenceImageId != null) similarity = Math.min(1, Math.max(0, bestNormal));
+      candidates = [...perType.entries()].map(([id, v]) => ({ defectTypeId: id, ...v })).sort((a, b) => b.similarity - a.similarity);
+      if (defectDetected && candidates.length) defectTypeId = candidates[0].defectTypeId;
+    }
+    // confidence in the verdict: 0.5 at the threshold, 1 at the ends of the scale
+    const th = cfg.imageThreshold;
+    const confidence = Math.min(1, Math.max(0, defectDetected ? 0.5 + (0.5 * (anomaly - th)) / (1 - th) : 0.5 + (0.5 * (th - anomaly)) / th));
+    const defectType = defectTypeId ? await svc.getDefectType(defectTypeId) : null;
+    const guide = defectType ? await svc.guideFor(defectType.defectTypeId) : null;
+    const guideText =
+      guide && guide.cause.length + guide.action.length
+        ? [
+            ...guide.cause.map((s) => `[원인] ${s.sectionTitle ? `${s.sectionTitle}: ` : ''}${s.sectionContent}`),
+            ...guide.action.map((s) => `[조치] ${s.sectionTitle ? `${s.sectionTitle}: ` : ''}${s.sectionContent}`),
+          ].join('\n')
+        : null;
+    mark('similarity');
+
+    // artifacts at the picture's aspect ratio (at most ARTIFACT_MAX_SIDE), drawn before the transaction
+    const art = await this.renderArtifacts(decoded, pc, cfg.pixelThreshold, mapRegions, referencePath);
+    checkAbort(opts.signal);
+    const stored = svc.store.putDecoded(decoded);
+    mark('artifacts');
+    const processingS = (performance.now() - t0) / 1000;
+
+    const row = await withTransaction(svc.read, async (c: pg.PoolClient) => {
+      const img = await c.query<{ image_id: number }>(
+        `insert into images (product_id, image_type, file_name, file_path, sha256, file_size, width, height, format, uploaded_by)
+         values ($1, 'test', $2, $3, $4, $5, $6, $7, $8, $9) returning image_id`,
+        [product.productId, decoded.fileName, stored.relPath, stored.sha256, stored.bytes.length, stored.width, stored.height, stored.format.toUpperCase(), userRef(opts.actor)],
+      );
+      const imageId = img.rows[0].image_id;
+      await c.query(
+        `insert into image_metadata (image_id, exif_data, preprocessing_applied, embedding_vector, embedding_model, embedding_dim) values ($1, $2, $3, $4, $5, $6)`,
+        [
+          imageId,
+          JSON.stringify(stored.meta),
+          JSON.stringify({ backbone: backbone.manifest.input, geometry: { resize: pc.geometry.resize, crop: pc.geometry.crop ?? null }, embedding: embedding?.manifest.input ?? null }),
+          embeddingVec ? f32ToBytes(embeddingVec) : null,
+          embeddingVec && embedding ? embeddingKey(embedding) : null,
+          embeddingVec ? embeddingVec.length : null,
+        ],
+      );
+      const ins = await c.query<{ inspection_id: number; inspection_code: string }>(
+        `insert into inspections (product_id, test_image_id, reference_image_id, inspector_id, inspection_date, status, processing_time, source, deployment_id)
+         values ($1, $2, $3, $4, coalesce($5, now()), 'completed', $6, $7, $8) returning inspection_id, inspection_code`,
+        [product.productId, imageId, referenceImageId, userRef(opts.actor), opts.at ?? null, processingS, opts.source ?? 'upload', current.deploymentId],
+      );
+      const { inspection_id: inspectionId, inspection_code: code } = ins.rows[0];
+      const dir = svc.store.artifactDir(stored.relPath, code);
+      const artifacts = {
+        original: stored.relPath,
+        heatmap: svc.store.writeArtifact(dir, 'heatmap.png', art.heatmap),
+        mask: svc.store.writeArtifact(dir, 'mask.png', art.mask),
+        overlay: svc.store.writeArtifact(dir, 'overlay.png', art.overlay),
+        comparison: svc.store.writeArtifact(dir, 'comparison.png', art.comparison),
+      };
+      await c.query(
+        `insert into inspection_results (inspection_id, defect_detected, defect_type_id, confidence_score, anomaly_score, similarity_score,
+           raw_anomaly_score, raw_max_patch_distance, image_threshold, pixel_threshold, heatmap_path, mask_path, overlay_path, comparison_path,
+           detected_regions, details, guide_generated, guide_content)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+        [
+          inspectionId,
+          defectDetected,
+          defectTypeId,
+          confidence,
+          anomaly,
+          similarity,
+          pc.imageScore,
+          pc.maxPatchDistance,
+          cfg.imageThreshold,
+          cfg.pixelThreshold,
+          artifacts.heatmap,
+          artifacts.mask,
+          artifacts.overlay,
+          artifacts.comparison,
+          JSON.stringify(regions),
+          JSON.stringify({
+            deploymentId: current.deploymentId,
+            backbone: backbone.manifest.name,
+            embedding: embedding?.manifest.name ?? null,
+            argmaxPatch: pc.argmax,
+            grid: pc.grid,
+            regionRule,
+            defectCandidates: candidates.slice(0, 5),
+            embeddingError,
+            artifactSize: art.size,
+            engineMs: pc.ms,
+            timingsMs: timings,
+          }),
+          Boolean(guideText),
+          guideText,
+        ],
+      );
+      return { inspectionId, code, artifacts };
+    });
+    mark('database');
+
+    const outcome: InspectOutcome = {
+      image: label,
+      inspectionId: row.inspectionId,
+      inspection_code: row.code,
+      productCode,
+      defect_detected: defectDetected,
+      anomaly_score: anomaly,
+      raw_anomaly_score: pc.imageScore,
+      raw_max_patch_distance: pc.maxPatchDistance,
+      image_threshold: cfg.imageThreshold,
+      defect_type: defectType?.defectCode ?? null,
+      defect_type_name_ko: defectType?.defectNameKo ?? null,
+      severity_level: defectType?.severityLevel ?? null,
+      confidence_score: confidence,
+      similarity_score: similarity,
+      reference_image_id: referenceImageId,
+      regions,
+      artifacts: row.artifacts,
+      processing_ms: Math.round(performance.now() - t0),
+    };
+    svc.bus?.emit('inspection.completed', {
+      inspectionId: row.inspectionId,
+      inspectionCode: row.code,
+      productCode,
+      source: opts.source ?? 'upload',
+      defectDetected,
+    });
+    return outcome;
+  }
+
+  /** Heatmap, mask, overlay (with region boxes) and comparison PNGs with the engine's drawing functions. */
+  private async renderArtifacts(decoded: DecodedImage, pc: PatchcoreResult, pixelThreshold: number, mapRegions: EngineRegion[], referencePath: string | null) {
+    const { width: sw, height: sh } = pc.geometry.sourceSize;
+    const k = Math.min(1, ARTIFACT_MAX_SIDE / Math.max(sw, sh));
+    const W = Math.max(1, Math.round(sw * k));
+    const H = Math.max(1, Math.round(sh * k));
+    const [mapH, mapW] = pc.mapSize;
+    // the normalized map on the (scaled) picture: crop / stretch undone
+    const disp = mapToSource(pc.normalizedMap!, mapW, mapH, { ...pc.geometry, sourceSize: { width: W, height: H } });
+    const pic = await sharp(decoded.bytes).rotate().resize(W, H, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const base: RgbImage = { width: W, height: H, data: new Uint8Array(pic.data.buffer, pic.data.byteOffset, pic.data.byteLength) };
+    const boxes = mapRegions.map((r) => {
+      const s = regionToSource(r, mapW, mapH, { ...pc.geometry, sourceSize: { width: W, height: H } });
+      return { ...r, bbox: { x: s.x, y: s.y, width: s.width, height: s.height } };
+    });
+    const [heatmap, mask, overlay] = await Promise.all([
+      heatmapPng(disp, W, H, { min: 0, max: 1 }),
+      maskPng(disp, W, H, pixelThreshold),
+      overlayPng(base, disp, W, H, { min: 0, max: 1, regions: boxes, boxColor: [255, 45, 45] }),
+    ]);
+    const refFile = referencePath && this.svc.store.exists(referencePath) ? this.svc.store.abs(referencePath) : null;
+    const comparison = await comparisonPng(refFile ?? base, overlay, { height: H });
+    return { heatmap, mask, overlay, comparison, size: { width: W, height: H } };
+  }
+
+  async dispose(): Promise<void> {
+    const e = this.engine;
+    this.engine = undefined;
+    if (e) await (await e.catch(() => undefined))?.close();
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * The image store: files under LINEDECK_HOME/images, content-addressed by sha-256 in two levels of hashed
+ * sub-folders (`ab/cd/abcd…ef.png`), so the same picture uploaded twice is stored once and a folder never holds
+ * more than a few hundred files. The database keeps paths relative to the store's root (a station folder can be
+ * moved). An inspection's artifacts (heatmap, mask, overlay, comparison) live next to the tested image, in a folder
+ * named after the image and the inspection code.
+ *
+ * Every input is decoded with sharp before it is stored: what is not a supported image is refused with a clear
+ * message (ImageInputError) and nothing is written.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp, { type Metadata } from 'sharp';
+
+export const SUPPORTED_FORMATS = ['jpeg', 'png', 'webp', 'tiff'] as const;
+export type StoredFormat = (typeof SUPPORTED_FORMATS)[number];
+const EXT: Record<StoredFormat, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', tiff: 'tif' };
+const MIME: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', tif: 'image/tiff', tiff: 'image/tiff', md: 'text/markdown', pdf: 'application/pdf', txt: 'text/plain' };
+
+/** Largest file accepted (bytes) and largest picture (pixels): a 50 MB / 60 MP limit keeps a station responsive. */
+export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
+export const MAX_IMAGE_PIXELS = 60_000_000;
+/** Smallest useful side: below this there is nothing to inspect. */
+export const MIN_IMAGE_SIDE = 16;
+
+/** An image that cannot be accepted; the message says why, for the operator. */
+export class ImageInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageInputError';
+  }
+}
+
+/** An image as the API receives it: base64 (optionally a data: URL) or a path on this station. */
+export type ImageInput = { base64: string; fileName?: string } | { path: string; fileName?: string };
+
+export interface DecodedImage {
+  bytes: Buffer;
+  sha256: string;
+  format: StoredFormat;
+  width: number;
+  height: number;
+  fileName: string;
+  /** what sharp reports that is worth keeping (stored as image_metadata.exif_data) */
+  meta: Record<string, unknown>;
+}
+
+export interface StoredImage extends DecodedImage {
+  /** path relative to the store root, forward slashes */
+  relPath: string;
+  absPath: string;
+  /** true when the same content was already stored */
+  existed: boolean;
+}
+
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Reads the bytes of an ImageInput, without judging them yet. */
+export function readImageInput(input: ImageInput): { bytes: Buffer; fileName: string } {
+  if ('base64' in input) {
+    let s = input.base64.trim();
+    const m = /^data:([a-z0-9.+/-]*)?(;[^,]*)?,/i.exec(s);
+    if (m) {
+      if (!/;base64/i.test(m[2] ?? '')) throw new ImageInputError('the data URL is not base64-encoded');
+      s = s.slice(m[0].length);
+    }
+    s = s.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
+    if (!s.length) throw new ImageInputError('the image is empty');
+    if (!B64.test(s) || s.length % 4 === 1) throw new ImageInputError('the image is not valid base64');
+    if ((s.length * 3) / 4 > MAX_IMAGE_BYTES + 4) throw new ImageInputError(`the image is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+    return { bytes: Buffer.from(s, 'base64'), fileName: safeFileName(input.fileName ?? 'upload') };
+  }
+  const p = path.resolve(input.path);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    throw new ImageInputError(`no such file: ${p}`);
+  }
+  if (!st.isFile()) throw new ImageInputError(`not a file: ${p}`);
+  if (st.size === 0) throw new ImageInputError(`the file is empty: ${p}`);
+  if (st.size > MAX_IMAGE_BYTES) throw new ImageInputError(`${p} is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+  return { bytes: fs.readFileSync(p), fileName: safeFileName(input.fileName ?? path.basename(p)) };
+}
+
+/** Decodes and checks an image (format, size, that its pixels decode); throws ImageInputError when unusable. */
+export async function decodeImage(bytes: Buffer, fileName = 'image'): Promise<DecodedImage> {
+  if (!bytes.length) throw new ImageInputError(`${fileName}: the image is empty`);
+  if (bytes.length > MAX_IMAGE_BYTES) throw new ImageInputError(`${fileName}: larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
+  } catch (e) {
+    throw new ImageInputError(`${fileName}: not a readable image (${shortSharpMessage(e)})`);
+  }
+  const format = meta.format as string | undefined;
+  if (!format || !(SUPPORTED_FORMATS as readonly string[]).includes(format))
+    throw new ImageInputError(`${fileName}: unsupported image format ${format ?? 'unknown'} (use JPEG, PNG, WebP or TIFF)`);
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
+  if (!width || !height) throw new ImageInputError(`${fileName}: the image has no size`);
+  if (width * height > MAX_IMAGE_PIXELS) throw new ImageInputError(`${fileName}: ${width}×${height} is more than ${MAX_IMAGE_PIXELS / 1e6} megapixels`);
+  if (width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE) throw new ImageInputError(`${fileName}: ${width}×${height} is too small (at least ${MIN_IMAGE_SIDE} pixels a side)`);
+  try {
+    // a truncated or corrupt file can have a valid header: decode the pixels once to be sure
+    await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' }).resize(8, 8, { fit: 'fill' }).raw().toBuffer();
+  } catch (e) {
+    throw new ImageInputError(`${fileName}: the image data is damaged (${shortSharpMessage(e)})`);
+  }
+  return {
+    bytes,
+    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+    format: format as StoredFormat,
+    width,
+    height,
+    fileName,
+    meta: {
+      format,
+      width,
+      height,
+      space: meta.space,
+      channels: meta.channels,
+      depth: meta.depth,
+      density: meta.density,
+      hasAlpha: meta.hasAlpha,
+      orientation: meta.orientation,
+      isProgressive: meta.isProgressive,
+      hasExif: Boolean(meta.exif),
+      hasIcc: Boolean(meta.icc),
+    },
+  };
+}
+
+function shortSharpMessage(e: unknown): string {
+  return String((e as Error)?.message ?? e)
+    .split('\n')[0]
+    .replace(/^Input buffer (contains|has) /, '')
+    .slice(0, 160);
+}
+
+/** A file name safe to store in the database and show: no folders, no control characters, at most 200 chars. */
+export function safeFileName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const base = path.basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f<>:"|?*]/g, '_').trim();
+  return (base || 'image').slice(0, 200);
+}
+
+export function mimeOf(file: string): string {
+  return MIME[path.extname(file).slice(1).toLowerCase()] ?? 'application/octet-stream';
+}
+
+export class ImageStore {
+  constructor(readonly root: string) {}
+
+  /** Absolute path of a stored relative path; refuses paths that leave the store. */
+  abs(relPath: string): string {
+    const p = path.resolve(this.root, relPath);
+    const rel = path.relative(this.root, p);
+    if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) throw new ImageInputError(`path outside the image store: ${relPath}`);
+    return p;
+  }
+
+  /** The relative path of an original by content. */
+  static relPathFor(sha256: string, format: StoredFormat): string {
+    return `${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}.${EXT[format]}`;
+  }
+
+  /** Decodes, checks and stores an image (once per content). */
+  async put(input: ImageInput | Buffer, fileName?: string): Promise<StoredImage> {
+    const raw = Buffer.isBuffer(input) ? { bytes: input, fileName: safeFileName(fileName ?? 'image') } : readImageInput(input);
+    const img = await decodeImage(raw.bytes, raw.fileName);
+    return this.putDecoded(img);
+  }
+
+  putDecoded(img: DecodedImage): StoredImage {
+    const relPath = ImageStore.relPathFor(img.sha256, img.format);
+    const absPath = this.abs(relPath);
+    const existed = fs.existsSync(absPath) && fs.statSync(absPath).size === img.bytes.length;
+    if (!existed) writeAtomic(absPath, img.bytes);
+    return { ...img, relPath, absPath, existed };
+  }
+
+  /** Folder (relative) for the artifacts of one inspection of a stored image: next to the image. */
+  artifactDir(imageRelPath: string, inspectionCode: string): string {
+    if (!/^INS-\d{8}-\d{4,}$/.test(inspectionCode)) throw new Error(`bad inspection code ${inspectionCode}`);
+    const dir = path.posix.dirname(imageRelPath);
+    const stem = path.posix.basename(imageRelPath).replace(/\.[^.]+$/, '');
+    return `${dir}/${stem}.${inspectionCode}`;
+  }
+
+  /** Writes one artifact file; returns its relative path. */
+  writeArtifact(dirRel: string, name: string, bytes: Buffer): string {
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad artifact name ${name}`);
+    const rel = `${dirRel}/${name}`;
+    writeAtomic(this.abs(rel), bytes);
+    return rel;
+  }
+
+  read(relPath: string): Buffer {
+    return fs.readFileSync(this.abs(relPath));
+  }
+
+  exists(relPath: string): boolean {
+    try {
+      return fs.statSync(this.abs(relPath)).isFile();
+    } catch {
+      return false;
+    }
+  }
+}
+
+export function writeAtomic(file: string, bytes: Buffer | string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
+}

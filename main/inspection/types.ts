@@ -1,0 +1,284 @@
+/** Row and result shapes of the inspection workspace, shared by the service, the contract and the renderer (types only). */
+
+export type ImageType = 'normal' | 'defect' | 'test';
+export type InspectionSource = 'upload' | 'camera' | 'watch' | 'cli';
+export type ActionResult = 'resolved' | 'pending' | 'failed' | 'deferred';
+/** per inspection: resolved = latest action resolved; pending = defect and not resolved; none = no defect */
+export type ActionStatus = 'resolved' | 'pending' | 'none';
+export type DeploymentStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type FeedbackType = 'guide_quality' | 'detection_accuracy' | 'defect_type' | 'other';
+
+export interface ProductRow {
+  productId: number;
+  productCode: string;
+  productName: string;
+  description: string | null;
+  category: string | null;
+  isActive: boolean;
+  createdAt: string;
+  updatedAt: string;
+  normalImageCount: number;
+  defectImageCount: number;
+  defectTypeCount: number;
+  /** the memory bank in use: the latest completed patchcore_bank deployment */
+  bank: { deploymentId: number; completedAt: string; bankSize: [number, number] | null; normalImages: number | null } | null;
+}
+
+export interface DefectTypeRow {
+  defectTypeId: number;
+  productId: number;
+  defectCode: string;
+  defectNameKo: string;
+  defectNameEn: string | null;
+  fullNameKo: string | null;
+  description: string | null;
+  severityLevel: number;
+  isActive: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ManualRow {
+  manualId: number;
+  productId: number;
+  manualTitle: string;
+  fileName: string;
+  /** relative to LINEDECK_HOME */
+  filePath: string;
+  fileSize: number | null;
+  fileType: string | null;
+  version: string | null;
+  uploadDate: string;
+  uploadedBy: string | null;
+  isActive: boolean;
+  vectorIndexed: boolean;
+  sectionCount: number;
+}
+
+export interface SectionRow {
+  sectionId: number;
+  manualId: number;
+  defectTypeId: number | null;
+  defectCode: string | null;
+  sectionType: 'cause' | 'action' | 'other';
+  sectionTitle: string | null;
+  sectionContent: string;
+  pageNumber: number | null;
+  chunkIndex: number | null;
+  createdAt: string;
+}
+
+export interface ManualDetail extends ManualRow {
+  sections: SectionRow[];
+}
+
+export interface ImageRow {
+  imageId: number;
+  productId: number;
+  imageType: ImageType;
+  defectTypeId: number | null;
+  defectCode: string | null;
+  fileName: string;
+  /** relative to the image store (LINEDECK_HOME/images) */
+  filePath: string;
+  sha256: string;
+  fileSize: number | null;
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  uploadedAt: string;
+  uploadedBy: string | null;
+  isActive: boolean;
+  hasEmbedding: boolean;
+}
+
+export interface Region {
+  /** in the original image's pixels */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** pixels of the region in the model's map */
+  area: number;
+  /** highest normalized pixel score inside the region, [0, 1] */
+  score: number;
+  [k: string]: unknown;
+}
+
+export interface Artifacts {
+  original: string;
+  heatmap: string | null;
+  mask: string | null;
+  overlay: string | null;
+  comparison: string | null;
+}
+
+export interface InspectionListRow {
+  inspectionId: number;
+  inspectionCode: string;
+  inspectionDate: string;
+  productId: number;
+  productCode: string;
+  productName: string;
+  source: InspectionSource;
+  status: string;
+  defectDetected: boolean | null;
+  defectTypeId: number | null;
+  defectCode: string | null;
+  defectNameKo: string | null;
+  defectNameEn: string | null;
+  severityLevel: number | null;
+  anomalyScore: number | null;
+  confidenceScore: number | null;
+  similarityScore: number | null;
+  inspectorId: number | null;
+  inspector: string | null;
+  actionStatus: ActionStatus;
+  processingTime: number | null;
+}
+
+export interface ActionRow {
+  actionId: number;
+  inspectionId: number;
+  actionTaken: string;
+  actionResult: ActionResult;
+  actionDate: string;
+  actionBy: string | null;
+  notes: string | null;
+}
+
+export interface FeedbackRow {
+  feedbackId: number;
+  inspectionId: number;
+  user: string | null;
+  rating: number;
+  feedbackText: string | null;
+  feedbackType: FeedbackType | null;
+  createdAt: string;
+}
+
+export interface InspectionResultView {
+  resultId: number;
+  defectDetected: boolean;
+  defectTypeId: number | null;
+  confidenceScore: number | null;
+  anomalyScore: number | null;
+  similarityScore: number | null;
+  rawAnomalyScore: number | null;
+  rawMaxPatchDistance: number | null;
+  imageThreshold: number | null;
+  pixelThreshold: number | null;
+  artifacts: Artifacts;
+  regions: Region[];
+  details: Record<string, unknown> | null;
+  guideGenerated: boolean;
+  guideContent: string | null;
+}
+
+export interface InspectionDetail extends InspectionListRow {
+  testImage: ImageRow | null;
+  referenceImage: ImageRow | null;
+  deploymentId: number | null;
+  result: InspectionResultView | null;
+  defectType: DefectTypeRow | null;
+  /** the manual sections for the detected defect type (decisions.md inspection 5) */
+  guide: { cause: SectionRow[]; action: SectionRow[]; other: SectionRow[] };
+  actions: ActionRow[];
+  feedbacks: FeedbackRow[];
+}
+
+export interface DashboardStatsRow {
+  productId: number;
+  productCode: string;
+  productName: string;
+  normalImageCount: number;
+  defectImageCount: number;
+  totalInspectionCount: number;
+  defectDetectedCount: number;
+  resolvedCount: number;
+  pendingActionCount: number;
+  avgGuideRating: number | null;
+  defectRate: number | null;
+  lastInspectionAt: string | null;
+}
+
+export interface DefectRateDay {
+  /** Asia/Seoul calendar day, YYYY-MM-DD */
+  day: string;
+  total: number;
+  defects: number;
+  /** defects / total, null when nothing was inspected that day */
+  rate: number | null;
+}
+
+export interface DefectTypeShare {
+  defectTypeId: number | null;
+  defectCode: string | null;
+  defectNameKo: string | null;
+  severityLevel: number | null;
+  count: number;
+  /** of all defective inspections in the range */
+  share: number;
+}
+
+export interface ModelConfigView {
+  configId: number | null;
+  productId: number;
+  modelType: 'anomaly_detection';
+  imageThreshold: number;
+  pixelThreshold: number;
+  preprocessing: unknown;
+  updatedAt: string | null;
+}
+
+export interface DeploymentRow {
+  deploymentId: number;
+  deploymentType: string;
+  productId: number | null;
+  productCode: string | null;
+  status: DeploymentStatus;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  deployedBy: string | null;
+  configParams: unknown;
+  resultSummary: unknown;
+  errorMessage: string | null;
+}
+
+/** What `inspect` returns (CLI `inspect --json` prints these fields). */
+export interface InspectOutcome {
+  image: string;
+  inspectionId: number;
+  inspection_code: string;
+  productCode: string;
+  defect_detected: boolean;
+  /** normalized [0, 1] */
+  anomaly_score: number;
+  raw_anomaly_score: number;
+  raw_max_patch_distance: number;
+  image_threshold: number;
+  defect_type: string | null;
+  defect_type_name_ko: string | null;
+  severity_level: number | null;
+  confidence_score: number;
+  similarity_score: number | null;
+  reference_image_id: number | null;
+  regions: Region[];
+  /** relative to the image store */
+  artifacts: Artifacts;
+  processing_ms: number;
+}
+
+export interface BankBuildOutcome {
+  deployment_id: number;
+  bank_size: [number, number];
+  image_threshold: number;
+  ms: number;
+  productCode: string;
+  normal_images: number;
+  defect_images: number;
+  embedded_images: number;
+  bank_path: string;
+  calibration: Record<string, unknown>;
+}

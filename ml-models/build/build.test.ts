@@ -1,0 +1,131 @@
+/**
+ * The default models: deterministic build, committed folders up to date, loadable by the engine with the shapes
+ * the contract asks for, and the invariances the filter design promises.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { embedImage } from '../../main/inspection/engine/clip';
+import { loadModel, releaseModels } from '../../main/inspection/engine/models';
+import { extractFeatures } from '../../main/inspection/engine/patchcore';
+import type { RgbImage } from '../../main/inspection/engine/preprocess';
+import { renderImage } from '../../main/inspection/synth/generate';
+import { buildDefaultModels, checkDefaultModels, MODELS_ROOT, sha256 } from './build-default-models';
+import { gabor, negLoG } from './filters';
+import path from 'node:path';
+
+afterAll(() => releaseModels());
+
+const PATCHCORE_DIR = path.join(MODELS_ROOT, 'linedeck-patchcore-default');
+const EMBED_DIR = path.join(MODELS_ROOT, 'linedeck-embed-default');
+
+function rgb(surface: 'brushed' | 'cast' | 'machined', index: number, gain = 1): RgbImage {
+  const r = renderImage({ surface, level: 'plain', label: 'normal', seed: 'build-test', index, size: 224 });
+  const data = new Uint8Array(r.rgb.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.round(r.rgb[i] * gain));
+  return { width: 224, height: 224, data };
+}
+
+function relDiff(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += a[i] ** 2;
+  }
+  return Math.sqrt(d / n);
+}
+
+function cos(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+describe('default model build', () => {
+  it('is deterministic: two builds give byte-identical files', () => {
+    const a = buildDefaultModels();
+    const b = buildDefaultModels();
+    expect(a.map((f) => f.name)).toEqual(['linedeck-patchcore-default', 'linedeck-embed-default']);
+    for (let i = 0; i < a.length; i++) {
+      for (const file of ['model.onnx', 'model.json'] as const) {
+        expect(sha256(b[i].files[file])).toBe(sha256(a[i].files[file]));
+      }
+      // small enough to ship in the repository
+      expect(a[i].files['model.onnx'].length).toBeLessThan(10 * 1024 * 1024);
+    }
+  });
+
+  it('matches the committed model folders (run `npm run models:build` after changing the build)', () => {
+    expect(checkDefaultModels(MODELS_ROOT)).toEqual([]);
+  });
+});
+
+describe('filters', () => {
+  it('Gabor and LoG kernels are zero-mean with L1 = 2', () => {
+    for (const k of [gabor(11, 0.3, 3.5, 3, 1, 'even'), gabor(11, 1.2, 3.5, 3, 1, 'odd'), negLoG(7, 0.9)]) {
+      let s = 0;
+      let l1 = 0;
+      for (const v of k.data) {
+        s += v;
+        l1 += Math.abs(v);
+      }
+      expect(Math.abs(s)).toBeLessThan(1e-12);
+      expect(l1).toBeCloseTo(2, 10);
+    }
+  });
+
+  it('an even Gabor responds most to a line of its own orientation', () => {
+    const size = 11;
+    const r = (size - 1) / 2;
+    // a horizontal bright line through the centre (orientation 0: along x)
+    const img = new Float64Array(size * size);
+    for (let x = 0; x < size; x++) img[r * size + x] = 1;
+    const resp = [0, 1, 2, 3, 4, 5].map((o) => {
+      const k = gabor(size, (o * Math.PI) / 6, 3.5, 3, 1, 'even');
+      let s = 0;
+      for (let i = 0; i < img.length; i++) s += img[i] * k.data[i];
+      return Math.abs(s);
+    });
+    expect(resp.indexOf(Math.max(...resp))).toBe(0);
+    expect(resp[0]).toBeGreaterThan(3 * resp[3]);
+  });
+});
+
+describe('default models in the engine', () => {
+  it('the PatchCore backbone loads with two feature maps, stride 8 then 16', async () => {
+    const m = await loadModel(PATCHCORE_DIR, { task: 'patchcore-backbone', threads: 1 });
+    expect(m.manifest.input.size).toEqual([224, 224]);
+    const [l2, l3] = m.featureShapes!;
+    expect([l2[1], l2[2]]).toEqual([28, 28]);
+    expect([l3[1], l3[2]]).toEqual([14, 14]);
+    expect(l2[0]).toBeGreaterThan(8);
+    expect(l3[0]).toBeGreaterThan(8);
+  });
+
+  it('backbone features barely change with exposure (×0.8) but do change between parts of different surfaces', async () => {
+    const m = await loadModel(PATCHCORE_DIR, { task: 'patchcore-backbone', threads: 1 });
+    const base = (await extractFeatures(m, rgb('cast', 0))).grid.data;
+    const darker = (await extractFeatures(m, rgb('cast', 0, 0.8))).grid.data;
+    const other = (await extractFeatures(m, rgb('cast', 1))).grid.data;
+    const machined = (await extractFeatures(m, rgb('machined', 0))).grid.data;
+    const exposure = relDiff(base, darker);
+    expect(exposure).toBeLessThan(0.01);
+    // another part of the same surface differs more than the exposure change, another surface far more
+    expect(relDiff(base, other)).toBeGreaterThan(5 * exposure);
+    expect(relDiff(base, machined)).toBeGreaterThan(3 * relDiff(base, other));
+  });
+
+  it('the embedder loads, gives one vector per image, and ranks the same surface above other surfaces', async () => {
+    const m = await loadModel(EMBED_DIR, { task: 'clip-image-embedding', threads: 1 });
+    expect(m.manifest.input.name).toBe('pixel_values');
+    expect(m.embeddingDim).toBeGreaterThan(32);
+    const e = async (img: RgbImage) => (await embedImage(m, img)).normalized;
+    const cast0 = await e(rgb('cast', 0));
+    const cast0dark = await e(rgb('cast', 0, 0.8));
+    const cast1 = await e(rgb('cast', 1));
+    const brushed = await e(rgb('brushed', 0));
+    const machined = await e(rgb('machined', 0));
+    expect(cos(cast0, cast0dark)).toBeGreaterThan(0.99);
+    expect(cos(cast0, cast1)).toBeGreaterThan(cos(cast0, brushed));
+    expect(cos(cast0, cast1)).toBeGreaterThan(cos(cast0, machined));
+  });
+});
