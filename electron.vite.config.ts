@@ -13,7 +13,11 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'electron/main/index.ts'),
           cli: resolve(__dirname, 'main/cli/bin.ts'),
+          // the inspection engine's worker thread, next to index.js (engine.ts looks for worker.js beside itself)
+          worker: resolve(__dirname, 'main/inspection/engine/worker.ts'),
         },
+        // shared chunks beside the entries, so import.meta.url-relative lookups (worker.js, resources) hold
+        output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
   },

@@ -2,7 +2,7 @@
  * Starts a LineDeck station for e2e: the browser host (tsx main/host/bin.ts) on the embedded PostgreSQL in a
  * fresh LINEDECK_HOME, and waits for it to print its URL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,13 +25,14 @@ export interface RunningStation {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function startStation(opts: { seed?: boolean; background?: boolean; home?: string } = {}): Promise<RunningStation> {
+export async function startStation(opts: { seed?: boolean; background?: boolean; home?: string; databaseUrl?: string } = {}): Promise<RunningStation> {
   const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'linedeck-e2e-'));
   const infoFile = path.join(home, 'host-info.json');
   fs.rmSync(infoFile, { force: true });
   const args = ['main/host/bin.ts', '--home', home, '--info-file', infoFile];
   if (opts.seed === false) args.push('--no-seed');
   if (opts.background === false) args.push('--no-background');
+  if (opts.databaseUrl) args.push('--database-url', opts.databaseUrl);
   const proc = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), args, {
     cwd: root,
     env: { ...process.env, LINEDECK_LOG_LEVEL: process.env.LINEDECK_LOG_LEVEL ?? 'warn' },
@@ -73,3 +74,9 @@ export async function hostCall(info: StationInfo, name: string, input: unknown, 
 
 export const DEMO_PASSWORD = process.env.LINEDECK_DEMO_PASSWORD ?? 'linedeck-demo';
 export const ADMIN = { username: 'admin', password: 'admin-e2e-pass', email: 'admin@plant.example' };
+
+/** Runs the linedeck CLI (tsx) and returns its parsed --json output. */
+export function cliJson(args: string[], env: Record<string, string> = {}): any {
+  const out = execFileSync(path.join(root, 'node_modules', '.bin', 'tsx'), ['main/cli/bin.ts', ...args, '--json'], { cwd: root, env: { ...process.env, LINEDECK_LOG_LEVEL: 'error', ...env }, encoding: 'utf8', timeout: 600_000 });
+  return JSON.parse(out);
+}

@@ -1,4 +1,10 @@
-/** The registered benchmarks; each gets a base database URL (it may create databases there) and a log. */
+/** The registered benchmarks; each gets a base database URL (it may create databases there), a log and a temp dir. */
+import { benchCylinders } from '../main/cylinders/bench';
+import { benchTelemetry } from '../main/telemetry/bench';
+import { inspectionDataBench } from '../main/inspection/bench';
+import { bench as engineBench } from '../main/inspection/engine/bench';
+import { bench as synthBench } from '../main/inspection/synth/bench';
+
 export interface Goal {
   goal: string;
   ok: boolean;
@@ -9,4 +15,20 @@ export interface Bench {
   run(baseUrl: string, log: (s: string) => void, tmpDir: string): Promise<Goal[]>;
 }
 
-export const benches: Bench[] = [];
+export const benches: Bench[] = [
+  {
+    name: 'cylinders',
+    run: async (url, log) => {
+      const r = await benchCylinders(url, log);
+      return [
+        ...r.resync.map((x) => ({ goal: `full resync (${x.case}) faster than per-row sync`, ok: x.ok, detail: `set ${x.setMs} ms vs per-row ${x.perRowMs} ms (×${x.ratio}) on ${r.cylinders} cylinders` })),
+        { goal: 'summary p95 within budget', ok: r.summary.ok, detail: `server p50 ${r.summary.p50} / p95 ${r.summary.p95} ms; call p95 ${r.summary.roundTripP95} ms` },
+        { goal: 'list page p95 within budget', ok: r.list.ok, detail: `server p50 ${r.list.p50} / p95 ${r.list.p95} ms; call p95 ${r.list.roundTripP95} ms` },
+      ];
+    },
+  },
+  { name: 'telemetry', run: (url, log) => benchTelemetry(url, log) },
+  inspectionDataBench,
+  { name: 'inspection-engine', run: (_url, log) => engineBench(log) },
+  { name: 'inspection-synthetic', run: (_url, log) => synthBench(log) },
+];

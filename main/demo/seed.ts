@@ -3,7 +3,7 @@
  * Idempotent: users that exist are kept, each domain's seeder skips what is already there.
  */
 import type { App } from '../app';
-import type { Role } from '../api/kit';
+import { ApiError, type Role } from '../api/kit';
 import { log } from '../log';
 
 export const DEMO_PASSWORD = process.env.LINEDECK_DEMO_PASSWORD ?? 'linedeck-demo';
@@ -18,6 +18,8 @@ export interface SeedOptions {
   /** create the demo admin too (the CLI does; the app's first start leaves the admin to the first-run setup) */
   withAdmin: boolean;
   now?: Date;
+  /** seed only these domains (users are always seeded) */
+  only?: string[];
   onProgress?: (message: string) => void;
 }
 
@@ -41,7 +43,12 @@ export async function seedDemo(app: App, opts: SeedOptions): Promise<Record<stri
     users++;
   }
   counts.users = users;
+  if (opts.only) {
+    const unknown = opts.only.filter((n) => !seeders.some((s) => s.name === n));
+    if (unknown.length) throw new ApiError('validation', `unknown demo domain(s): ${unknown.join(', ')} (known: ${seeders.map((s) => s.name).join(', ')})`);
+  }
   for (const s of seeders) {
+    if (opts.only && !opts.only.includes(s.name)) continue;
     opts.onProgress?.(`seeding ${s.name}…`);
     const t0 = performance.now();
     Object.assign(counts, await s.run(app, opts));

@@ -36,12 +36,13 @@ export function registerCore(program: Command, ctx: CliContext): void {
     .command('seed')
     .description('fill the database with demo data for every screen (idempotent)')
     .option('--no-admin', 'leave the admin to the first-run setup')
-    .action(async (o: { admin: boolean }) => {
+    .option('--only <domains>', 'comma-separated: cylinders,telemetry,inspection (default: all)')
+    .action(async (o: { admin: boolean; only?: string }) => {
       const st = await ctx.station();
       const m = await migrateAll(st.dbs);
       for (const n of m.notes) ctx.progress(`note: ${n}`);
       const app = await ctx.app();
-      const seeded = await seedDemo(app, { withAdmin: o.admin, onProgress: (s) => ctx.progress(s) });
+      const seeded = await seedDemo(app, { withAdmin: o.admin, only: o.only?.split(',').map((x) => x.trim()).filter(Boolean), onProgress: (s) => ctx.progress(s) });
       ctx.output({ seeded, migrated: m.applied.length }, () => `seeded: ${Object.entries(seeded).map(([k, v]) => `${k}=${v}`).join(', ')}`);
     });
 }

@@ -12,6 +12,7 @@ import { LoginScreen } from '../screens/login/LoginScreen';
 import { SetupScreen } from '../screens/login/SetupScreen';
 import { AdminWorkspace } from '../screens/admin/AdminWorkspace';
 import { Placeholder } from '../screens/Placeholder';
+import { TelemetryWorkspace } from '../screens/telemetry/TelemetryWorkspace';
 import { useQuery } from '@tanstack/react-query';
 
 export const queryClient = new QueryClient({
@@ -37,7 +38,7 @@ function Gate() {
       <Routes>
         <Route path="/" element={<Home />} />
         <Route path="/cylinders/*" element={<Placeholder ns="cylinders" />} />
-        <Route path="/telemetry/*" element={<Placeholder ns="telemetry" />} />
+        <Route path="/telemetry/*" element={<TelemetryWorkspace />} />
         <Route path="/inspection/*" element={<Placeholder ns="inspection" />} />
         <Route path="/admin/*" element={<AdminWorkspace />} />
         <Route path="*" element={<Navigate to="/" replace />} />

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { addDays, commColor, deltaView, gaugeArcs, heatmapModel, kst, trendOption, techOption } from './options';
+
+describe('telemetry option builders', () => {
+  it('formats UTC as Asia/Seoul', () => {
+    expect(kst('2025-08-15T07:26:07.303Z')).toBe('2025-08-15 16:26:07');
+    expect(kst('2025-08-15T15:00:00Z', false)).toBe('2025-08-16 00:00');
+    expect(kst(null)).toBe('—');
+  });
+
+  it('shows delta with sign, arrow and tone', () => {
+    expect(deltaView(0)).toEqual({ text: '+0.0%', arrow: '■', tone: 'flat' });
+    expect(deltaView(12.345)).toEqual({ text: '+12.3%', arrow: '▲', tone: 'up' });
+    expect(deltaView(-3.06)).toEqual({ text: '-3.1%', arrow: '▼', tone: 'down' });
+  });
+
+  it('draws the gauge arc proportional to the clamped percentage', () => {
+    expect(gaugeArcs(0).value).toBe('');
+    expect(gaugeArcs(150).clamped).toBe(100);
+    expect(gaugeArcs(-5).clamped).toBe(0);
+    const half = gaugeArcs(50).value;
+    // 150° + 120° = 270°: the top of the circle (x = cx, y = cy − r)
+    expect(half.endsWith('50.000 14.000')).toBe(true);
+    expect(gaugeArcs(100).value).toBe(gaugeArcs(100).track);
+  });
+
+  it('renders only the toggled series, one point per bucket', () => {
+    const rows = [
+      { bucket: '2025-08-15T00:00:00Z', tag_name: 'D100', n: 6, avg: 1, min: 0, max: 2, first: 0, last: 2, sum: 6, diff: 2 },
+      { bucket: '2025-08-15T00:01:00Z', tag_name: 'D100', n: 6, avg: 3, min: 2, max: 4, first: 2, last: 4, sum: 18, diff: 2 },
+    ];
+    const o = trendOption(rows, { avg: true, min: false, max: true, last: false, first: false });
+    const s = o.series as { name: string; data: unknown[]; sampling: string }[];
+    expect(s.map((x) => x.name)).toEqual(['avg', 'max']);
+    expect(s[0].data).toEqual([[Date.parse(rows[0].bucket), 1], [Date.parse(rows[1].bucket), 3]]);
+    expect(s[0].sampling).toBe('lttb');
+    const withOverlay = trendOption(rows, { avg: true, min: false, max: false, last: false, first: false }, {
+      predictions: [{ ts: '2025-08-15T00:02:00Z', tag_name: 'D100', horizon: '00:01:00', yhat: 5, pi_low: 4, pi_high: 6, model_id: 'm', version: '1' }],
+      anomalies: [{ ts: '2025-08-15T00:01:00Z', tag_name: 'D100', score: 0.9, level: 'high', context: null }],
+    });
+    const names = (withOverlay.series as { name: string }[]).map((x) => x.name);
+    expect(names).toEqual(['avg', 'forecast', 'pi_low', 'interval', 'anomaly']);
+    const band = (withOverlay.series as { name: string; data: [number, number][] }[]).find((x) => x.name === 'interval')!;
+    expect(band.data[0][1]).toBe(2);
+  });
+
+  it('tech chart follows the legend toggles', () => {
+    const o = techOption([{ bucket: '2025-08-15T00:00:00Z', tag_name: 'D100', avg: 1, sma_10: 1, sma_60: null, bb_top: 2, bb_bot: 0, slope_60: null }], { avg: false, sma_10: true, sma_60: true, bb_top: false, bb_bot: false });
+    expect((o.series as { name: string }[]).map((s) => s.name)).toEqual(['sma_10', 'sma_60']);
+  });
+
+  it('places comm cells on a 24 × 30 grid and colours by SLO, with no colour for no data', () => {
+    const cells = [
+      { bucket_utc: '2025-08-01T00:00:00Z', success_rate: 1, recv_msgs: 60, exp_msgs: 60, missing_msgs: 0, last_seen_min: null },
+      { bucket_utc: '2025-08-03T05:00:00Z', success_rate: 0, recv_msgs: 0, exp_msgs: 60, missing_msgs: 60, last_seen_min: null },
+      { bucket_utc: '2025-08-30T23:00:00Z', success_rate: null, recv_msgs: null, exp_msgs: 60, missing_msgs: null, last_seen_min: null },
+    ];
+    const m = heatmapModel(cells, '2025-08-01');
+    expect(m.grid).toHaveLength(24);
+    expect(m.grid[0]).toHaveLength(30);
+    expect(m.grid[0][0]?.success_rate).toBe(1);
+    expect(m.grid[5][2]?.success_rate).toBe(0);
+    expect(m.grid[23][29]?.success_rate).toBeNull();
+    expect(m.days[0]).toBe('08-01');
+    expect(commColor(null, 0.98, 0.95)).toBeNull();
+    expect(commColor(0, 0.98, 0.95)).toBe('#a63603');
+    expect(commColor(0.96, 0.98, 0.95)).toBe('#e69f00');
+    expect(commColor(1, 0.98, 0.95)).toBe('#009e73');
+    expect(addDays('2025-08-01', 29)).toBe('2025-08-30');
+    expect(addDays('2025-03-01', -1)).toBe('2025-02-28');
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Pure builders for the telemetry screens: chart options, gauge geometry, the comm heatmap model.
+ * No React, no ECharts instance: tested in options.test.ts.
+ */
+import type { EChartsOption } from 'echarts';
+import type { TrendRow, TechRow, CommCell, PredictionRow, AnomalyRow } from '../../../../main/api/types';
+
+export const SERIES = ['avg', 'min', 'max', 'last', 'first'] as const;
+export type SeriesKey = (typeof SERIES)[number];
+export const TECH_SERIES = ['avg', 'sma_10', 'sma_60', 'bb_top', 'bb_bot'] as const;
+export type TechKey = (typeof TECH_SERIES)[number];
+
+/** Asia/Seoul wall time of a UTC instant (no DST in Korea): 'YYYY-MM-DD HH:mm:ss'. */
+export function kst(iso: string | null | undefined, withSeconds = true): string {
+  if (!iso) return '—';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '—';
+  const s = new Date(t + 9 * 3600_000).toISOString().replace('T', ' ');
+  return withSeconds ? s.slice(0, 19) : s.slice(0, 16);
+}
+
+export const STATUS_COLORS = ['#1a7f37', '#b26a00', '#c62828'] as const;
+export function statusColor(level: number | null | undefined): string {
+  return level === null || level === undefined ? '#8899aa' : STATUS_COLORS[Math.max(0, Math.min(2, level))];
+}
+
+export function fmtValue(v: number | null | undefined, digits = 1): string {
+  return v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits);
+}
+
+/** Δ% as the tile shows it: sign, one decimal, arrow and tone (neutral at 0). */
+export function deltaView(pct: number | null | undefined): { text: string; arrow: '▲' | '▼' | '■'; tone: 'up' | 'down' | 'flat' } {
+  const p = pct ?? 0;
+  if (Math.abs(p) < 0.05) return { text: '+0.0%', arrow: '■', tone: 'flat' };
+  return { text: `${p > 0 ? '+' : ''}${p.toFixed(1)}%`, arrow: p > 0 ? '▲' : '▼', tone: p > 0 ? 'up' : 'down' };
+}
+
+/**
+ * SVG arc of a 240° gauge for 0..100 %: the track and the value arc as path strings (viewBox 0 0 100 100).
+ */
+export function gaugeArcs(pct: number | null | undefined): { track: string; value: string; clamped: number } {
+  const p = Math.max(0, Math.min(100, pct ?? 0));
+  const cx = 50;
+  const cy = 54;
+  const r = 40;
+  const start = 150; // degrees, clockwise from +x
+  const sweep = 240;
+  const pt = (deg: number) => {
+    const a = (deg * Math.PI) / 180;
+    return `${(cx + r * Math.cos(a)).toFixed(3)} ${(cy + r * Math.sin(a)).toFixed(3)}`;
+  };
+  const arc = (from: number, to: number) => `M ${pt(from)} A ${r} ${r} 0 ${to - from > 180 ? 1 : 0} 1 ${pt(to)}`;
+  return { track: arc(start, start + sweep), value: p <= 0 ? '' : arc(start, start + (sweep * p) / 100), clamped: p };
+}
+
+const SERIES_COLORS: Record<string, string> = { avg: '#0b62c4', min: '#009e73', max: '#d55e00', last: '#cc79a7', first: '#e69f00', sma_10: '#0b62c4', sma_60: '#d55e00', bb_top: '#7f8c8d', bb_bot: '#7f8c8d' };
+
+function baseTimeOption(dark: boolean): EChartsOption {
+  const text = dark ? '#e6edf3' : '#1b232c';
+  return {
+    animation: false,
+    textStyle: { fontFamily: 'Noto Sans KR, sans-serif', color: text },
+    grid: { left: 56, right: 24, top: 36, bottom: 64 },
+    tooltip: {
+      trigger: 'axis',
+      axisPointer: { type: 'cross' },
+      formatter: (params: unknown) => {
+        const ps = params as { axisValue: number; seriesName: string; value: [number, number | null]; marker: string }[];
+        if (!ps.length) return '';
+        const head = `${kst(new Date(ps[0].value[0]).toISOString())} KST`;
+        return [head, ...ps.map((p) => `${p.marker}${p.seriesName}: ${fmtValue(p.value[1], 2)}`)].join('<br/>');
+      },
+    },
+    legend: { top: 4, textStyle: { color: text } },
+    xAxis: {
+      type: 'time',
+      axisLabel: {
+        color: text,
+        formatter: (v: number) => kst(new Date(v).toISOString(), false).slice(5),
+      },
+    },
+    yAxis: { type: 'value', scale: true, axisLabel: { color: text }, splitLine: { lineStyle: { color: dark ? '#2d3a46' : '#e3e8ee' } } },
+    dataZoom: [{ type: 'inside' }, { type: 'slider', height: 22, bottom: 12 }],
+  };
+}
+
+export function trendOption(
+  rows: TrendRow[],
+  visible: Record<SeriesKey, boolean>,
+  overlays: { predictions?: PredictionRow[]; anomalies?: AnomalyRow[] } = {},
+  dark = false,
+): EChartsOption {
+  const x = rows.map((r) => Date.parse(r.bucket));
+  const series: NonNullable<EChartsOption['series']> = SERIES.filter((k) => visible[k]).map((k) => ({
+    name: k,
+    type: 'line' as const,
+    showSymbol: rows.length < 120,
+    sampling: 'lttb' as const,
+    connectNulls: false,
+    lineStyle: { width: k === 'avg' ? 2 : 1 },
+    itemStyle: { color: SERIES_COLORS[k] },
+    data: rows.map((r, i) => [x[i], r[k]]),
+  }));
+  const preds = overlays.predictions ?? [];
+  if (preds.length) {
+    const withBand = preds.filter((p) => p.pi_low !== null && p.pi_high !== null);
+    series.push({ name: 'forecast', type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, itemStyle: { color: '#6f42c1' }, data: preds.map((p) => [Date.parse(p.ts), p.yhat]) });
+    if (withBand.length) {
+      // the interval band: a transparent lower line and a filled difference stacked on it
+      series.push({ name: 'pi_low', type: 'line', stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, data: withBand.map((p) => [Date.parse(p.ts), p.pi_low]), tooltip: { show: false } });
+      series.push({ name: 'interval', type: 'line', stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, areaStyle: { color: 'rgba(111,66,193,0.18)' }, data: withBand.map((p) => [Date.parse(p.ts), (p.pi_high as number) - (p.pi_low as number)]) });
+    }
+  }
+  const an = overlays.anomalies ?? [];
+  if (an.length) {
+    const byTs = new Map(rows.map((r) => [Date.parse(r.bucket), r.avg]));
+    series.push({ name: 'anomaly', type: 'scatter', symbolSize: 12, itemStyle: { color: '#c62828' }, data: an.map((a) => [Date.parse(a.ts), byTs.get(Date.parse(a.ts)) ?? null, a.score]) });
+  }
+  const legendData = (series as { name: string }[]).map((s) => s.name).filter((n) => n !== 'pi_low');
+  return { ...baseTimeOption(dark), legend: { ...(baseTimeOption(dark).legend as object), data: legendData }, series };
+}
+
+export function techOption(rows: TechRow[], visible: Record<TechKey, boolean>, dark = false): EChartsOption {
+  const series = TECH_SERIES.filter((k) => visible[k]).map((k) => ({
+    name: k,
+    type: 'line' as const,
+    showSymbol: false,
+    sampling: 'lttb' as const,
+    lineStyle: { width: k === 'avg' ? 2 : 1, type: (k.startsWith('bb') ? 'dashed' : 'solid') as 'dashed' | 'solid' },
+    itemStyle: { color: SERIES_COLORS[k] },
+    data: rows.map((r) => [Date.parse(r.bucket), r[k]]),
+  }));
+  return { ...baseTimeOption(dark), series };
+}
+
+/** Okabe–Ito based red→amber→green scale (distinguishable with common colour-vision deficiencies). */
+export function commColor(rate: number | null, sloWarn: number, sloCrit: number): string | null {
+  if (rate === null) return null;
+  if (rate < sloCrit) return rate < sloCrit / 2 ? '#a63603' : '#d55e00';
+  if (rate < sloWarn) return '#e69f00';
+  return rate >= 0.999 ? '#009e73' : '#56b4a0';
+}
+
+export interface HeatCell extends CommCell {
+  day: number; // 0..29 (column)
+  hour: number; // 0..23 (row), UTC hour of bucket
+}
+/** cells (30 days × 24 UTC hours, day-major) → a lookup by [hour][day] and the day labels. */
+export function heatmapModel(cells: CommCell[], start: string): { grid: (HeatCell | null)[][]; days: string[] } {
+  const t0 = Date.parse(`${start}T00:00:00Z`);
+  const grid: (HeatCell | null)[][] = Array.from({ length: 24 }, () => Array.from({ length: 30 }, () => null));
+  for (const c of cells) {
+    const t = Date.parse(c.bucket_utc);
+    const day = Math.floor((t - t0) / 86_400_000);
+    const hour = new Date(t).getUTCHours();
+    if (day >= 0 && day < 30) grid[hour][day] = { ...c, day, hour };
+  }
+  const days = Array.from({ length: 30 }, (_, d) => new Date(t0 + d * 86_400_000).toISOString().slice(5, 10));
+  return { grid, days };
+}
+
+/** Shift a UTC date string by whole days. */
+export function addDays(date: string, n: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
