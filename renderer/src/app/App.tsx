@@ -11,7 +11,8 @@ import { Loading, ErrorState } from './ui';
 import { LoginScreen } from '../screens/login/LoginScreen';
 import { SetupScreen } from '../screens/login/SetupScreen';
 import { AdminWorkspace } from '../screens/admin/AdminWorkspace';
-import { Placeholder } from '../screens/Placeholder';
+import { CylindersWorkspace } from '../screens/cylinders/CylindersWorkspace';
+import { InspectionWorkspace } from '../screens/inspection/InspectionWorkspace';
 import { TelemetryWorkspace } from '../screens/telemetry/TelemetryWorkspace';
 import { useQuery } from '@tanstack/react-query';
 
@@ -37,9 +38,9 @@ function Gate() {
     <Layout>
       <Routes>
         <Route path="/" element={<Home />} />
-        <Route path="/cylinders/*" element={<Placeholder ns="cylinders" />} />
+        <Route path="/cylinders/*" element={<CylindersWorkspace />} />
         <Route path="/telemetry/*" element={<TelemetryWorkspace />} />
-        <Route path="/inspection/*" element={<Placeholder ns="inspection" />} />
+        <Route path="/inspection/*" element={<InspectionWorkspace />} />
         <Route path="/admin/*" element={<AdminWorkspace />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Routes>

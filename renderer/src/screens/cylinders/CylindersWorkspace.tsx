@@ -1,0 +1,5 @@
+import { Placeholder } from '../Placeholder';
+
+export function CylindersWorkspace() {
+  return <Placeholder ns="cylinders" />;
+}

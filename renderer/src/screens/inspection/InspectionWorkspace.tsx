@@ -1,0 +1,5 @@
+import { Placeholder } from '../Placeholder';
+
+export function InspectionWorkspace() {
+  return <Placeholder ns="inspection" />;
+}
