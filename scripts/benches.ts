@@ -4,6 +4,7 @@ import { benchTelemetry } from '../main/telemetry/bench';
 import { inspectionDataBench } from '../main/inspection/bench';
 import { bench as engineBench } from '../main/inspection/engine/bench';
 import { bench as synthBench } from '../main/inspection/synth/bench';
+import { chartBench } from './ui-bench/chart-bench';
 
 export interface Goal {
   goal: string;
@@ -31,4 +32,5 @@ export const benches: Bench[] = [
   inspectionDataBench,
   { name: 'inspection-engine', run: (_url, log) => engineBench(log) },
   { name: 'inspection-synthetic', run: (_url, log) => synthBench(log) },
+  { name: 'ui', run: (_url, log, tmp) => chartBench(log, tmp) },
 ];

@@ -70,3 +70,13 @@ describe('telemetry option builders', () => {
     expect(addDays('2025-03-01', -1)).toBe('2025-02-28');
   });
 });
+
+describe('trendOption on long ranges', () => {
+  it('drops the zoom slider’s unsampled data shadow past 5 000 buckets and keeps it below', () => {
+    const mk = (n: number) => Array.from({ length: n }, (_, i) => ({ bucket: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(), avg: i, min: i, max: i, last: i, first: i, count: 1 }));
+    const vis = { avg: true, min: false, max: false, last: false, first: false };
+    const slider = (n: number) => (trendOption(mk(n) as never, vis).dataZoom as { type: string; showDataShadow?: boolean }[]).find((d) => d.type === 'slider');
+    expect(slider(5000)?.showDataShadow).toBeUndefined();
+    expect(slider(5001)?.showDataShadow).toBe(false);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * "A chart of 10 000 points renders in ≤ 100 ms in Chromium" (telemetry issue): bundles the Trend screen's option
+ * builder with ECharts (esbuild), opens it in Debian's Chromium (playwright-core API of @playwright/test) and times
+ * setOption → next animation frame for 10 000 buckets × 5 series, after a warm-up render; p50/p95 of 7 runs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium } from '@playwright/test';
+import type { Goal } from '../benches';
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+export async function chartBench(log: (s: string) => void, tmpDir: string): Promise<Goal[]> {
+  const exe = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!fs.existsSync(exe)) return [{ goal: '10 000-point chart renders in ≤ 100 ms in Chromium', ok: false, detail: `no Chromium at ${exe} (apt-get install -y chromium)` }];
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const out = path.join(tmpDir, 'chart-bench.js');
+  await build({ entryPoints: [path.join(here, 'chart-entry.ts')], bundle: true, format: 'iife', minify: true, outfile: out, logLevel: 'error' });
+  const browser = await chromium.launch({ executablePath: exe, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.setContent(`<!doctype html><html><body style="margin:0"><div id="chart" style="width:1200px;height:480px"></div></body></html>`);
+    await page.addScriptTag({ content: fs.readFileSync(out, 'utf8') });
+    const run = (n: number) => page.evaluate((k) => (window as unknown as { chartBench: (n: number) => Promise<number> }).chartBench(k), n);
+    await run(10_000); // warm-up: JIT, fonts
+    const ms: number[] = [];
+    for (let i = 0; i < 7; i++) ms.push(await run(10_000));
+    const small: number[] = [];
+    for (let i = 0; i < 7; i++) small.push(await run(100));
+    ms.sort((a, b) => a - b);
+    small.sort((a, b) => a - b);
+    const p50 = ms[3];
+    const p95 = ms[6];
+    log(`chart 10 000 buckets × 5 series: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (100 buckets: p50 ${small[3].toFixed(1)} ms)`);
+    return [{ goal: '10 000-point trend chart renders in ≤ 100 ms in Chromium', ok: p95 <= 100, detail: `p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (7 runs, 5 series, LTTB); 100 points p50 ${small[3].toFixed(1)} ms` }];
+  } finally {
+    await browser.close();
+  }
+}
