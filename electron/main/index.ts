@@ -11,6 +11,7 @@ import { setSecretCodec } from '../../main/secrets';
 import { bindIpc } from './ipc';
 import { createMainWindow, hardenSession } from './windows';
 import { buildMenu } from './menu';
+import { showSplash } from './splash';
 
 app.setName('LineDeck');
 if (!app.requestSingleInstanceLock()) app.quit();
@@ -36,8 +37,9 @@ app.whenReady().then(async () => {
   hardenSession();
   if (safeStorage.isEncryptionAvailable())
     setSecretCodec({ encrypt: (s) => safeStorage.encryptString(s).toString('base64'), decrypt: (s) => safeStorage.decryptString(Buffer.from(s, 'base64')) });
+  const splash = showSplash();
   try {
-    const booted = await bootStation({ home });
+    const booted = await bootStation({ home, onProgress: (m) => splash.message(m) });
     stop = booted.close;
     const rendererUrl = process.env.ELECTRON_RENDERER_URL;
     const isTrusted = (_wc: WebContents, frameUrl: string) => (rendererUrl ? frameUrl.startsWith(rendererUrl) : frameUrl.startsWith('file://'));
@@ -49,7 +51,9 @@ app.whenReady().then(async () => {
       rendererFile: path.join(here, '../../renderer/index.html'),
       preload: path.join(here, '../../preload/index.cjs'),
     });
+    win.once('ready-to-show', () => splash.close());
   } catch (e) {
+    splash.close();
     logger.error({ err: (e as Error).stack }, 'start failed');
     dialog.showErrorBox('LineDeck', `LineDeck could not start:\n${(e as Error).message}`);
     app.exit(1);
