@@ -1,10 +1,12 @@
 /** The registered benchmarks; each gets a base database URL (it may create databases there), a log and a temp dir. */
+import pg from 'pg';
 import { benchCylinders } from '../main/cylinders/bench';
 import { benchTelemetry } from '../main/telemetry/bench';
 import { inspectionDataBench } from '../main/inspection/bench';
 import { bench as engineBench } from '../main/inspection/engine/bench';
 import { bench as synthBench } from '../main/inspection/synth/bench';
 import { chartBench } from './ui-bench/chart-bench';
+import { dbEval, dbEvalGoals } from '../main/inspection/synth/db-eval';
 
 export interface Goal {
   goal: string;
@@ -32,5 +34,22 @@ export const benches: Bench[] = [
   inspectionDataBench,
   { name: 'inspection-engine', run: (_url, log) => engineBench(log) },
   { name: 'inspection-synthetic', run: (_url, log) => synthBench(log) },
+  {
+    name: 'inspection-db-eval',
+    run: async (url, log, tmp) => {
+      const name = `linedeck_bench_dbeval_${process.pid}`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`create database ${name}`);
+      try {
+        const u = new URL(url);
+        u.pathname = `/${name}`;
+        return dbEvalGoals(await dbEval(u.toString(), log, tmp));
+      } finally {
+        await admin.query(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      }
+    },
+  },
   { name: 'ui', run: (_url, log, tmp) => chartBench(log, tmp) },
 ];
