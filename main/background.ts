@@ -1,6 +1,7 @@
 /** Background services of a running station; each registers its stopper in services.disposers. */
 import type { App } from './app';
 import { readStationConfig } from './config';
+import { startInspectionWatch } from './inspection/runtime';
 import { log } from './log';
 import { startTelemetryScheduler } from './telemetry/service';
 import { startTelemetrySimulator } from './telemetry/simulator';
@@ -16,6 +17,8 @@ export function startBackground(app: App): void {
   }
   // aggregates (plain PostgreSQL) or continuous-aggregate policies (TimescaleDB) kept fresh
   startTelemetryScheduler(services); // registers its own stopper
+  // watched folders of the inspection workspace (line cameras); stopped by the inspection runtime's disposer
+  startInspectionWatch(services);
   // the demo feed, like the plant's Node-RED writer; on by default for the embedded database only
   if (simulator && (services.embedded || process.env.LINEDECK_SIMULATOR === '1')) {
     startTelemetrySimulator(services); // registers its own stopper

@@ -1,3 +1,5 @@
+import type { WatchQueueState } from '../inspection/types';
+
 /**
  * Events main pushes to every window (IPC `webContents.send`, browser host WebSocket). Each domain adds its own.
  */
@@ -21,5 +23,7 @@ export interface ApiEvents {
   'telemetry.appended': { tags: string[]; lastTs: string };
   /** an inspection finished (station screen, watch folder) */
   'inspection.completed': { inspectionId: number; inspectionCode: string; productCode: string; source: string; defectDetected: boolean };
+  /** the watch-folder queue changed (waiting, in progress, last result) */
+  'inspection.queue': WatchQueueState;
 }
 export type EventName = keyof ApiEvents;

@@ -13,11 +13,15 @@ import type {
   InspectionDetail,
   InspectionListRow,
   InspectOutcome,
+  InspectorRow,
   ManualDetail,
   ManualRow,
   ModelConfigView,
   ProductRow,
   SectionRow,
+  ThresholdPreview,
+  WatchFolderRow,
+  WatchQueueState,
 } from './types';
 
 const id = z.number().int().positive();
@@ -246,6 +250,7 @@ export const inspectionProcedures = {
   'inspection.inspections.list': proc<{ rows: InspectionListRow[]; total: number }>()({ role: 'viewer', input: inspectionListSchema, summary: 'inspection history, newest first' }),
   'inspection.inspections.export': proc<{ fileName: string; csv: string; rows: number }>()({ role: 'viewer', input: inspectionFilterSchema, summary: 'inspection history as CSV (UTF-8 with BOM)' }),
   'inspection.inspections.get': proc<InspectionDetail>()({ role: 'viewer', input: inspectionRefSchema, summary: 'one inspection with result, artifacts, guide, actions and feedback' }),
+  'inspection.inspectors.list': proc<InspectorRow[]>()({ role: 'viewer', input: z.object({}), summary: 'people who have inspected (history filter)' }),
   'inspection.actions.create': proc<ActionRow>()({ role: 'worker', input: newActionSchema, summary: 'record an action taken on an inspection' }),
   'inspection.actions.pending': proc<InspectionListRow[]>()({
     role: 'viewer',
@@ -262,6 +267,22 @@ export const inspectionProcedures = {
   // thresholds, banks, deployments
   'inspection.config.get': proc<ModelConfigView>()({ role: 'viewer', input: z.object({ productId: id }), summary: 'a product’s anomaly thresholds' }),
   'inspection.config.setThresholds': proc<ModelConfigView>()({ role: 'manager', input: thresholdsSchema, summary: 'set image and pixel thresholds (audited)' }),
+  'inspection.config.preview': proc<ThresholdPreview>()({
+    role: 'manager',
+    input: z.object({ productId: id, imageThreshold: z.number().gt(0, 'between 0 and 1').lt(1, 'between 0 and 1') }),
+    summary: 'how the held-out normals, defect exemplars and recent inspections would be judged at a candidate image threshold',
+  }),
+
+  // watch folders (a line camera drops files; each is inspected once)
+  'inspection.watch.list': proc<WatchFolderRow[]>()({ role: 'viewer', input: z.object({}), summary: 'watched folders per product' }),
+  'inspection.watch.set': proc<WatchFolderRow>()({
+    role: 'manager',
+    input: z.object({ productId: id, folderPath: z.string().trim().min(1, 'give a folder').max(1000), isEnabled: z.boolean().optional() }),
+    summary: 'set (or disable) a product’s watch folder; created when missing (audited)',
+  }),
+  'inspection.watch.remove': proc<{ deleted: boolean }>()({ role: 'manager', input: z.object({ productId: id }), summary: 'stop watching a product’s folder (audited)' }),
+  'inspection.queue.get': proc<WatchQueueState>()({ role: 'viewer', input: z.object({}), summary: 'the watch queue: waiting, in progress, last result' }),
+
   'inspection.deployments.list': proc<DeploymentRow[]>()({
     role: 'viewer',
     input: z.object({ productId: id.optional(), limit: z.number().int().min(1).max(500).default(50) }),

@@ -2,15 +2,15 @@
 import type { HandlerTable } from '../api/dispatch';
 import type { AppServices } from '../app';
 import { inspectionProcedures } from './contract';
-import { InspectionPipeline } from './pipeline';
-import { InspectionService } from './service';
+import { thresholdPreview } from './preview';
+import { inspectionRuntime } from './runtime';
 import type { ImageInput } from './store';
+import { listWatchFolders, removeWatchFolder, setWatchFolder } from './watch';
 import { log } from '../log';
 
 export function createInspectionHandlers(s: AppServices): HandlerTable<typeof inspectionProcedures> {
-  const svc = new InspectionService({ dbs: s.dbs, paths: s.paths, bus: s.bus });
-  const pipeline = new InspectionPipeline(svc);
-  s.disposers.push(() => pipeline.dispose());
+  // the service, the pipeline (engine worker) and the watch folders, shared with main/background.ts
+  const { svc, pipeline, watcher } = inspectionRuntime(s);
 
   return {
     'inspection.products.list': async (i) => svc.listProducts(i),
@@ -53,6 +53,7 @@ export function createInspectionHandlers(s: AppServices): HandlerTable<typeof in
       return pipeline.inspect(product.productCode, i.image as ImageInput, { source: i.source, actor: c.user, signal: c.signal });
     },
     'inspection.inspections.list': async (i) => svc.listInspections(i),
+    'inspection.inspectors.list': async () => svc.listInspectors(),
     'inspection.inspections.export': async (i) => svc.exportInspectionsCsv(i),
     'inspection.inspections.get': async (i) => svc.getInspection(i),
     'inspection.actions.create': async (i, c) => svc.addAction(i, c.user),
@@ -65,6 +66,20 @@ export function createInspectionHandlers(s: AppServices): HandlerTable<typeof in
 
     'inspection.config.get': async (i) => svc.getModelConfig(i.productId),
     'inspection.config.setThresholds': async (i, c) => svc.setThresholds(i, c.user),
+    'inspection.config.preview': async (i, c) => thresholdPreview(svc, pipeline, i.productId, i.imageThreshold, c.signal),
+
+    'inspection.watch.list': async () => listWatchFolders(svc),
+    'inspection.watch.set': async (i, c) => {
+      const row = await setWatchFolder(svc, i, c.user);
+      await watcher.reload();
+      return row;
+    },
+    'inspection.watch.remove': async (i, c) => {
+      const r = await removeWatchFolder(svc, i.productId, c.user);
+      await watcher.reload();
+      return r;
+    },
+    'inspection.queue.get': async () => watcher.state(),
     'inspection.deployments.list': async (i) => svc.listDeployments(i),
     'inspection.models.status': async () => {
       const f = pipeline.findModels();

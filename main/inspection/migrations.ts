@@ -449,6 +449,54 @@ LIMIT 100;
 COMMENT ON VIEW recent_inspections IS '최근 검사 이력 (상위 100건)';
 `,
   },
+  {
+    // the station screen's watch folders (a line camera drops image files; each is inspected once, also across
+    // restarts and stations: the file's row commits in the inspection's transaction, unique per product and file
+    // identity) and the threshold preview's cache of reference-image scores per bank
+    name: '202611250900_inspection_watch_folders',
+    group: 'inspection',
+    sql: /* sql */ `
+CREATE TABLE inspection_watch_folders (
+    watch_id SERIAL PRIMARY KEY,
+    product_id INTEGER NOT NULL UNIQUE REFERENCES products(product_id) ON DELETE CASCADE,
+    folder_path TEXT NOT NULL UNIQUE,
+    is_enabled BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    updated_by INTEGER REFERENCES users(user_id),
+    CONSTRAINT watch_folder_path_check CHECK (LENGTH(folder_path) BETWEEN 1 AND 1000)
+);
+COMMENT ON TABLE inspection_watch_folders IS '제품별 감시 폴더 (라인 카메라 이미지 자동 검사)';
+
+CREATE TABLE inspection_watch_files (
+    file_id BIGSERIAL PRIMARY KEY,
+    product_id INTEGER NOT NULL REFERENCES products(product_id) ON DELETE CASCADE,
+    file_path TEXT NOT NULL,
+    file_size BIGINT NOT NULL,
+    file_mtime_ms BIGINT NOT NULL,
+    sha256 CHAR(64),
+    status VARCHAR(10) NOT NULL,
+    inspection_id INTEGER UNIQUE REFERENCES inspections(inspection_id) ON DELETE SET NULL,
+    error TEXT,
+    processed_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT watch_file_identity UNIQUE (product_id, file_path, file_size, file_mtime_ms),
+    CONSTRAINT watch_file_status_check CHECK (status IN ('inspected', 'refused')),
+    CONSTRAINT watch_file_refused_check CHECK (status <> 'refused' OR (inspection_id IS NULL AND error IS NOT NULL))
+);
+CREATE INDEX idx_watch_files_product_time ON inspection_watch_files(product_id, processed_at DESC);
+COMMENT ON TABLE inspection_watch_files IS '감시 폴더에서 처리한 파일 (경로·크기·수정 시각으로 한 번만 검사)';
+
+CREATE TABLE inspection_reference_scores (
+    deployment_id INTEGER NOT NULL REFERENCES deployments(deployment_id) ON DELETE CASCADE,
+    image_id INTEGER NOT NULL REFERENCES images(image_id) ON DELETE CASCADE,
+    anomaly_score DOUBLE PRECISION NOT NULL,
+    scored_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    PRIMARY KEY (deployment_id, image_id),
+    CONSTRAINT reference_score_check CHECK (anomaly_score BETWEEN 0 AND 1)
+);
+COMMENT ON TABLE inspection_reference_scores IS '임계값 미리보기: 메모리뱅크별 기준 이미지 이상 점수 캐시';
+`,
+  },
 ];
 
 export const inspectionHooks: EnsureHook[] = [];

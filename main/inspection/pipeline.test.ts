@@ -275,6 +275,18 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
     expect(await call(viewer, 'inspection.inspections.get', { inspectionId })).toMatchObject({ ok: true, value: { inspector: 'worker9', source: 'camera', actionStatus: 'resolved' } });
     expect(await call(worker, 'inspection.config.setThresholds', { productId: 1, imageThreshold: 0.9, pixelThreshold: 0.9 })).toMatchObject({ ok: false, error: { kind: 'forbidden' } });
     expect(await call(viewer, 'inspection.products.create', { productCode: 'x1', productName: 'x' })).toMatchObject({ ok: false, error: { kind: 'forbidden' } });
+    // the workbench's procedures: anomaly map for the client-side mask, threshold preview and watch folders (manager)
+    const detail = await call(viewer, 'inspection.inspections.get', { inspectionId });
+    expect((detail as { value: { result: { artifacts: { anomalyMap: string } } } }).value.result.artifacts.anomalyMap).toMatch(/map\.png$/);
+    const castA = (await svc.getProduct({ productCode: 'castA' })).productId;
+    expect(await call(worker, 'inspection.config.preview', { productId: castA, imageThreshold: 0.8 })).toMatchObject({ ok: false, error: { kind: 'forbidden' } });
+    expect(await call(manager, 'inspection.config.preview', { productId: castA, imageThreshold: 0.8 })).toMatchObject({ ok: true, value: { imageThreshold: 0.8, normals: { items: expect.any(Array) } } });
+    expect(await call(worker, 'inspection.watch.set', { productId: castA, folderPath: path.join(home, 'cam') })).toMatchObject({ ok: false, error: { kind: 'forbidden' } });
+    expect(await call(manager, 'inspection.watch.set', { productId: castA, folderPath: path.join(home, 'cam') })).toMatchObject({ ok: true, value: { productCode: 'castA', reachable: true } });
+    expect(await call(viewer, 'inspection.watch.list', {})).toMatchObject({ ok: true, value: [{ productCode: 'castA' }] });
+    expect(await call(viewer, 'inspection.queue.get', {})).toMatchObject({ ok: true, value: { running: false, pending: [] } });
+    expect(await call(manager, 'inspection.watch.remove', { productId: castA })).toMatchObject({ ok: true, value: { deleted: true } });
+    expect(await call(viewer, 'inspection.inspectors.list', {})).toMatchObject({ ok: true, value: expect.arrayContaining([expect.objectContaining({ username: 'worker9', inspections: 1 })]) });
     expect(await call(viewer, 'inspection.models.status', {})).toMatchObject({ ok: true, value: { ok: true, backbone: { name: 'fixture-backbone' }, embedding: { name: 'fixture-clip' } } });
     const file = await call(viewer, 'inspection.file.get', { path: (done as { value: InspectOutcome }).value.artifacts.heatmap });
     expect(file).toMatchObject({ ok: true, value: { mime: 'image/png' } });

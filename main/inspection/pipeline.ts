@@ -23,7 +23,7 @@ import { writeAudit } from '../audit/audit';
 import { readStationConfig } from '../config';
 import { withTransaction } from '../db/pools';
 import { log } from '../log';
-import { comparisonPng, heatmapPng, maskPng, overlayPng } from './engine/artifacts';
+import { comparisonPng, heatmapPng, mapPng, maskPng, overlayPng } from './engine/artifacts';
 import { CancelledError } from './engine/coreset';
 import { InspectionEngine, type EngineOptions } from './engine/engine';
 import { builtinModelsDir, discoverModels, type ModelEntry } from './engine/models';
@@ -74,6 +74,11 @@ export interface InspectOptions {
   signal?: AbortSignal;
   /** inspection time (demo history); default now */
   at?: Date;
+  /**
+   * runs inside the inspection's transaction, after its rows are written (the watch folder records its file
+   * here, so a file and its inspection commit together or not at all)
+   */
+  withinTransaction?: (c: pg.PoolClient, inspection: { inspectionId: number; inspectionCode: string }) => Promise<void>;
 }
 
 function f32ToBytes(v: Float32Array): Buffer {
@@ -634,6 +639,7 @@ export class InspectionPipeline {
         mask: svc.store.writeArtifact(dir, 'mask.png', art.mask),
         overlay: svc.store.writeArtifact(dir, 'overlay.png', art.overlay),
         comparison: svc.store.writeArtifact(dir, 'comparison.png', art.comparison),
+        anomalyMap: svc.store.writeArtifact(dir, 'map.png', art.map),
       };
       await c.query(
         `insert into inspection_results (inspection_id, defect_detected, defect_type_id, confidence_score, anomaly_score, similarity_score,
@@ -666,6 +672,7 @@ export class InspectionPipeline {
             defectCandidates: candidates.slice(0, 5),
             embeddingError,
             artifactSize: art.size,
+            anomalyMap: artifacts.anomalyMap,
             engineMs: pc.ms,
             timingsMs: timings,
           }),
@@ -673,6 +680,7 @@ export class InspectionPipeline {
           guideText,
         ],
       );
+      if (opts.withinTransaction) await opts.withinTransaction(c, { inspectionId, inspectionCode: code });
       return { inspectionId, code, artifacts };
     });
     mark('database');
@@ -707,6 +715,29 @@ export class InspectionPipeline {
     return outcome;
   }
 
+  /**
+   * Normalized anomaly scores of stored images against the product's current bank, without writing anything
+   * (the threshold preview scores the defect exemplars this way).
+   */
+  async scoreStoredImages(productCode: string, relPaths: string[], signal?: AbortSignal): Promise<{ deploymentId: number; scores: number[] }> {
+    const product = await this.svc.getProduct({ productCode });
+    const current = await this.svc.currentBank(product.productId);
+    if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first`);
+    const bankFile = path.join(this.svc.paths.home, String(current.summary.bank_path));
+    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`);
+    if (!relPaths.length) return { deploymentId: current.deploymentId, scores: [] };
+    const { backbone } = this.models();
+    const engine = await this.eng();
+    const scores: number[] = [];
+    for (let i = 0; i < relPaths.length; i += EMBED_BATCH) {
+      checkAbort(signal);
+      const batch = relPaths.slice(i, i + EMBED_BATCH).map((p) => this.svc.store.abs(p));
+      const out = await engine.patchcore({ backbone: backbone.dir, bank: bankFile, images: batch, maps: false }, { signal });
+      for (const r of out) scores.push(Math.min(1, Math.max(0, r.anomalyScore ?? 0)));
+    }
+    return { deploymentId: current.deploymentId, scores };
+  }
+
   /** Heatmap, mask, overlay (with region boxes) and comparison PNGs with the engine's drawing functions. */
   private async renderArtifacts(decoded: DecodedImage, pc: PatchcoreResult, pixelThreshold: number, mapRegions: EngineRegion[], referencePath: string | null) {
     const { width: sw, height: sh } = pc.geometry.sourceSize;
@@ -722,14 +753,15 @@ export class InspectionPipeline {
       const s = regionToSource(r, mapW, mapH, { ...pc.geometry, sourceSize: { width: W, height: H } });
       return { ...r, bbox: { x: s.x, y: s.y, width: s.width, height: s.height } };
     });
-    const [heatmap, mask, overlay] = await Promise.all([
+    const [heatmap, mask, overlay, map] = await Promise.all([
       heatmapPng(disp, W, H, { min: 0, max: 1 }),
       maskPng(disp, W, H, pixelThreshold),
       overlayPng(base, disp, W, H, { min: 0, max: 1, regions: boxes, boxColor: [255, 45, 45] }),
+      mapPng(disp, W, H),
     ]);
     const refFile = referencePath && this.svc.store.exists(referencePath) ? this.svc.store.abs(referencePath) : null;
     const comparison = await comparisonPng(refFile ?? base, overlay, { height: H });
-    return { heatmap, mask, overlay, comparison, size: { width: W, height: H } };
+    return { heatmap, mask, overlay, comparison, map, size: { width: W, height: H } };
   }
 
   async dispose(): Promise<void> {

@@ -47,6 +47,7 @@ import type {
   ImageRow,
   InspectionDetail,
   InspectionListRow,
+  InspectorRow,
   ManualDetail,
   ManualRow,
   ModelConfigView,
@@ -908,7 +909,14 @@ export class InspectionService {
             rawMaxPatchDistance: x.raw_max_patch_distance,
             imageThreshold: x.image_threshold,
             pixelThreshold: x.pixel_threshold,
-            artifacts: { original: testImage?.filePath ?? '', heatmap: x.heatmap_path, mask: x.mask_path, overlay: x.overlay_path, comparison: x.comparison_path },
+            artifacts: {
+              original: testImage?.filePath ?? '',
+              heatmap: x.heatmap_path,
+              mask: x.mask_path,
+              overlay: x.overlay_path,
+              comparison: x.comparison_path,
+              anomalyMap: typeof x.details?.anomalyMap === 'string' ? x.details.anomalyMap : null,
+            },
             regions: (x.detected_regions ?? []) as Region[],
             details: x.details,
             guideGenerated: x.guide_generated,
@@ -945,6 +953,16 @@ export class InspectionService {
       [input.inspectionId, userRef(actor), input.rating, input.feedbackText ?? null, input.feedbackType],
     );
     return mapFeedback(r.rows[0]);
+  }
+
+  /** People who have inspected, most inspections first (the history's inspector filter). */
+  async listInspectors(): Promise<InspectorRow[]> {
+    const r = await this.read.query(
+      `select u.user_id, u.username, u.full_name, count(*)::int as n
+       from inspections ins join users u on u.user_id = ins.inspector_id
+       group by u.user_id, u.username, u.full_name order by n desc, u.username`,
+    );
+    return r.rows.map((x) => ({ userId: x.user_id, username: x.username, fullName: x.full_name ?? null, inspections: x.n }));
   }
 
   /** Defective inspections whose latest action is not `resolved`, oldest first (the worker's to-do list). */

@@ -111,6 +111,11 @@ export interface Artifacts {
   mask: string | null;
   overlay: string | null;
   comparison: string | null;
+  /**
+   * the normalized anomaly map at the artifacts' size, as an 8-bit greyscale PNG (value = round(score · 255)),
+   * for redrawing the mask at another threshold on the client; null for inspections made before it was kept
+   */
+  anomalyMap: string | null;
 }
 
 export interface InspectionListRow {
@@ -281,4 +286,76 @@ export interface BankBuildOutcome {
   embedded_images: number;
   bank_path: string;
   calibration: Record<string, unknown>;
+}
+
+/** Who has inspected (the history's inspector filter). */
+export interface InspectorRow {
+  userId: number;
+  username: string;
+  fullName: string | null;
+  inspections: number;
+}
+
+/** One image judged by the threshold preview. */
+export interface PreviewItem {
+  /** image id for reference images and inspections; null for held-out normals (the bank keeps scores only) */
+  imageId: number | null;
+  inspectionId?: number;
+  label: string;
+  /** normalized anomaly score, [0, 1] */
+  score: number;
+  defectCode: string | null;
+}
+
+/** How a product's validation images would be judged at a candidate image threshold. */
+export interface ThresholdPreview {
+  productId: number;
+  deploymentId: number | null;
+  imageThreshold: number;
+  current: { imageThreshold: number; pixelThreshold: number };
+  /** the bank's held-out normal images (leave-one-image-out scores stored in the bank): should be OK */
+  normals: { items: PreviewItem[]; flagged: number };
+  /** the product's active defect exemplars scored against the bank (cached per bank): should be NG */
+  defects: { items: PreviewItem[]; caught: number };
+  /** recent inspections with their stored scores: how many verdicts would change */
+  history: { items: PreviewItem[]; defectsNow: number; defectsAt: number; changed: number };
+  /** from cache (no image scored in this call) */
+  cached: boolean;
+}
+
+/** A watched folder: a line camera drops image files there; each new file is inspected once. */
+export interface WatchFolderRow {
+  watchId: number;
+  productId: number;
+  productCode: string;
+  folderPath: string;
+  isEnabled: boolean;
+  updatedAt: string;
+  updatedBy: string | null;
+  /** files inspected from this folder (all time) and those refused (damaged, unsupported) */
+  processed: number;
+  failed: number;
+  /** the folder exists and can be read now */
+  reachable: boolean;
+  problem: string | null;
+}
+
+export interface WatchQueueItem {
+  file: string;
+  productCode: string;
+  size: number;
+  enqueuedAt: string;
+}
+
+/** The watch queue: what is waiting, what is being inspected, what happened last. */
+export interface WatchQueueState {
+  running: boolean;
+  folders: number;
+  pending: WatchQueueItem[];
+  processing: WatchQueueItem | null;
+  /** since the station started */
+  processed: number;
+  failed: number;
+  last: { file: string; productCode: string; inspectionId: number | null; inspectionCode: string | null; defectDetected: boolean | null; error: string | null; at: string } | null;
+  at: string;
 }

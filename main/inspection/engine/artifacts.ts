@@ -125,6 +125,20 @@ export async function maskPng(map: Float32Array | Uint8Array, w: number, h: numb
   return png(out, w, h, 1);
 }
 
+/**
+ * A normalized [0, 1] map as an 8-bit greyscale PNG (value = round(v · 255), clipped): what the station screen
+ * thresholds on the client to redraw the mask live.
+ */
+export async function mapPng(map: Float32Array, w: number, h: number): Promise<Buffer> {
+  checkMap(map, w, h);
+  const out = new Uint8Array(w * h);
+  for (let i = 0; i < out.length; i++) {
+    const v = Math.round(map[i] * 255);
+    out[i] = v > 0 ? (v < 255 ? v : 255) : 0;
+  }
+  return png(out, w, h, 1);
+}
+
 async function asRgb(img: ImageSource | RgbImage): Promise<RgbImage> {
   return isRgb(img) ? img : loadRgb(img);
 }

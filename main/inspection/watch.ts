@@ -1,0 +1,464 @@
+/**
+ * Watch folders: a line camera drops image files into a folder configured per product
+ * (`inspection_watch_folders`); each new file is inspected once (source `watch`), also across restarts and when
+ * two stations watch the same share.
+ *
+ * - Discovery: a periodic scan of every enabled folder (the source of truth; network shares drop fs.watch
+ *   events), plus fs.watch where it works to scan sooner.
+ * - Stability: a file is taken when two scans at least `stableMs` apart saw the same size and mtime (a camera
+ *   still writing it changes one of them). Hidden files and `*.tmp` / `*.part` / `*.partial` are skipped.
+ * - Identity: (product, absolute path, size, mtime in ms). The file's row in `inspection_watch_files` is written
+ *   inside the inspection's own transaction (`withinTransaction`), with `on conflict do nothing`: when the row
+ *   exists already the transaction is rolled back, so a file and its inspection commit together or not at all.
+ *   A station stopped mid-inspection leaves no row and inspects the file again after the restart; one stopped
+ *   after the commit finds the row and skips it.
+ * - A file that is not a usable image (damaged, unsupported) is recorded as `refused` with the reason, once.
+ *   Passing trouble (no bank yet, database down) leaves the file for a later scan, with a back-off.
+ * - Queue: files are inspected one at a time in the order they became stable; every change of the queue is
+ *   pushed as the `inspection.queue` event (state()).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError, type SessionUser } from '../api/kit';
+import { writeAudit } from '../audit/audit';
+import { withTransaction } from '../db/pools';
+import { log } from '../log';
+import type { InspectionPipeline } from './pipeline';
+import { userRef, type InspectionService } from './service';
+import type { WatchFolderRow, WatchQueueItem, WatchQueueState } from './types';
+
+const IMAGE_EXT = /\.(png|jpe?g|webp|tiff?)$/i;
+const PARTIAL = /(^\.|\.(tmp|part|partial|crdownload)$)/i;
+
+export interface WatchOptions {
+  /** scan interval (default 1000 ms, env LINEDECK_WATCH_POLL_MS) */
+  pollMs?: number;
+  /** how long a file's size and mtime must stay the same before it is taken (default 1000 ms) */
+  stableMs?: number;
+  /** also use fs.watch to scan sooner (default true) */
+  fsWatch?: boolean;
+  /** back-off after a passing failure (default 15 s) */
+  retryMs?: number;
+}
+
+interface FolderState {
+  watchId: number;
+  productId: number;
+  productCode: string;
+  folder: string;
+  fsw?: fs.FSWatcher;
+  /** files seen but not yet stable: path → last stat and since when it has not changed */
+  candidates: Map<string, { size: number; mtimeMs: number; since: number; notBefore?: number }>;
+  /** files known to be done (recorded in the database): path → identity */
+  done: Map<string, string>;
+  problem: string | null;
+}
+
+interface QueueEntry extends WatchQueueItem {
+  mtimeMs: number;
+  absPath: string;
+  folder: FolderState;
+}
+
+class AlreadyDone extends Error {
+  constructor() {
+    super('already inspected');
+    this.name = 'AlreadyDone';
+  }
+}
+
+const identity = (size: number, mtimeMs: number) => `${size}:${Math.floor(mtimeMs)}`;
+
+function mapRow(r: Record<string, any>): WatchFolderRow {
+  let problem: string | null = null;
+  try {
+    const st = fs.statSync(r.folder_path);
+    if (!st.isDirectory()) problem = 'not a folder';
+    else fs.accessSync(r.folder_path, fs.constants.R_OK);
+  } catch (e) {
+    problem = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'the folder does not exist' : (e as Error).message;
+  }
+  return {
+    watchId: r.watch_id,
+    productId: r.product_id,
+    productCode: r.product_code,
+    folderPath: r.folder_path,
+    isEnabled: r.is_enabled,
+    updatedAt: new Date(r.updated_at).toISOString(),
+    updatedBy: r.updated_by_name ?? null,
+    processed: Number(r.processed ?? 0),
+    failed: Number(r.failed ?? 0),
+    reachable: problem === null,
+    problem,
+  };
+}
+
+const FOLDER_SELECT = `
+  select w.*, p.product_code, u.username as updated_by_name,
+    (select count(*) from inspection_watch_files f where f.product_id = w.product_id and f.status = 'inspected') as processed,
+    (select count(*) from inspection_watch_files f where f.product_id = w.product_id and f.status = 'refused') as failed
+  from inspection_watch_folders w join products p on p.product_id = w.product_id
+  left join users u on u.user_id = w.updated_by`;
+
+/** Watch-folder configuration in the database (procedures inspection.watch.*). */
+export async function listWatchFolders(svc: InspectionService): Promise<WatchFolderRow[]> {
+  const r = await svc.read.query(`${FOLDER_SELECT} order by p.product_code`);
+  return r.rows.map(mapRow);
+}
+
+export async function setWatchFolder(svc: InspectionService, input: { productId: number; folderPath: string; isEnabled?: boolean }, actor?: SessionUser): Promise<WatchFolderRow> {
+  const folder = path.resolve(input.folderPath.trim());
+  if (!path.isAbsolute(input.folderPath.trim())) throw new ApiError('validation', `give the folder as an absolute path (got ${input.folderPath})`);
+  const store = path.resolve(svc.paths.images);
+  const rel = path.relative(store, folder);
+  if (!rel || (!rel.startsWith('..') && !path.isAbsolute(rel))) throw new ApiError('validation', 'the watch folder cannot be inside the station’s image store');
+  try {
+    fs.mkdirSync(folder, { recursive: true });
+    if (!fs.statSync(folder).isDirectory()) throw new Error('not a folder');
+  } catch (e) {
+    throw new ApiError('validation', `cannot use ${folder} as a watch folder: ${(e as Error).message}`);
+  }
+  return withTransaction(svc.read, async (c) => {
+    const p = await c.query('select product_code from products where product_id = $1', [input.productId]);
+    if (!p.rowCount) throw new ApiError('not_found', `no product with id ${input.productId}`);
+    const other = await c.query('select p.product_code from inspection_watch_folders w join products p using (product_id) where w.folder_path = $1 and w.product_id <> $2', [folder, input.productId]);
+    if (other.rowCount) throw new ApiError('conflict', `${folder} is already the watch folder of ${other.rows[0].product_code}`);
+    const before = await c.query('select folder_path, is_enabled from inspection_watch_folders where product_id = $1 for update', [input.productId]);
+    await c.query(
+      `insert into inspection_watch_folders (product_id, folder_path, is_enabled, updated_by) values ($1, $2, $3, $4)
+       on conflict (product_id) do update set folder_path = excluded.folder_path, is_enabled = excluded.is_enabled, updated_by = excluded.updated_by, updated_at = now()`,
+      [input.productId, folder, input.isEnabled ?? true, userRef(actor)],
+    );
+    await writeAudit(c, actor, {
+      action: 'inspection.watch.set',
+      table: 'inspection_watch_folders',
+      operation: before.rowCount ? 'UPDATE' : 'INSERT',
+      target: p.rows[0].product_code,
+      before: before.rows[0] ? { folderPath: before.rows[0].folder_path, isEnabled: before.rows[0].is_enabled } : undefined,
+      after: { folderPath: folder, isEnabled: input.isEnabled ?? true },
+    });
+    const r = await c.query(`${FOLDER_SELECT} where w.product_id = $1`, [input.productId]);
+    return mapRow(r.rows[0]);
+  });
+}
+
+export async function removeWatchFolder(svc: InspectionService, productId: number, actor?: SessionUser): Promise<{ deleted: boolean }> {
+  return withTransaction(svc.read, async (c) => {
+    const r = await c.query(
+      'delete from inspection_watch_folders w using products p where p.product_id = w.product_id and w.product_id = $1 returning w.folder_path, p.product_code',
+      [productId],
+    );
+    if (r.rowCount)
+      await writeAudit(c, actor, {
+        action: 'inspection.watch.remove',
+        table: 'inspection_watch_folders',
+        operation: 'DELETE',
+        target: r.rows[0].product_code,
+        before: { folderPath: r.rows[0].folder_path },
+      });
+    return { deleted: Boolean(r.rowCount) };
+  });
+}
+
+/** The watcher of one station. start() / reload() / stop(); state() for the UI. */
+export class FolderWatcher {
+  private folders = new Map<number, FolderState>();
+  private queue: QueueEntry[] = [];
+  private processing: QueueEntry | null = null;
+  private inflight: Promise<void> | null = null;
+  private abort: AbortController | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private scanSoon: NodeJS.Timeout | null = null;
+  private scanning: Promise<void> | null = null;
+  private running = false;
+  private processed = 0;
+  private failed = 0;
+  private last: WatchQueueState['last'] = null;
+  private logger = log('inspection-watch');
+  private readonly pollMs: number;
+  private readonly stableMs: number;
+  private readonly retryMs: number;
+
+  constructor(
+    private readonly svc: InspectionService,
+    private readonly pipeline: InspectionPipeline,
+    private readonly opts: WatchOptions = {},
+  ) {
+    this.pollMs = opts.pollMs ?? (Number(process.env.LINEDECK_WATCH_POLL_MS) || 1000);
+    this.stableMs = opts.stableMs ?? 1000;
+    this.retryMs = opts.retryMs ?? 15_000;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.reload();
+    this.timer = setInterval(() => void this.scan(), this.pollMs);
+    this.timer.unref?.();
+    void this.scan();
+    this.emit();
+  }
+
+  /** Re-reads the configuration (after inspection.watch.set / remove). */
+  async reload(): Promise<void> {
+    if (!this.running) return;
+    let rows: { watch_id: number; product_id: number; product_code: string; folder_path: string }[];
+    try {
+      rows = (
+        await this.svc.read.query(
+          `select w.watch_id, w.product_id, p.product_code, w.folder_path from inspection_watch_folders w join products p using (product_id)
+           where w.is_enabled and p.is_active order by w.watch_id`,
+        )
+      ).rows;
+    } catch (e) {
+      this.logger.warn({ err: (e as Error).message }, 'watch folders unreadable; retrying at the next scan');
+      return;
+    }
+    const keep = new Set<number>();
+    for (const r of rows) {
+      keep.add(r.watch_id);
+      const cur = this.folders.get(r.watch_id);
+      if (cur && cur.folder === r.folder_path && cur.productId === r.product_id) continue;
+      if (cur) this.drop(cur);
+      const f: FolderState = { watchId: r.watch_id, productId: r.product_id, productCode: r.product_code, folder: r.folder_path, candidates: new Map(), done: new Map(), problem: null };
+      this.folders.set(r.watch_id, f);
+      this.attachFsWatch(f);
+    }
+    for (const [id, f] of this.folders) if (!keep.has(id)) this.drop(f);
+    this.emit();
+    this.kick();
+  }
+
+  private attachFsWatch(f: FolderState): void {
+    if (this.opts.fsWatch === false) return;
+    try {
+      f.fsw = fs.watch(f.folder, { persistent: false }, () => this.kick());
+      f.fsw.on('error', () => {
+        f.fsw?.close();
+        f.fsw = undefined;
+      });
+    } catch {
+      // missing folder or a file system without notifications: the periodic scan still works
+      f.fsw = undefined;
+    }
+  }
+
+  private drop(f: FolderState): void {
+    f.fsw?.close();
+    this.folders.delete(f.watchId);
+    this.queue = this.queue.filter((q) => q.folder !== f);
+  }
+
+  /** Scan soon (a file system event). */
+  private kick(): void {
+    if (!this.running || this.scanSoon) return;
+    this.scanSoon = setTimeout(() => {
+      this.scanSoon = null;
+      void this.scan();
+    }, 100);
+    this.scanSoon.unref?.();
+  }
+
+  /** One pass over every folder (never two at once). */
+  scan(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    if (!this.scanning)
+      this.scanning = (async () => {
+        try {
+          for (const f of [...this.folders.values()]) await this.scanFolder(f);
+        } catch (e) {
+          this.logger.warn({ err: (e as Error).message }, 'watch scan failed');
+        } finally {
+          this.scanning = null;
+        }
+        this.pump();
+      })();
+    return this.scanning;
+  }
+
+  private async scanFolder(f: FolderState): Promise<void> {
+    let names: string[];
+    try {
+      names = fs.readdirSync(f.folder);
+      if (f.problem) {
+        f.problem = null;
+        if (!f.fsw) this.attachFsWatch(f);
+      }
+    } catch (e) {
+      const msg = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${f.folder} does not exist` : (e as Error).message;
+      if (f.problem !== msg) this.logger.warn({ folder: f.folder, err: msg }, 'watch folder unreadable');
+      f.problem = msg;
+      return;
+    }
+    const now = Date.now();
+    const present = new Set<string>();
+    const stable: { abs: string; name: string; size: number; mtimeMs: number }[] = [];
+    for (const name of names) {
+      if (!IMAGE_EXT.test(name) || PARTIAL.test(name)) continue;
+      const abs = path.join(f.folder, name);
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(abs);
+      } catch {
+        continue; // gone between readdir and stat
+      }
+      if (!st.isFile() || st.size === 0) continue;
+      present.add(abs);
+      const id = identity(st.size, st.mtimeMs);
+      if (f.done.get(abs) === id) continue;
+      if (this.processing?.absPath === abs || this.queue.some((q) => q.absPath === abs)) continue;
+      const prev = f.candidates.get(abs);
+      if (!prev || prev.size !== st.size || Math.floor(prev.mtimeMs) !== Math.floor(st.mtimeMs)) {
+        f.candidates.set(abs, { size: st.size, mtimeMs: st.mtimeMs, since: now });
+        continue;
+      }
+      if (now - prev.since < this.stableMs || (prev.notBefore && now < prev.notBefore)) continue;
+      stable.push({ abs, name, size: st.size, mtimeMs: st.mtimeMs });
+    }
+    for (const k of f.candidates.keys()) if (!present.has(k)) f.candidates.delete(k);
+    for (const k of f.done.keys()) if (!present.has(k)) f.done.delete(k);
+    if (!stable.length) return;
+    // which of them the database already knows (this station before a restart, or another station)
+    const known = await this.svc.read.query<{ file_path: string; file_size: string; file_mtime_ms: string }>(
+      'select file_path, file_size, file_mtime_ms from inspection_watch_files where product_id = $1 and file_path = any($2::text[])',
+      [f.productId, stable.map((s) => s.abs)],
+    );
+    const knownIds = new Set(known.rows.map((r) => `${r.file_path}|${r.file_size}:${r.file_mtime_ms}`));
+    // oldest first, then by name: the order the camera wrote them
+    stable.sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name));
+    for (const s of stable) {
+      const id = identity(s.size, s.mtimeMs);
+      f.candidates.delete(s.abs);
+      if (knownIds.has(`${s.abs}|${id}`)) {
+        f.done.set(s.abs, id);
+        continue;
+      }
+      this.queue.push({ file: s.name, productCode: f.productCode, size: s.size, mtimeMs: s.mtimeMs, absPath: s.abs, folder: f, enqueuedAt: new Date().toISOString() });
+    }
+    this.emit();
+  }
+
+  private pump(): void {
+    if (!this.running || this.processing || !this.queue.length) return;
+    const item = this.queue.shift()!;
+    if (!this.folders.has(item.folder.watchId)) return this.pump();
+    this.processing = item;
+    this.abort = new AbortController();
+    this.emit();
+    this.inflight = this.process(item, this.abort.signal).finally(() => {
+      this.processing = null;
+      this.abort = null;
+      this.inflight = null;
+      this.emit();
+      this.pump();
+    });
+  }
+
+  private async process(item: QueueEntry, signal: AbortSignal): Promise<void> {
+    const f = item.folder;
+    const id = identity(item.size, item.mtimeMs);
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(item.absPath);
+      const st = fs.statSync(item.absPath);
+      if (st.size !== item.size || Math.floor(st.mtimeMs) !== Math.floor(item.mtimeMs) || bytes.length !== item.size) {
+        // still being written after all: back to the candidates
+        f.candidates.set(item.absPath, { size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
+        return;
+      }
+    } catch {
+      return; // removed before its turn
+    }
+    const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+    const at = () => new Date().toISOString();
+    try {
+      const out = await this.pipeline.inspect(
+        item.productCode,
+        { base64: bytes.toString('base64'), fileName: item.file },
+        {
+          source: 'watch',
+          signal,
+          withinTransaction: async (c, ins) => {
+            const r = await c.query(
+              `insert into inspection_watch_files (product_id, file_path, file_size, file_mtime_ms, sha256, status, inspection_id)
+               values ($1, $2, $3, $4, $5, 'inspected', $6) on conflict do nothing returning file_id`,
+              [f.productId, item.absPath, item.size, Math.floor(item.mtimeMs), sha256, ins.inspectionId],
+            );
+            if (!r.rowCount) throw new AlreadyDone();
+          },
+        },
+      );
+      f.done.set(item.absPath, id);
+      this.processed++;
+      this.last = { file: item.file, productCode: item.productCode, inspectionId: out.inspectionId, inspectionCode: out.inspection_code, defectDetected: out.defect_detected, error: null, at: at() };
+    } catch (e) {
+      if (e instanceof AlreadyDone || (e as Error)?.name === 'AlreadyDone') {
+        f.done.set(item.absPath, id);
+        return;
+      }
+      if (signal.aborted || (e as Error)?.name === 'CancelledError' || (e as Error)?.name === 'AbortError') return; // stopping: the file stays new
+      const msg = (e as Error)?.message ?? String(e);
+      if (e instanceof ApiError && e.kind === 'validation') {
+        // the file itself is unusable: record it once, with the reason
+        await this.svc.read
+          .query(
+            `insert into inspection_watch_files (product_id, file_path, file_size, file_mtime_ms, sha256, status, error)
+             values ($1, $2, $3, $4, $5, 'refused', $6) on conflict do nothing`,
+            [f.productId, item.absPath, item.size, Math.floor(item.mtimeMs), sha256, msg.slice(0, 2000)],
+          )
+          .then(() => f.done.set(item.absPath, id))
+          .catch(() => undefined);
+        this.failed++;
+        this.logger.warn({ file: item.absPath, err: msg }, 'watch file refused');
+      } else {
+        // passing trouble (no bank, database down, model missing): try again later
+        f.candidates.set(item.absPath, { size: item.size, mtimeMs: item.mtimeMs, since: 0, notBefore: Date.now() + this.retryMs });
+        this.logger.warn({ file: item.absPath, err: msg }, 'watch inspection failed; will retry');
+      }
+      this.last = { file: item.file, productCode: item.productCode, inspectionId: null, inspectionCode: null, defectDetected: null, error: msg, at: at() };
+    }
+  }
+
+  state(): WatchQueueState {
+    const strip = (q: QueueEntry): WatchQueueItem => ({ file: q.file, productCode: q.productCode, size: q.size, enqueuedAt: q.enqueuedAt });
+    return {
+      running: this.running,
+      folders: this.folders.size,
+      pending: this.queue.slice(0, 50).map(strip),
+      processing: this.processing ? strip(this.processing) : null,
+      processed: this.processed,
+      failed: this.failed,
+      last: this.last,
+      at: new Date().toISOString(),
+    };
+  }
+
+  private emit(): void {
+    this.svc.bus?.emit('inspection.queue', this.state());
+  }
+
+  /**
+   * Stops scanning. `abort` (default true) cancels the inspection in flight (its file stays new and is taken
+   * again after a restart); otherwise it is allowed to finish. Files still queued stay new either way.
+   */
+  async stop(opts: { abort?: boolean } = {}): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    if (this.scanSoon) clearTimeout(this.scanSoon);
+    this.timer = null;
+    this.scanSoon = null;
+    for (const f of this.folders.values()) f.fsw?.close();
+    this.folders.clear();
+    this.queue = [];
+    if (opts.abort !== false) this.abort?.abort();
+    await this.scanning?.catch(() => undefined);
+    await this.inflight?.catch(() => undefined);
+    this.emit();
+  }
+}
