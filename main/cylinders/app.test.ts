@@ -62,6 +62,21 @@ describe('cylinders procedures', () => {
     expect(await call('cylinders.valveGroups.list', {}, viewer)).toMatchObject({ ok: true });
   });
 
+  it('filters: a lone empty string is no filter, an empty string in an array selects the empty value; spec codes for the editors', async () => {
+    const value = (r: unknown) => (r as { ok: true; value: any }).value;
+    const all = value(await call('cylinders.summary', {}, viewer));
+    expect(value(await call('cylinders.summary', { gas: '' }, viewer)).totals.qty).toBe(all.totals.qty);
+    const noGas = value(await call('cylinders.summary', { gas: [''] }, viewer));
+    expect(noGas.totals.qty).toBeGreaterThan(0);
+    expect(noGas.rows.every((r: { gasName: string }) => r.gasName === '')).toBe(true);
+    const noPlace = value(await call('cylinders.list', { location: [''] }, viewer));
+    expect(noPlace.rows.map((r: { cylinderNo: string }) => r.cylinderNo)).toContain('C07');
+    expect(noPlace.rows.every((r: { location: string }) => r.location === '')).toBe(true);
+    expect(noPlace.total).toBe(noPlace.rows.length);
+    const opts = value(await call('cylinders.filters', {}, viewer));
+    expect(opts.cylinderSpecCodes).toContainEqual({ code: 'S-BN47', name: expect.any(String) });
+  });
+
   it('sync runs as a job with progress events', async () => {
     const events: { state: string }[] = [];
     const off = app.services.bus.on('job.progress', (e) => {

@@ -23,12 +23,16 @@ import type {
 } from './service';
 import { LIST_SORTS } from './service';
 
-/** A filter value: one string or several; empty strings are dropped. */
+/**
+ * A filter value: one string or several. A lone empty string means "no filter" (a form's "all"); inside an array an
+ * empty string is a value like any other, so rows whose gas or location is '' (unknown item, no status row yet)
+ * can be selected, e.g. when drilling down from a summary row.
+ */
 const many = (max: number) =>
   z
     .union([z.string().max(max), z.array(z.string().max(max)).max(500)])
     .optional()
-    .transform((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).map((s) => s.trim()).filter((s) => s !== '')))
+    .transform((v) => (v === undefined ? undefined : Array.isArray(v) ? v.map((s) => s.trim()) : v.trim() === '' ? [] : [v.trim()]))
     .transform((v) => (v && v.length ? v : undefined));
 
 const capacityValue = z.string().trim().regex(/^\d{1,12}(\.\d{1,6})?$/, 'capacity must be a number like 47 or 47.0');

@@ -219,6 +219,8 @@ export interface FilterOptions {
   capacities: string[];
   valves: string[];
   cylinderSpecs: string[];
+  /** FCMS cylinder specs (code and name) for the EndUser default-rule editor; [] without the FCMS source */
+  cylinderSpecCodes: { code: string; name: string }[];
   endusers: string[];
   statuses: string[];
   locations: string[];
@@ -500,7 +502,14 @@ export class CylinderService {
       const uniq = (k: keyof (typeof r.rows)[number]) => [...new Set(r.rows.map((x) => x[k]).filter((x): x is string => x !== null))].sort(compareText);
       const statuses = uniq('st').sort((a, b) => statusRank(a) - statusRank(b));
       const capacities = uniq('c').sort((a, b) => Number(a) - Number(b) || compareText(a, b));
-      return { gases: uniq('g'), capacities, valves: uniq('v'), cylinderSpecs: uniq('s'), endusers: uniq('e'), statuses, locations: uniq('l') };
+      const cylinderSpecCodes = (await missingFcmsTables(this.read)).length
+        ? []
+        : (
+            await this.read.query<{ code: string; name: string }>(
+              `SELECT "CYLINDER_SPEC_CODE" AS code, COALESCE("NAME", '') AS name FROM fcms_cdc.ma_cylinder_specs ORDER BY 1`,
+            )
+          ).rows;
+      return { gases: uniq('g'), capacities, valves: uniq('v'), cylinderSpecs: uniq('s'), cylinderSpecCodes, endusers: uniq('e'), statuses, locations: uniq('l') };
     });
   }
 
