@@ -9,7 +9,7 @@ import { Empty, ErrorState, Loading } from '../../app/ui';
 import { VirtualTable, type Column } from '../../components/VirtualTable';
 import { drillFilters, filtersFromParams, fmtInt, liveParams, pct, sortSummary, statusTone, toApiFilters, writeFilterParams, type SummarySortKey } from './format';
 import { FilterBar, type FilterUpdate } from './FilterBar';
-import { ExportButtons, Stat, StatusBadge, Val } from './common';
+import { ExportButtons, Stat, StatusBadge, val } from './common';
 
 const SORTS: SummarySortKey[] = ['gasName', 'capacity', 'valveSpec', 'cylinderSpec', 'enduser', 'status', 'location', 'qty', 'availableQty'];
 
@@ -45,9 +45,10 @@ export function InventoryScreen() {
   const open = useCallback((r: SummaryRow) => navigate(`/cylinders/list?${writeFilterParams(drillFilters(r)).toString()}`), [navigate]);
   const getRow = useCallback((i: number) => rows[i], [rows]);
 
+  const none = t('none');
   const columns: Column<SummaryRow>[] = [
-    { key: 'gasName', header: t('col.gas'), width: 'minmax(70px, 0.8fr)', sortable: true, render: (r) => <Val v={r.gasName} /> },
-    { key: 'capacity', header: t('col.capacity'), width: 80, align: 'right', sortable: true, render: (r) => <Val v={r.capacity} mono /> },
+    { key: 'gasName', header: t('col.gas'), width: 'minmax(70px, 0.8fr)', sortable: true, render: (r) => val(r.gasName, none) },
+    { key: 'capacity', header: t('col.capacity'), width: 80, align: 'right', sortable: true, render: (r) => val(r.capacity, none, true) },
     {
       key: 'valveSpec',
       header: t('col.valve'),
@@ -55,14 +56,14 @@ export function InventoryScreen() {
       sortable: true,
       render: (r) => (
         <span title={r.valveSpec}>
-          {r.valveGroup && <span className="badge cy-group-badge">{t('group')}</span>} <Val v={r.valveSpec} />
+          {r.valveGroup && <span className="badge cy-group-badge">{t('group')}</span>} {val(r.valveSpec, none)}
         </span>
       ),
     },
-    { key: 'cylinderSpec', header: t('col.cylinderSpec'), width: 'minmax(110px, 1.2fr)', sortable: true, render: (r) => <Val v={r.cylinderSpec} /> },
+    { key: 'cylinderSpec', header: t('col.cylinderSpec'), width: 'minmax(110px, 1.2fr)', sortable: true, render: (r) => val(r.cylinderSpec, none) },
     { key: 'enduser', header: t('col.enduser'), width: 90, sortable: true, render: (r) => <strong>{r.enduser}</strong> },
     { key: 'status', header: t('col.status'), width: 84, sortable: true, render: (r) => <StatusBadge status={r.status} /> },
-    { key: 'location', header: t('col.location'), width: 'minmax(110px, 1.2fr)', sortable: true, render: (r) => <Val v={r.location} /> },
+    { key: 'location', header: t('col.location'), width: 'minmax(110px, 1.2fr)', sortable: true, render: (r) => val(r.location, none) },
     {
       key: 'qty',
       header: t('col.qty'),

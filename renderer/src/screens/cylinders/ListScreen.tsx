@@ -10,10 +10,9 @@ import type { CylinderRow, ListSort } from '../../../../main/api/types';
 import { call } from '../../api/client';
 import { ErrorState } from '../../app/ui';
 import { VirtualTable, type Column } from '../../components/VirtualTable';
-import { fmtDateTime } from '../../lib/time';
-import { filtersFromParams, fmtInt, isListSort, liveParams, pagesFor, toApiFilters, wantPages, writeFilterParams, type ApiFilters } from './format';
+import { filtersFromParams, fmtInt, isListSort, kstMinute, liveParams, pagesFor, toApiFilters, wantPages, writeFilterParams, type ApiFilters } from './format';
 import { FilterBar, type FilterUpdate } from './FilterBar';
-import { ExportButtons, StatusBadge, Val } from './common';
+import { ExportButtons, StatusBadge, val } from './common';
 import { DetailPanel } from './DetailPanel';
 
 const PAGE = 200;
@@ -104,16 +103,17 @@ export function ListScreen() {
   const first = list.getRow(0);
   const typeLabel = filters.typeKey && first ? [first.gasName || t('none'), first.capacity, first.valveSpec, first.cylinderSpec, first.enduser].filter(Boolean).join(' · ') : undefined;
 
+  const none = t('none');
   const columns: Column<CylinderRow>[] = [
     { key: 'cylinderNo', header: t('col.cylinderNo'), width: 120, sortable: true, render: (r) => <strong className="mono" data-testid="list-no">{r.cylinderNo}</strong> },
-    { key: 'gasName', header: t('col.gas'), width: 'minmax(60px, 0.7fr)', sortable: true, render: (r) => <Val v={r.gasName} /> },
-    { key: 'capacity', header: t('col.capacity'), width: 76, align: 'right', sortable: true, render: (r) => <Val v={r.capacity} mono /> },
+    { key: 'gasName', header: t('col.gas'), width: 'minmax(60px, 0.7fr)', sortable: true, render: (r) => val(r.gasName, none) },
+    { key: 'capacity', header: t('col.capacity'), width: 76, align: 'right', sortable: true, render: (r) => val(r.capacity, none, true) },
     { key: 'valveSpec', header: t('col.valve'), width: 'minmax(120px, 1.4fr)', sortable: true, render: (r) => <span title={r.valveSpecName}>{r.valveSpec}</span> },
-    { key: 'cylinderSpec', header: t('col.cylinderSpec'), width: 'minmax(100px, 1fr)', sortable: true, render: (r) => <Val v={r.cylinderSpec} /> },
+    { key: 'cylinderSpec', header: t('col.cylinderSpec'), width: 'minmax(100px, 1fr)', sortable: true, render: (r) => val(r.cylinderSpec, none) },
     { key: 'enduser', header: t('col.enduser'), width: 80, sortable: true, render: (r) => <strong>{r.enduser}</strong> },
     { key: 'status', header: t('col.status'), width: 80, sortable: true, render: (r) => <StatusBadge status={r.status} /> },
-    { key: 'location', header: t('col.location'), width: 'minmax(100px, 1fr)', sortable: true, render: (r) => <Val v={r.location} /> },
-    { key: 'moveDate', header: t('col.moveDate'), width: 150, sortable: true, render: (r) => <span className="nowrap small">{fmtDateTime(r.moveDate, false)}</span> },
+    { key: 'location', header: t('col.location'), width: 'minmax(100px, 1fr)', sortable: true, render: (r) => val(r.location, none) },
+    { key: 'moveDate', header: t('col.moveDate'), width: 150, sortable: true, render: (r) => <span className="nowrap small">{kstMinute(r.moveDate)}</span> },
   ];
 
   const back = () => (location.key !== 'default' ? navigate(-1) : navigate('/cylinders'));

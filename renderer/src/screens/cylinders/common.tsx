@@ -28,12 +28,14 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`cy-status cy-st-${statusTone(status)}`}>{status || '—'}</span>;
 }
 
-/** A value that may be '' (no gas name, no location yet): shown as "(none)". */
-export function Val({ v, mono }: { v: string | null | undefined; mono?: boolean }) {
-  const { t } = useTranslation('cylinders');
+/**
+ * A cell value that may be '' (no gas name, no location yet): shown as "(none)". A plain function, not a component
+ * with hooks: list cells render on every scroll frame.
+ */
+export function val(v: string | null | undefined, none: string, mono?: boolean): ReactNode {
   if (v === null || v === undefined) return <span className="muted">—</span>;
-  if (v === '') return <span className="muted cy-none">{t('none')}</span>;
-  return <span className={mono ? 'mono' : undefined}>{v}</span>;
+  if (v === '') return <span className="muted cy-none">{none}</span>;
+  return mono ? <span className="mono">{v}</span> : v;
 }
 
 /** A policy column where NULL matches anything. */

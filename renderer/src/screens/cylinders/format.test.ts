@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SummaryRow } from '../../../../main/api/types';
+import { fmtDateTime } from '../../lib/time';
 import {
   activeFilterCount,
   age,
@@ -7,6 +8,7 @@ import {
   exportBytes,
   filtersFromParams,
   fmtInt,
+  kstMinute,
   pagesFor,
   paramsFromHash,
   parseCylinderNos,
@@ -125,6 +127,12 @@ describe('cylinders formatting', () => {
   it('decodes export bytes', () => {
     expect(exportBytes({ encoding: 'utf8', data: '\uFEFFa,b\r\n' })).toBe('\uFEFFa,b\r\n');
     expect([...(exportBytes({ encoding: 'base64', data: 'UEsDBA==' }) as Uint8Array)]).toEqual([0x50, 0x4b, 3, 4]);
+  });
+
+  it('formats KST like the shared formatter, without dayjs-timezone', () => {
+    for (const t of ['2026-01-01T00:00:00.000Z', '2026-06-30T15:30:59.999Z', '2025-12-31T14:59:00Z', '1999-03-01T20:00:00Z']) expect(kstMinute(t)).toBe(fmtDateTime(t, false));
+    expect(kstMinute(null)).toBe('—');
+    expect(kstMinute('nope')).toBe('—');
   });
 
   it('tells ages in the largest unit', () => {

@@ -242,6 +242,17 @@ export function exportBytes(r: Pick<ExportResult, 'encoding' | 'data'>): Uint8Ar
   return out;
 }
 
+/**
+ * Asia/Seoul as 'YYYY-MM-DD HH:mm' without dayjs-timezone (which builds an Intl formatter per call: too slow for
+ * list cells on every scroll frame). Korea has kept UTC+9 without daylight saving since 1988.
+ */
+export function kstMinute(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) return '—';
+  return new Date(ms + 9 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
 /** How long ago `then` was at `now`, in the largest whole unit. */
 export function age(then: string | null, now: string | number): { n: number; unit: 's' | 'm' | 'h' | 'd' } | null {
   if (!then) return null;
