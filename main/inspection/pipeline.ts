@@ -161,6 +161,7 @@ export function regionToSource(r: EngineRegion, mapW: number, mapH: number, g: P
 
 export class InspectionPipeline {
   private engine?: Promise<InspectionEngine>;
+  private disposed = false;
   private logger = log('inspection');
 
   constructor(
@@ -764,7 +765,13 @@ export class InspectionPipeline {
     return { heatmap, mask, overlay, comparison, map, size: { width: W, height: H } };
   }
 
+  /** Starts the engine's worker now (a station warms it at start so its first inspection is not the slow one). */
+  async warm(): Promise<void> {
+    if (!this.disposed && this.findModels().ok) await this.eng();
+  }
+
   async dispose(): Promise<void> {
+    this.disposed = true;
     const e = this.engine;
     this.engine = undefined;
     if (e) await (await e.catch(() => undefined))?.close();

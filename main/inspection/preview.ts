@@ -88,7 +88,7 @@ export async function thresholdPreview(svc: InspectionService, pipeline: Inspect
      order by ins.inspection_date desc, ins.inspection_id desc limit ${HISTORY_LIMIT}`,
     [productId],
   );
-  const history: PreviewItem[] = hist.rows.map((r) => ({ imageId: r.test_image_id, inspectionId: r.inspection_id, label: r.inspection_code, score: r.anomaly_score, defectCode: r.defect_code }));
+  const history: PreviewItem[] = hist.rows.map((r) => ({ imageId: r.test_image_id, inspectionId: r.inspection_id, defectDetected: r.defect_detected, label: r.inspection_code, score: r.anomaly_score, defectCode: r.defect_code }));
   const defectsNow = hist.rows.filter((r) => r.defect_detected).length;
   const defectsAt = hist.rows.filter((r) => r.anomaly_score >= th).length;
   const changed = hist.rows.filter((r) => r.defect_detected !== r.anomaly_score >= th).length;

@@ -41,7 +41,11 @@ export function inspectionRuntime(s: RuntimeHost, watch: WatchOptions = {}): Ins
   return rt;
 }
 
-/** Starts the station's watch folders (main/background.ts); the runtime's disposer stops them. */
+/** Starts the station's watch folders and warms the engine (main/background.ts); the runtime's disposer stops them. */
 export function startInspectionWatch(s: RuntimeHost): void {
-  void inspectionRuntime(s).watcher.start();
+  const rt = inspectionRuntime(s);
+  void rt.watcher.start();
+  // the engine worker too, in the background: the first inspection at the station then skips its start-up
+  const t = setTimeout(() => void rt.pipeline.warm().catch(() => undefined), 1000);
+  t.unref?.();
 }

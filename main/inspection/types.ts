@@ -301,6 +301,8 @@ export interface PreviewItem {
   /** image id for reference images and inspections; null for held-out normals (the bank keeps scores only) */
   imageId: number | null;
   inspectionId?: number;
+  /** history items: the verdict stored with the inspection */
+  defectDetected?: boolean;
   label: string;
   /** normalized anomaly score, [0, 1] */
   score: number;

@@ -86,6 +86,25 @@ describe('watch folder', () => {
     expect(audit.rows[0].n).toBe(3);
   });
 
+  it('a watcher started before any folder is configured takes a folder set later', async () => {
+    const { svc, pipeline, watcher } = station();
+    const dir = path.join(home, 'late-folder');
+    await removeWatchFolder(svc, productId);
+    await watcher.start();
+    await sleep(500); // several scans with nothing to watch
+    await setWatchFolder(svc, { productId, folderPath: dir });
+    await watcher.reload();
+    const [spec] = setSpecs({ surface: 'cast', level: 'plain', normals: 1, defectsPerKind: 0, seed: 'watch-late', size: 128 });
+    fs.writeFileSync(path.join(dir, 'late.png'), (await generateImage(spec)).png);
+    await until(async () => (await db.pool.query("select count(*)::int as n from inspection_watch_files where file_path like $1", [`${dir}%`])).rows[0].n === 1, 30_000, 'the late folder’s file');
+    await watcher.stop();
+    await pipeline.dispose();
+    // back to the folder the next test uses
+    await setWatchFolder(svc, { productId, folderPath: watchDir });
+    await db.pool.query('delete from inspection_watch_files where file_path like $1', [`${dir}%`]);
+    await db.pool.query("delete from inspections where source = 'watch'");
+  });
+
   it('20 files give exactly 20 inspections across a stop midway, a restart and a second station', async () => {
     const specs = [
       ...setSpecs({ surface: 'cast', level: 'plain', normals: 16, defectsPerKind: 0, seed: 'watch-line', size: 128 }),

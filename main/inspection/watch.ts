@@ -267,18 +267,18 @@ export class FolderWatcher {
   /** One pass over every folder (never two at once). */
   scan(): Promise<void> {
     if (!this.running) return Promise.resolve();
-    if (!this.scanning)
-      this.scanning = (async () => {
-        try {
-          for (const f of [...this.folders.values()]) await this.scanFolder(f);
-        } catch (e) {
-          this.logger.warn({ err: (e as Error).message }, 'watch scan failed');
-        } finally {
-          this.scanning = null;
-        }
+    if (this.scanning) return this.scanning;
+    const pass = (async () => {
+      for (const f of [...this.folders.values()]) await this.scanFolder(f);
+    })()
+      .catch((e) => this.logger.warn({ err: (e as Error).message }, 'watch scan failed'))
+      // (always after the assignment below, also when the pass had nothing to await)
+      .finally(() => {
+        if (this.scanning === pass) this.scanning = null;
         this.pump();
-      })();
-    return this.scanning;
+      });
+    this.scanning = pass;
+    return pass;
   }
 
   private async scanFolder(f: FolderState): Promise<void> {
