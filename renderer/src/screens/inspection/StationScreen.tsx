@@ -1,0 +1,391 @@
+/**
+ * The station (worker): pick the product, capture (file open, drag-and-drop, camera with Space or the big
+ * button, the watched folder's line), a queue when pictures arrive faster than they are inspected, then the
+ * result (ResultView) with the action and feedback forms. Everything is reachable by keyboard; kiosk mode hides
+ * the navigation and enlarges the controls.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useQueryClient } from '@tanstack/react-query';
+import { call, CallError, onEvent } from '../../api/client';
+import { useCall } from '../../api/hooks';
+import { Empty, ErrorState, Loading } from '../../app/ui';
+import { hasRole, useSession } from '../../stores/session';
+import type { ProductRow, WatchQueueState } from '../../../../main/api/types';
+import { ProductSelect, VerdictBadge } from './common';
+import { fmtMs } from './logic';
+import { ResultView } from './ResultView';
+import { useInspectionPrefs } from './store';
+
+interface QueueItem {
+  key: number;
+  name: string;
+  dataUrl: string;
+  source: 'upload' | 'camera';
+  productId: number;
+  state: 'waiting' | 'running' | 'done' | 'error';
+  inspectionId?: number;
+  code?: string;
+  defect?: boolean;
+  ms?: number;
+  error?: string;
+}
+
+const ACCEPT = /^image\/(png|jpeg|webp|tiff)$/;
+let nextKey = 1;
+
+function readAsDataUrl(file: File): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result));
+    r.onerror = () => reject(r.error ?? new Error('read failed'));
+    r.readAsDataURL(file);
+  });
+}
+
+function isTyping(el: EventTarget | null): boolean {
+  const e = el as HTMLElement | null;
+  return Boolean(e && (/^(INPUT|TEXTAREA|SELECT|BUTTON|A)$/.test(e.tagName) || e.isContentEditable));
+}
+
+function Camera({ onCapture, disabled }: { onCapture: (dataUrl: string) => void; disabled: boolean }) {
+  const { t } = useTranslation('inspection');
+  const cameraId = useInspectionPrefs((s) => s.cameraId);
+  const setPrefs = useInspectionPrefs((s) => s.set);
+  const video = useRef<HTMLVideoElement | null>(null);
+  const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [ready, setReady] = useState(false);
+
+  useEffect(() => {
+    let stream: MediaStream | null = null;
+    let alive = true;
+    setReady(false);
+    setError(null);
+    if (!navigator.mediaDevices?.getUserMedia) {
+      setError(t('camera.unsupported'));
+      return;
+    }
+    navigator.mediaDevices
+      .getUserMedia({ video: cameraId ? { deviceId: { exact: cameraId }, width: { ideal: 1280 } } : { width: { ideal: 1280 } }, audio: false })
+      .catch((e: Error) => {
+        // a remembered camera that is gone: fall back to any camera
+        if (cameraId && (e.name === 'OverconstrainedError' || e.name === 'NotFoundError')) return navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+        throw e;
+      })
+      .then(async (s) => {
+        if (!alive) {
+          s.getTracks().forEach((tr) => tr.stop());
+          return;
+        }
+        stream = s;
+        if (video.current) {
+          video.current.srcObject = s;
+          await video.current.play().catch(() => undefined);
+        }
+        const list = await navigator.mediaDevices.enumerateDevices();
+        if (alive) {
+          setDevices(list.filter((d) => d.kind === 'videoinput'));
+          setReady(true);
+        }
+      })
+      .catch((e: Error) => alive && setError(`${t('camera.failed')}: ${e.message}`));
+    return () => {
+      alive = false;
+      stream?.getTracks().forEach((tr) => tr.stop());
+    };
+  }, [cameraId, t]);
+
+  const capture = useCallback(() => {
+    const v = video.current;
+    if (!v || !v.videoWidth) return;
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    c.getContext('2d')!.drawImage(v, 0, 0);
+    onCapture(c.toDataURL('image/png'));
+  }, [onCapture]);
+
+  // Space captures (unless a control has the focus: then Space is that control's)
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.code !== 'Space' || e.repeat || isTyping(e.target) || disabled) return;
+      e.preventDefault();
+      capture();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [capture, disabled]);
+
+  return (
+    <div className="insp-camera" data-testid="camera">
+      {devices.length > 0 && (
+        <label className="inline-field">
+          {t('camera.device')}
+          <select value={cameraId ?? ''} onChange={(e) => setPrefs({ cameraId: e.target.value || null })} data-testid="camera-select">
+            <option value="">{t('camera.default')}</option>
+            {devices.map((d, i) => (
+              <option key={d.deviceId || i} value={d.deviceId}>
+                {d.label || `${t('camera.device')} ${i + 1}`}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <video ref={video} className="insp-video" muted playsInline aria-label={t('camera.preview')} />
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="button" className="btn btn-primary btn-big insp-shutter" onClick={capture} disabled={!ready || disabled} data-testid="capture">
+        ◉ {t('camera.capture')} <kbd>Space</kbd>
+      </button>
+    </div>
+  );
+}
+
+function WatchStatus({ productCode }: { productCode: string | null }) {
+  const { t } = useTranslation('inspection');
+  const qc = useQueryClient();
+  const q = useCall('inspection.queue.get', {}, { refetchInterval: 15_000 });
+  const folders = useCall('inspection.watch.list', {}, { staleTime: 30_000 });
+  const follow = useInspectionPrefs((s) => s.followLine);
+  const setPrefs = useInspectionPrefs((s) => s.set);
+  useEffect(() => onEvent('inspection.queue', (s: WatchQueueState) => qc.setQueryData(['inspection.queue.get', {}], s)), [qc]);
+  const mine = folders.data?.find((f) => f.productCode === productCode);
+  const s = q.data;
+  return (
+    <section className="card insp-watch" aria-labelledby="watch-title" data-testid="watch-status">
+      <h2 id="watch-title">{t('watch.title')}</h2>
+      {mine ? (
+        <p className="small">
+          <span className="mono">{mine.folderPath}</span> {mine.isEnabled ? '' : <span className="badge">{t('watch.disabled')}</span>}
+          {!mine.reachable && <span className="badge badge-stale">{mine.problem}</span>}
+        </p>
+      ) : (
+        <p className="muted small">{t('watch.none')}</p>
+      )}
+      {s && (
+        <p className="small">
+          {s.running ? t('watch.running', { folders: s.folders }) : t('watch.stopped')} · {t('watch.pending', { n: s.pending.length })}
+          {s.processing && <> · {t('watch.processing', { file: s.processing.file })}</>} · {t('watch.done', { n: s.processed, failed: s.failed })}
+        </p>
+      )}
+      {s?.last && (
+        <p className="small">
+          {t('watch.last')}: <span className="mono">{s.last.file}</span> {s.last.error ? <span className="bad">{s.last.error}</span> : <VerdictBadge defect={s.last.defectDetected} />}
+        </p>
+      )}
+      <label className="toggle">
+        <input type="checkbox" checked={follow} onChange={(e) => setPrefs({ followLine: e.target.checked })} data-testid="follow-line" />
+        {t('watch.follow')}
+      </label>
+    </section>
+  );
+}
+
+export function StationScreen() {
+  const { t } = useTranslation('inspection');
+  const canInspect = useSession(hasRole('worker'));
+  const prefs = useInspectionPrefs();
+  const products = useCall('inspection.products.list', {});
+  const [queue, setQueue] = useState<QueueItem[]>([]);
+  const [shownKey, setShownKey] = useState<number | null>(null);
+  const [followed, setFollowed] = useState<number | null>(null);
+  const [drag, setDrag] = useState(false);
+  const [cameraOn, setCameraOn] = useState(false);
+  const fileInput = useRef<HTMLInputElement | null>(null);
+  const running = useRef(false);
+  const qc = useQueryClient();
+
+  const list: ProductRow[] = useMemo(() => products.data ?? [], [products.data]);
+  const product = list.find((p) => p.productId === prefs.productId) ?? list.find((p) => p.bank) ?? list[0] ?? null;
+
+  const enqueue = useCallback(
+    (items: { name: string; dataUrl: string; source: 'upload' | 'camera' }[]) => {
+      if (!product || !items.length) return;
+      setQueue((q) => [...q.slice(-49), ...items.map((x) => ({ ...x, key: nextKey++, productId: product.productId, state: 'waiting' as const }))]);
+    },
+    [product],
+  );
+
+  const addFiles = useCallback(
+    async (files: FileList | File[]) => {
+      const ok = [...files].filter((f) => ACCEPT.test(f.type) || /\.(png|jpe?g|webp|tiff?)$/i.test(f.name));
+      const items = await Promise.all(ok.map(async (f) => ({ name: f.name, dataUrl: await readAsDataUrl(f), source: 'upload' as const })));
+      enqueue(items);
+    },
+    [enqueue],
+  );
+
+  // the queue: one inspection at a time, in arrival order
+  useEffect(() => {
+    if (running.current) return;
+    const next = queue.find((x) => x.state === 'waiting');
+    if (!next) return;
+    running.current = true;
+    setQueue((q) => q.map((x) => (x.key === next.key ? { ...x, state: 'running' } : x)));
+    const t0 = performance.now();
+    call('inspection.inspect', { productId: next.productId, image: { base64: next.dataUrl, fileName: next.name }, source: next.source })
+      .then((r) => {
+        const ms = performance.now() - t0;
+        setQueue((q) => q.map((x) => (x.key === next.key ? { ...x, state: 'done', inspectionId: r.inspectionId, code: r.inspection_code, defect: r.defect_detected, ms, dataUrl: '' } : x)));
+        setShownKey(next.key);
+        void qc.invalidateQueries({ queryKey: ['inspection.inspections.list'] });
+      })
+      .catch((e: CallError | Error) => {
+        setQueue((q) => q.map((x) => (x.key === next.key ? { ...x, state: 'error', error: e.message, dataUrl: '' } : x)));
+      })
+      .finally(() => {
+        running.current = false;
+        // let the effect see the new state
+        setQueue((q) => [...q]);
+      });
+  }, [queue, qc]);
+
+  // the watched line: show each new inspection of this product when following
+  useEffect(
+    () =>
+      onEvent('inspection.completed', (e) => {
+        const p = useInspectionPrefs.getState();
+        if (p.followLine && e.source === 'watch' && product && e.productCode === product.productCode) {
+          setFollowed(e.inspectionId);
+          setShownKey(null);
+        }
+      }),
+    [product],
+  );
+
+  // O opens a file, K toggles the camera
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey || !canInspect) return;
+      if (e.key === 'o' || e.key === 'O') fileInput.current?.click();
+      else if (e.key === 'k' || e.key === 'K') setCameraOn((v) => !v);
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [canInspect]);
+
+  const shown = shownKey != null ? queue.find((x) => x.key === shownKey) : null;
+  const shownId = shown?.inspectionId ?? (shownKey == null ? followed : null);
+  const waiting = queue.filter((x) => x.state === 'waiting' || x.state === 'running').length;
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDrag(false);
+    if (canInspect && e.dataTransfer.files.length) void addFiles(e.dataTransfer.files);
+  };
+
+  if (products.isPending) return <Loading />;
+  if (products.error) return <ErrorState error={products.error} onRetry={() => void products.refetch()} />;
+  if (!list.length) return <Empty>{t('noProducts')}</Empty>;
+
+  return (
+    <div
+      className={`insp-station${drag ? ' insp-dragging' : ''}`}
+      onDragOver={(e) => {
+        if (!canInspect) return;
+        e.preventDefault();
+        setDrag(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDrag(false);
+      }}
+      onDrop={onDrop}
+      data-testid="station"
+    >
+      <aside className="insp-capture">
+        <div className="card stack">
+          <ProductSelect products={list} value={product?.productId ?? null} onChange={(id) => prefs.set({ productId: id })} big />
+          {product && !product.bank && (
+            <p className="badge badge-stale" role="status">
+              {t('noBank')}
+            </p>
+          )}
+          {canInspect ? (
+            <>
+              <input
+                ref={fileInput}
+                type="file"
+                accept="image/png,image/jpeg,image/webp,image/tiff"
+                multiple
+                className="sr-only"
+                tabIndex={-1}
+                onChange={(e) => {
+                  if (e.target.files) void addFiles(e.target.files);
+                  e.target.value = '';
+                }}
+                data-testid="file-input"
+              />
+              <div
+                className={`insp-drop${drag ? ' on' : ''}`}
+                role="button"
+                tabIndex={0}
+                onClick={() => fileInput.current?.click()}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' || e.key === ' ') {
+                    e.preventDefault();
+                    fileInput.current?.click();
+                  }
+                }}
+                data-testid="drop-zone"
+                aria-label={t('capture.open')}
+              >
+                <strong>{t('capture.open')}</strong> <kbd>O</kbd>
+                <span className="muted small">{t('capture.drop')}</span>
+              </div>
+              <button type="button" className={`btn btn-big${cameraOn ? ' btn-primary' : ''}`} aria-pressed={cameraOn} onClick={() => setCameraOn((v) => !v)} data-testid="camera-toggle">
+                ◉ {cameraOn ? t('camera.off') : t('camera.on')} <kbd>K</kbd>
+              </button>
+              {cameraOn && <Camera onCapture={(dataUrl) => enqueue([{ name: `camera-${new Date().toISOString().replace(/[:.]/g, '')}.png`, dataUrl, source: 'camera' }])} disabled={!product?.bank} />}
+            </>
+          ) : (
+            <p className="badge-info" data-testid="station-readonly">
+              {t('readOnly')}
+            </p>
+          )}
+        </div>
+        {queue.length > 0 && (
+          <section className="card" aria-labelledby="queue-title">
+            <h2 id="queue-title">
+              {t('queue.title')} {waiting > 0 && <span className="badge" data-testid="queue-waiting">{t('queue.waiting', { n: waiting })}</span>}
+            </h2>
+            <ol className="insp-queue" data-testid="queue">
+              {[...queue].reverse().map((x) => (
+                <li key={x.key} className={`insp-q insp-q-${x.state}${shownKey === x.key ? ' on' : ''}`}>
+                  <button type="button" className="insp-q-btn" disabled={x.state !== 'done'} onClick={() => setShownKey(x.key)} data-testid={`queue-item-${x.state}`}>
+                    <span className="insp-q-state">{x.state === 'done' ? <VerdictBadge defect={x.defect ?? null} /> : t(`queue.states.${x.state}`)}</span>
+                    <span className="insp-q-name">{x.code ?? x.name}</span>
+                    <span className="muted small">{x.ms != null ? fmtMs(x.ms) : x.source === 'camera' ? t('source.camera') : ''}</span>
+                  </button>
+                  {x.error && (
+                    <div className="form-error small" role="alert">
+                      {x.error}
+                    </div>
+                  )}
+                </li>
+              ))}
+            </ol>
+          </section>
+        )}
+        <WatchStatus productCode={product?.productCode ?? null} />
+        <p className="muted small insp-keys">{t('keys')}</p>
+      </aside>
+      <section className="insp-main" aria-label={t('result')} aria-live="polite">
+        {shownId ? (
+          <ResultView key={shownId} inspectionId={shownId} latencyMs={shown?.ms ?? null} />
+        ) : queue.some((x) => x.state === 'running') ? (
+          <Loading label={t('inspecting')} />
+        ) : (
+          <div className="insp-placeholder">
+            <p>{canInspect ? t('placeholder') : t('placeholderViewer')}</p>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
