@@ -767,7 +767,23 @@ export class InspectionPipeline {
 
   /** Starts the engine's worker now (a station warms it at start so its first inspection is not the slow one). */
   async warm(): Promise<void> {
-    if (!this.disposed && this.findModels().ok) await this.eng();
+    const f = this.findModels();
+    if (this.disposed || !f.ok) return;
+    const engine = await this.eng();
+    // the models and the bank of the product inspected last (or any with a bank): one small picture through both
+    const r = await this.svc.read.query<{ bank_path: string }>(
+      `select d.result_summary->>'bank_path' as bank_path from deployments d
+       where d.deployment_type = 'patchcore_bank' and d.status = 'completed'
+       order by (select max(i.inspection_date) from inspections i where i.product_id = d.product_id) desc nulls last, d.completed_at desc limit 1`,
+    );
+    const bank = r.rows[0]?.bank_path ? path.join(this.svc.paths.home, r.rows[0].bank_path) : null;
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toBuffer();
+    const img = new Uint8Array(png);
+    if (this.disposed) return;
+    await Promise.all([
+      bank && fs.existsSync(bank) ? engine.patchcore({ backbone: f.backbone.dir, bank, images: [img], maps: false }) : null,
+      f.embedding ? engine.embed({ model: f.embedding.dir, images: [img] }) : null,
+    ]);
   }
 
   async dispose(): Promise<void> {

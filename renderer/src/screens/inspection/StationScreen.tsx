@@ -357,7 +357,7 @@ export function StationScreen() {
             <ol className="insp-queue" data-testid="queue">
               {[...queue].reverse().map((x) => (
                 <li key={x.key} className={`insp-q insp-q-${x.state}${shownKey === x.key ? ' on' : ''}`}>
-                  <button type="button" className="insp-q-btn" disabled={x.state !== 'done'} onClick={() => setShownKey(x.key)} data-testid={`queue-item-${x.state}`}>
+                  <button type="button" className="insp-q-btn" disabled={x.state !== 'done'} onClick={() => setShownKey(x.key)} data-testid={`queue-item-${x.state}`} data-ms={x.ms != null ? Math.round(x.ms) : undefined}>
                     <span className="insp-q-state">{x.state === 'done' ? <VerdictBadge defect={x.defect ?? null} /> : t(`queue.states.${x.state}`)}</span>
                     <span className="insp-q-name">{x.code ?? x.name}</span>
                     <span className="muted small">{x.ms != null ? fmtMs(x.ms) : x.source === 'camera' ? t('source.camera') : ''}</span>
