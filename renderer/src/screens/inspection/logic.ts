@@ -276,10 +276,12 @@ export function previewOption(p: ThresholdPreview, threshold: number, labels: Pr
   return {
     animation: false,
     textStyle: { fontFamily: 'Noto Sans KR, sans-serif', color: text },
-    grid: { left: 110, right: 24, top: 28, bottom: 36 },
+    grid: { left: 24, right: 24, top: 52, bottom: 36 },
+    legend: { top: 4, textStyle: { color: text }, data: groups.map((g) => g.name) },
     tooltip: { trigger: 'item', formatter: (x: unknown) => { const d = (x as { data: [number, number, string] }).data; return `${d[2]}: ${d[0].toFixed(3)}`; } },
-    xAxis: { type: 'value', min: 0, max: 1, axisLabel: { color: text }, splitLine: { lineStyle: { color: grid } } },
-    yAxis: { type: 'value', min: -0.5, max: 2.5, interval: 1, axisLabel: { color: text, formatter: (v: number) => groups.find((g) => g.y === v)?.name ?? '' }, splitLine: { show: false } },
+    xAxis: { type: 'value', min: 0, max: 1, axisLine: { onZero: false }, axisLabel: { color: text }, splitLine: { lineStyle: { color: grid } } },
+    // one row per group (the legend names them), dots jittered within their row
+    yAxis: { type: 'value', min: -0.5, max: 2.5, show: false },
     series: groups.map((g) => ({
       name: g.name,
       type: 'scatter' as const,
