@@ -75,17 +75,27 @@ describe('linedeck CLI', () => {
   it('demo seed with no URL and an empty LINEDECK_HOME starts the embedded database and seeds it (a real process)', () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-cli-home-'));
     try {
-      const env = { ...process.env, LINEDECK_HOME: home, LINEDECK_DATABASE_URL: '', LINEDECK_LOG_LEVEL: 'error' };
+      // 3 days of telemetry instead of 35 keeps this under a minute; the e2e station seeds the full demo
+      const env = { ...process.env, LINEDECK_HOME: home, LINEDECK_DATABASE_URL: '', LINEDECK_LOG_LEVEL: 'error', LINEDECK_DEMO_TELEMETRY_DAYS: '3' };
       delete (env as Record<string, string | undefined>).LINEDECK_DATABASE_URL;
       const tsx = path.resolve('node_modules/.bin/tsx');
       const out = execFileSync(tsx, ['main/cli/bin.ts', 'demo', 'seed', '--json'], { env, encoding: 'utf8', timeout: 600_000 });
       const j = JSON.parse(out);
       expect(j.seeded.users).toBe(4);
+      expect(j.seeded.cylinders).toBeGreaterThanOrEqual(5000);
+      // 3 days × 8 640 slots × 9 tags, less the demo's gaps (network drops, a dead sensor)
+      expect(j.seeded.telemetry_rows).toBeGreaterThan(0.95 * 3 * 8640 * 9);
+      expect(j.seeded.telemetry_rows).toBeLessThanOrEqual(3 * 8640 * 9 + 9);
+      expect(j.seeded.inspection_products).toBe(3);
       expect(fs.existsSync(path.join(home, 'pgdata', 'PG_VERSION'))).toBe(true);
       // the server was ours: it is stopped again, and a second run is idempotent
       expect(fs.existsSync(path.join(home, 'pgdata', 'postmaster.pid'))).toBe(false);
       const again = JSON.parse(execFileSync(tsx, ['main/cli/bin.ts', 'demo', 'seed', '--json'], { env, encoding: 'utf8', timeout: 600_000 }));
       expect(again.seeded.users).toBe(0);
+      expect(again.seeded.cylinders ?? 0).toBe(0);
+      // telemetry tops up to now: only the 10-second slots since the first run (9 tags each) are new
+      expect(again.seeded.telemetry_rows ?? 0).toBeLessThan(9 * 60);
+      expect(again.seeded.inspection_products).toBe(0);
     } finally {
       fs.rmSync(home, { recursive: true, force: true });
     }
