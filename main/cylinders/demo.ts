@@ -10,18 +10,10 @@
 import type pg from 'pg';
 import type { App } from '../app';
 import { createFcmsDemoSchema, ensureCylinderSync } from './migrations';
+import { mulberry32 } from '../lib/mulberry32';
 
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** seeded PRNG (mulberry32) */
+export const prng = mulberry32;
 
 function pick<T>(rnd: () => number, items: readonly T[]): T {
   return items[Math.floor(rnd() * items.length)];

@@ -5,22 +5,14 @@
  * that starts late and samples sparsely.
  */
 import type pg from 'pg';
+import { mulberry32 } from '../lib/mulberry32';
 
 export const FIXTURE_START = Date.parse('2025-03-01T00:00:00Z');
 export const FIXTURE_END = Date.parse('2025-03-05T00:00:00Z');
 export const FIXTURE_TAGS = ['T100', 'T200', 'T300', 'T400'] as const;
 
-/** mulberry32: a tiny seeded PRNG */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** seeded PRNG (mulberry32) */
+export const prng = mulberry32;
 
 /** ISO with microseconds from ms since epoch + extra µs. */
 export function isoMicro(ms: number, micro = 0): string {

@@ -10,6 +10,7 @@
  * without computing their distance. The selection equals the plain O(n·k·d) loop (up to ties).
  */
 import { GemmRunner, rowSqNorms } from './knn';
+import { mulberry32 } from '../../lib/mulberry32';
 
 export interface CancelToken {
   readonly aborted: boolean;
@@ -26,18 +27,10 @@ export interface Rng {
   next(): number; // [0, 1)
 }
 
-/** mulberry32: small, fast, seedable. */
+/** mulberry32 (main/lib/mulberry32.ts): small, fast, seedable. */
 export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return {
-    next() {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
-  };
+  const next = mulberry32(seed);
+  return { next };
 }
 
 /** sklearn's johnson_lindenstrauss_min_dim: int(4 ln n / (eps²/2 − eps³/3)). */
