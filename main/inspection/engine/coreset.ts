@@ -140,28 +140,36 @@ function dist(f: Float32Array, a: number, b: number, k: number): number {
   return Math.sqrt(s0 + s1 + s2 + s3);
 }
 
+function everyRow(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
+}
+
+/**
+ * What both greedy variants do first: check the arguments, the coreset size, and the sparse random projection of
+ * the rows (when the Johnson–Lindenstrauss dimension is below `dim`). Undefined when ratio ≥ 1 (every row is kept).
+ */
+function prepareCoreset(features: Float32Array, n: number, dim: number, ratio: number, opts: CoresetOptions): { size: number; f: Float32Array; k: number; rng: Rng } | undefined {
+  if (!(ratio > 0)) throw new Error(`coreset ratio must be > 0, got ${ratio}`);
+  if (features.length < n * dim) throw new Error(`coreset: ${n} × ${dim} features need ${n * dim} floats, got ${features.length}`);
+  if (ratio >= 1) return undefined;
+  const size = Math.trunc(n * ratio);
+  if (size < 1) throw new Error(`coreset of ${n} rows at ratio ${ratio} would be empty`);
+  // one seeded stream: the projection draws first, then the greedy's random start
+  const rng = seededRng(opts.seed ?? 0);
+  const kdim = jlMinDim(n, opts.eps ?? 0.9);
+  if (kdim >= dim) return { size, f: features, k: dim, rng };
+  return { size, f: project(features, n, sparseRandomProjection(kdim, dim, rng)), k: kdim, rng };
+}
+
 /**
  * Greedy k-center on rows of `features` (n × dim): returns the selected row indices in selection order.
  * ratio ≥ 1 returns every row (no subsampling).
  */
 export function kCenterGreedy(features: Float32Array, n: number, dim: number, ratio: number, opts: CoresetOptions = {}): { indices: Int32Array; stats: CoresetStats } {
   const t0 = performance.now();
-  if (!(ratio > 0)) throw new Error(`coreset ratio must be > 0, got ${ratio}`);
-  if (features.length < n * dim) throw new Error(`coreset: ${n} × ${dim} features need ${n * dim} floats, got ${features.length}`);
-  if (ratio >= 1) return { indices: Int32Array.from({ length: n }, (_, i) => i), stats: { n, selected: n, projectedDim: dim, distanceEvaluations: 0, ms: 0 } };
-  const size = Math.trunc(n * ratio);
-  if (size < 1) throw new Error(`coreset of ${n} rows at ratio ${ratio} would be empty`);
-  const rng = seededRng(opts.seed ?? 0);
-  const kdim = jlMinDim(n, opts.eps ?? 0.9);
-  let f: Float32Array;
-  let k: number;
-  if (kdim < dim) {
-    f = project(features, n, sparseRandomProjection(kdim, dim, rng));
-    k = kdim;
-  } else {
-    f = features;
-    k = dim;
-  }
+  const prep = prepareCoreset(features, n, dim, ratio, opts);
+  if (!prep) return { indices: everyRow(n), stats: { n, selected: n, projectedDim: dim, distanceEvaluations: 0, ms: 0 } };
+  const { size, f, k, rng } = prep;
   const signal = opts.signal;
 
   // clusters: centre point, members (with their distance in minD), radius = max member distance and its argmax
@@ -368,22 +376,9 @@ export async function kCenterGreedyBlocked(
   opts: BlockedCoresetOptions = {},
 ): Promise<{ indices: Int32Array; stats: CoresetStats & { rounds: number } }> {
   const t0 = performance.now();
-  if (!(ratio > 0)) throw new Error(`coreset ratio must be > 0, got ${ratio}`);
-  if (features.length < n * dim) throw new Error(`coreset: ${n} × ${dim} features need ${n * dim} floats, got ${features.length}`);
-  if (ratio >= 1) return { indices: Int32Array.from({ length: n }, (_, i) => i), stats: { n, selected: n, projectedDim: dim, distanceEvaluations: 0, ms: 0, rounds: 0 } };
-  const size = Math.trunc(n * ratio);
-  if (size < 1) throw new Error(`coreset of ${n} rows at ratio ${ratio} would be empty`);
-  const rng = seededRng(opts.seed ?? 0);
-  const kdim = jlMinDim(n, opts.eps ?? 0.9);
-  let f: Float32Array;
-  let k: number;
-  if (kdim < dim) {
-    f = project(features, n, sparseRandomProjection(kdim, dim, rng));
-    k = kdim;
-  } else {
-    f = features;
-    k = dim;
-  }
+  const prep = prepareCoreset(features, n, dim, ratio, opts);
+  if (!prep) return { indices: everyRow(n), stats: { n, selected: n, projectedDim: dim, distanceEvaluations: 0, ms: 0, rounds: 0 } };
+  const { size, f, k, rng } = prep;
   const signal = opts.signal;
   const checkAbort = () => {
     if (signal?.aborted) throw new CancelledError('coreset selection cancelled');
