@@ -4,8 +4,8 @@ import { useCall } from '../../api/hooks';
 import { Empty, ErrorState, Loading } from '../../app/ui';
 import { useECharts } from '../../charts/useECharts';
 import { usePrefs } from '../../stores/prefs';
-import { SERIES, fmtValue, kst, trendOption, type SeriesKey } from './options';
-import { StaleBadge, TagSelect, WindowSelect, type WindowName } from './common';
+import { SERIES, fmtValue, trendOption, type SeriesKey } from './options';
+import { BucketTable, SeriesToggles, StaleBadge, TagSelect, WindowSelect, type WindowName } from './common';
 
 export function TrendScreen() {
   const { t } = useTranslation('telemetry');
@@ -29,57 +29,19 @@ export function TrendScreen() {
         <button type="button" className="btn" onClick={() => void trend.refetch()}>
           {t('refresh')}
         </button>
-        <fieldset className="toggles" aria-label="series">
-          {SERIES.map((k) => (
-            <label key={k} className="toggle">
-              <input type="checkbox" checked={visible[k]} onChange={(e) => setVisible({ ...visible, [k]: e.target.checked })} data-testid={`series-${k}`} />
-              {t(`series.${k}`)}
-            </label>
-          ))}
-        </fieldset>
+        <SeriesToggles keys={SERIES} visible={visible} onChange={setVisible} label="series" testIdPrefix="series" />
         <StaleBadge stale={trend.data?.stale} servedAt={trend.data?.servedAt} />
       </div>
       {trend.isPending && tag ? <Loading /> : null}
       {trend.error ? <ErrorState error={trend.error} onRetry={() => void trend.refetch()} /> : null}
       <div ref={ref} className="chart" data-testid="trend-chart" data-points={rows.length} data-series={SERIES.filter((k) => visible[k]).join(',')} />
       {trend.data && (rows.length === 0 ? <Empty /> : (
-        <section aria-labelledby="measure-title">
-          <h2 id="measure-title">
-            {t('table.measurement')} <span className="muted small">{t('table.rows', { n: rows.length })}</span>
-          </h2>
-          <div className="table-scroll">
-            <table className="table" data-testid="trend-table">
-              <thead>
-                <tr>
-                  <th className="num">{t('table.num')}</th>
-                  <th>TAG</th>
-                  <th>{t('table.time')}</th>
-                  <th className="num">avg</th>
-                  <th className="num">min</th>
-                  <th className="num">max</th>
-                  <th className="num">last</th>
-                  <th className="num">first</th>
-                  <th className="num">n</th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...rows].reverse().map((r, i) => (
-                  <tr key={r.bucket}>
-                    <td className="num">{i + 1}</td>
-                    <td>{r.tag_name}</td>
-                    <td className="nowrap">{kst(r.bucket)}</td>
-                    <td className="num">{fmtValue(r.avg, 2)}</td>
-                    <td className="num">{fmtValue(r.min, 2)}</td>
-                    <td className="num">{fmtValue(r.max, 2)}</td>
-                    <td className="num">{fmtValue(r.last, 2)}</td>
-                    <td className="num">{fmtValue(r.first, 2)}</td>
-                    <td className="num">{r.n}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </section>
+        <BucketTable
+          rows={rows}
+          title={t('table.measurement')}
+          testId="trend-table"
+          columns={[...SERIES.map((k) => ({ key: k, cell: (r: (typeof rows)[number]) => fmtValue(r[k], 2) })), { key: 'n', cell: (r) => r.n }]}
+        />
       ))}
     </div>
   );

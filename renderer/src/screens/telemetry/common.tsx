@@ -72,3 +72,61 @@ export function useLiveTelemetry(): void {
     });
   }, [qc]);
 }
+
+/** The legend checkboxes of the Trend and Tech charts (one per series key, `data-testid` = `${testIdPrefix}-${key}`). */
+export function SeriesToggles<K extends string>({ keys, visible, onChange, label, testIdPrefix }: { keys: readonly K[]; visible: Record<K, boolean>; onChange: (v: Record<K, boolean>) => void; label: string; testIdPrefix: string }) {
+  const { t } = useTranslation('telemetry');
+  return (
+    <fieldset className="toggles" aria-label={label}>
+      {keys.map((k) => (
+        <label key={k} className="toggle">
+          <input type="checkbox" checked={visible[k]} onChange={(e) => onChange({ ...visible, [k]: e.target.checked })} data-testid={`${testIdPrefix}-${k}`} />
+          {t(`series.${k}`)}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** One row per bucket, newest first: №, TAG, time (KST), then the given numeric columns. */
+export function BucketTable<R extends { bucket: string; tag_name: string }>({ rows, title, testId, columns }: { rows: readonly R[]; title: string; testId: string; columns: { key: string; cell: (r: R) => string | number | null }[] }) {
+  const { t } = useTranslation('telemetry');
+  const titleId = `${testId}-title`;
+  return (
+    <section aria-labelledby={titleId}>
+      <h2 id={titleId}>
+        {title} <span className="muted small">{t('table.rows', { n: rows.length })}</span>
+      </h2>
+      <div className="table-scroll">
+        <table className="table" data-testid={testId}>
+          <thead>
+            <tr>
+              <th className="num">{t('table.num')}</th>
+              <th>TAG</th>
+              <th>{t('table.time')}</th>
+              {columns.map((c) => (
+                <th key={c.key} className="num">
+                  {c.key}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {[...rows].reverse().map((r, i) => (
+              <tr key={r.bucket}>
+                <td className="num">{i + 1}</td>
+                <td>{r.tag_name}</td>
+                <td className="nowrap">{kst(r.bucket)}</td>
+                {columns.map((c) => (
+                  <td key={c.key} className="num">
+                    {c.cell(r)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
