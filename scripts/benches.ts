@@ -3,6 +3,7 @@ import pg from 'pg';
 import { benchCylinders } from '../main/cylinders/bench';
 import { benchTelemetry } from '../main/telemetry/bench';
 import { inspectionDataBench } from '../main/inspection/bench';
+import { inspectionE2eBench } from '../main/inspection/e2e-bench';
 import { bench as engineBench } from '../main/inspection/engine/bench';
 import { bench as synthBench } from '../main/inspection/synth/bench';
 import { chartBench } from './ui-bench/chart-bench';
@@ -32,6 +33,7 @@ export const benches: Bench[] = [
   },
   { name: 'telemetry', run: (url, log) => benchTelemetry(url, log) },
   inspectionDataBench,
+  inspectionE2eBench,
   { name: 'inspection-engine', run: (_url, log) => engineBench(log) },
   { name: 'inspection-synthetic', run: (_url, log) => synthBench(log) },
   {

@@ -23,7 +23,7 @@ import { writeAudit } from '../audit/audit';
 import { readStationConfig } from '../config';
 import { withTransaction } from '../db/pools';
 import { log } from '../log';
-import { comparisonPng, heatmapPng, mapPng, maskPng, overlayPng } from './engine/artifacts';
+import { comparisonPng, heatmapPng, mapPng, maskPng, overlayRgb, rgbPng } from './engine/artifacts';
 import { CancelledError } from './engine/coreset';
 import { InspectionEngine, type EngineOptions } from './engine/engine';
 import { builtinModelsDir, discoverModels, type ModelEntry } from './engine/models';
@@ -157,6 +157,19 @@ export function regionToSource(r: EngineRegion, mapW: number, mapH: number, g: P
     ...(rawMax !== undefined ? { rawMax } : {}),
     peak: { x: Math.round(fx(r.peak.x + 0.5)), y: Math.round(fy(r.peak.y + 0.5)) },
   };
+}
+
+/** The picture the artifacts are drawn on: the decoded image, scaled so its longer side is at most ARTIFACT_MAX_SIDE. */
+async function artifactBase(rgb: RgbImage): Promise<RgbImage> {
+  const k = Math.min(1, ARTIFACT_MAX_SIDE / Math.max(rgb.width, rgb.height));
+  if (k === 1) return rgb;
+  const width = Math.max(1, Math.round(rgb.width * k));
+  const height = Math.max(1, Math.round(rgb.height * k));
+  const { data } = await sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
 export class InspectionPipeline {
@@ -504,7 +517,7 @@ export class InspectionPipeline {
     let decoded: DecodedImage;
     try {
       const raw = Buffer.isBuffer(image) ? { bytes: image, fileName: 'image' } : readImageInput(image);
-      decoded = await decodeImage(raw.bytes, raw.fileName);
+      decoded = await decodeImage(raw.bytes, raw.fileName, { pixels: true });
     } catch (e) {
       return asInputError(e);
     }
@@ -517,25 +530,33 @@ export class InspectionPipeline {
     const engine = await this.eng();
     mark('prepare');
 
-    // PatchCore and the embedding, in the engine's worker
-    let embeddingError: string | null = null;
-    const bytes = new Uint8Array(decoded.bytes);
-    const [pcs, embs] = await Promise.all([
-      engine.patchcore({ backbone: backbone.dir, bank: bankFile, images: [bytes], regionThreshold: cfg.pixelThreshold }, { signal: opts.signal }).catch((e) => {
+    // the artifacts' base picture is scaled on sharp's threads while the engine's worker runs the models on the
+    // pixels decoded above (one decode for everything; CLIP gets the bytes only when it must composite an alpha)
+    const rgb = decoded.rgb!;
+    const basePicture = artifactBase(rgb);
+    basePicture.catch(() => undefined);
+    const run = await engine
+      .inspect(
+        {
+          backbone: backbone.dir,
+          bank: bankFile,
+          embedding: embedding?.dir,
+          image: rgb,
+          alphaSource: decoded.meta.hasAlpha ? new Uint8Array(decoded.bytes) : undefined,
+          name: label,
+          regionThreshold: cfg.pixelThreshold,
+        },
+        { signal: opts.signal },
+      )
+      .catch((e) => {
         if (/rebuild the bank/.test((e as Error).message)) throw new ApiError('conflict', `${productCode}: ${(e as Error).message}`);
         throw e;
-      }),
-      // without a working embedding model the inspection still runs: no reference image, no defect type
-      embedding
-        ? engine.embed({ model: embedding.dir, images: [bytes] }, { signal: opts.signal }).catch((e) => {
-            if ((e as Error).name === 'CancelledError') throw e;
-            embeddingError = (e as Error).message;
-            this.logger.warn({ productCode, err: embeddingError }, 'embedding failed; inspecting without similarity');
-            return null;
-          })
-        : Promise.resolve(null),
-    ]);
-    const pc = pcs[0];
+      });
+    const pc = run.patchcore;
+    // without a working embedding model the inspection still runs: no reference image, no defect type
+    const embeddingError = run.embeddingError;
+    if (embeddingError) this.logger.warn({ productCode, err: embeddingError }, 'embedding failed; inspecting without similarity');
+    const embs = run.embedding ? [run.embedding] : null;
     mark('engine');
     if (pc.anomalyScore == null || !pc.normalizedMap) throw new ApiError('unavailable', `the memory bank of ${productCode} has no normalization; rebuild the bank`);
     const anomaly = Math.min(1, Math.max(0, pc.anomalyScore));
@@ -602,8 +623,9 @@ export class InspectionPipeline {
         : null;
     mark('similarity');
 
-    // artifacts at the picture's aspect ratio (at most ARTIFACT_MAX_SIDE), drawn before the transaction
-    const art = await this.renderArtifacts(decoded, pc, cfg.pixelThreshold, mapRegions, referencePath);
+    // artifacts at the picture's aspect ratio (at most ARTIFACT_MAX_SIDE), drawn before the transaction (encoding
+    // them while the transaction runs was measured slower: the encodes and the database share the same two cores)
+    const art = await this.renderArtifacts(await basePicture, pc, cfg.pixelThreshold, mapRegions, referencePath);
     checkAbort(opts.signal);
     const stored = svc.store.putDecoded(decoded);
     mark('artifacts');
@@ -739,30 +761,28 @@ export class InspectionPipeline {
     return { deploymentId: current.deploymentId, scores };
   }
 
-  /** Heatmap, mask, overlay (with region boxes) and comparison PNGs with the engine's drawing functions. */
-  private async renderArtifacts(decoded: DecodedImage, pc: PatchcoreResult, pixelThreshold: number, mapRegions: EngineRegion[], referencePath: string | null) {
-    const { width: sw, height: sh } = pc.geometry.sourceSize;
-    const k = Math.min(1, ARTIFACT_MAX_SIDE / Math.max(sw, sh));
-    const W = Math.max(1, Math.round(sw * k));
-    const H = Math.max(1, Math.round(sh * k));
+  /** Heatmap, mask, overlay (with region boxes), map and comparison PNGs with the engine's drawing functions. */
+  private async renderArtifacts(base: RgbImage, pc: PatchcoreResult, pixelThreshold: number, mapRegions: EngineRegion[], referencePath: string | null) {
+    const W = base.width;
+    const H = base.height;
     const [mapH, mapW] = pc.mapSize;
     // the normalized map on the (scaled) picture: crop / stretch undone
     const disp = mapToSource(pc.normalizedMap!, mapW, mapH, { ...pc.geometry, sourceSize: { width: W, height: H } });
-    const pic = await sharp(decoded.bytes).rotate().resize(W, H, { fit: 'fill' }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    const base: RgbImage = { width: W, height: H, data: new Uint8Array(pic.data.buffer, pic.data.byteOffset, pic.data.byteLength) };
     const boxes = mapRegions.map((r) => {
       const s = regionToSource(r, mapW, mapH, { ...pc.geometry, sourceSize: { width: W, height: H } });
       return { ...r, bbox: { x: s.x, y: s.y, width: s.width, height: s.height } };
     });
-    const [heatmap, mask, overlay, map] = await Promise.all([
+    // the overlay's pixels feed the comparison directly (no PNG decode of the overlay)
+    const overlay = await overlayRgb(base, disp, W, H, { min: 0, max: 1, regions: boxes, boxColor: [255, 45, 45] });
+    const refFile = referencePath && this.svc.store.exists(referencePath) ? this.svc.store.abs(referencePath) : null;
+    const [heatmap, mask, overlayFile, map, comparison] = await Promise.all([
       heatmapPng(disp, W, H, { min: 0, max: 1 }),
       maskPng(disp, W, H, pixelThreshold),
-      overlayPng(base, disp, W, H, { min: 0, max: 1, regions: boxes, boxColor: [255, 45, 45] }),
+      rgbPng(overlay),
       mapPng(disp, W, H),
+      comparisonPng(refFile ?? base, overlay, { height: H }),
     ]);
-    const refFile = referencePath && this.svc.store.exists(referencePath) ? this.svc.store.abs(referencePath) : null;
-    const comparison = await comparisonPng(refFile ?? base, overlay, { height: H });
-    return { heatmap, mask, overlay, comparison, map, size: { width: W, height: H } };
+    return { heatmap, mask, overlay: overlayFile, comparison, map, size: { width: W, height: H } };
   }
 
   /** Starts the engine's worker now (a station warms it at start so its first inspection is not the slow one). */

@@ -44,6 +44,11 @@ export interface DecodedImage {
   fileName: string;
   /** what sharp reports that is worth keeping (stored as image_metadata.exif_data) */
   meta: Record<string, unknown>;
+  /**
+   * with `{ pixels: true }`: the decoded picture, EXIF orientation applied, sRGB, alpha dropped — what the
+   * engine's loadRgb(…, { alpha: 'drop' }) gives, so the inspection decodes once
+   */
+  rgb?: { width: number; height: number; data: Uint8Array };
 }
 
 export interface StoredImage extends DecodedImage {
@@ -85,7 +90,7 @@ export function readImageInput(input: ImageInput): { bytes: Buffer; fileName: st
 }
 
 /** Decodes and checks an image (format, size, that its pixels decode); throws ImageInputError when unusable. */
-export async function decodeImage(bytes: Buffer, fileName = 'image'): Promise<DecodedImage> {
+export async function decodeImage(bytes: Buffer, fileName = 'image', opts: { pixels?: boolean } = {}): Promise<DecodedImage> {
   if (!bytes.length) throw new ImageInputError(`${fileName}: the image is empty`);
   if (bytes.length > MAX_IMAGE_BYTES) throw new ImageInputError(`${fileName}: larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
   let meta: Metadata;
@@ -102,13 +107,25 @@ export async function decodeImage(bytes: Buffer, fileName = 'image'): Promise<De
   if (!width || !height) throw new ImageInputError(`${fileName}: the image has no size`);
   if (width * height > MAX_IMAGE_PIXELS) throw new ImageInputError(`${fileName}: ${width}×${height} is more than ${MAX_IMAGE_PIXELS / 1e6} megapixels`);
   if (width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE) throw new ImageInputError(`${fileName}: ${width}×${height} is too small (at least ${MIN_IMAGE_SIDE} pixels a side)`);
+  let rgb: DecodedImage['rgb'];
   try {
     // a truncated or corrupt file can have a valid header: decode the pixels once to be sure
-    await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' }).resize(8, 8, { fit: 'fill' }).raw().toBuffer();
+    if (opts.pixels) {
+      const { data, info } = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
+        .rotate()
+        .removeAlpha()
+        .toColourspace('srgb')
+        .removeAlpha()
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+      rgb = { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    } else await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' }).resize(8, 8, { fit: 'fill' }).raw().toBuffer();
   } catch (e) {
     throw new ImageInputError(`${fileName}: the image data is damaged (${shortSharpMessage(e)})`);
   }
   return {
+    rgb,
     bytes,
     sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
     format: format as StoredFormat,

@@ -179,6 +179,12 @@ export interface OverlayOptions extends ColorizeOptions {
  * growing with the value; region boxes are drawn in base-image pixels.
  */
 export async function overlayPng(base: ImageSource | RgbImage, map: Float32Array, w: number, h: number, opts: OverlayOptions = {}): Promise<Buffer> {
+  const out = await overlayRgb(base, map, w, h, opts);
+  return png(out.data, out.width, out.height, 3);
+}
+
+/** The overlay as RGB pixels (for a comparison drawn from it without decoding its PNG again). */
+export async function overlayRgb(base: ImageSource | RgbImage, map: Float32Array, w: number, h: number, opts: OverlayOptions = {}): Promise<RgbImage> {
   checkMap(map, w, h);
   const img = await asRgb(base);
   const W = img.width;
@@ -212,7 +218,7 @@ export async function overlayPng(base: ImageSource | RgbImage, map: Float32Array
       );
     }
   }
-  return png(out.data, W, H, 3);
+  return out;
 }
 
 /**
@@ -223,25 +229,33 @@ export async function comparisonPng(reference: ImageSource | RgbImage, inspected
   const [a, b] = await Promise.all([asRgb(reference), asRgb(inspected)]);
   const H = Math.max(16, Math.round(opts.height ?? Math.min(1024, a.height, b.height)));
   const gap = opts.gap ?? 8;
-  const scaled = await Promise.all(
-    [a, b].map(async (img) => {
+  // each side at height H (lanczos3 where it must be scaled), pasted row by row, one PNG encode
+  const sides = await Promise.all(
+    [a, b].map(async (img): Promise<RgbImage> => {
       const width = Math.max(1, Math.round((img.width * H) / img.height));
-      const buf = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
+      if (width === img.width && H === img.height) return img;
+      const { data } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
         .resize(width, H, { fit: 'fill', kernel: 'lanczos3' })
-        .png()
-        .toBuffer();
-      return { buf, width };
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return { width, height: H, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
     }),
   );
-  const W = scaled[0].width + gap + scaled[1].width;
+  const W = sides[0].width + gap + sides[1].width;
   const bg = opts.background ?? [32, 32, 32];
-  return sharp({ create: { width: W, height: H, channels: 3, background: { r: bg[0], g: bg[1], b: bg[2] } } })
-    .composite([
-      { input: scaled[0].buf, left: 0, top: 0 },
-      { input: scaled[1].buf, left: scaled[0].width + gap, top: 0 },
-    ])
-    .png()
-    .toBuffer();
+  const out = new Uint8Array(W * H * 3);
+  for (let i = 0; i < W * H; i++) {
+    out[i * 3] = bg[0];
+    out[i * 3 + 1] = bg[1];
+    out[i * 3 + 2] = bg[2];
+  }
+  const left = [0, sides[0].width + gap];
+  for (let y = 0; y < H; y++)
+    for (let k = 0; k < 2; k++) {
+      const row = sides[k].width * 3;
+      out.set(sides[k].data.subarray(y * row, (y + 1) * row), (y * W + left[k]) * 3);
+    }
+  return png(out, W, H, 3);
 }
 
 /** RGB image → PNG. */

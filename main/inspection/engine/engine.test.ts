@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from './coreset';
 import { InspectionEngine } from './engine';
@@ -82,6 +83,35 @@ describe.skipIf(!fixturesAvailable())('InspectionEngine (worker thread)', () => 
     expect(byName['hole_0.png'].regions.length).toBeGreaterThan(0);
     expect(byName['hole_0.png'].regions[0].rawMax).toBeGreaterThan(byName['good_0.png'].maxPatchDistance * 0.9);
     expect(byName['good_0.png'].anomalyScore).toBeLessThan(0.85);
+  });
+
+  it('inspects in one call (one decode) with the same results as the separate operations, alpha rules included', async () => {
+    const file = path.join(tmp, 'bank.ldbank');
+    const hole = fs.readFileSync(path.join(fx.dir, 'pc', 'test', 'hole_0.png'));
+    // an RGBA copy with a half-transparent corner: the backbone drops alpha, CLIP composites on white
+    const { data, info } = await sharp(hole).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    for (let y = 0; y < 40; y++) for (let x = 0; x < 40; x++) data[(y * info.width + x) * 4 + 3] = 100;
+    const rgba = await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toBuffer();
+    for (const bytes of [hole, rgba]) {
+      const one = await engine.inspect({ backbone: fx.backboneModel, bank: file, embedding: fx.clipModel, image: new Uint8Array(bytes), name: 'x.png' });
+      const [pc] = await engine.patchcore({ backbone: fx.backboneModel, bank: file, images: [new Uint8Array(bytes)] });
+      const [em] = await engine.embed({ model: fx.clipModel, images: [new Uint8Array(bytes)] });
+      expect(one.patchcore.image).toBe('x.png');
+      expect(one.patchcore.imageScore).toBe(pc.imageScore);
+      expect(Array.from(one.patchcore.normalizedMap!)).toEqual(Array.from(pc.normalizedMap!));
+      expect(Array.from(one.embedding!.normalized)).toEqual(Array.from(em.normalized));
+      expect(one.embeddingError).toBeNull();
+    }
+    // the alpha rule matters here: CLIP's embedding of the RGBA copy differs from the opaque one's
+    const a = await engine.inspect({ backbone: fx.backboneModel, bank: file, embedding: fx.clipModel, image: new Uint8Array(hole) });
+    const b = await engine.inspect({ backbone: fx.backboneModel, bank: file, embedding: fx.clipModel, image: new Uint8Array(rgba) });
+    expect(Array.from(a.embedding!.normalized)).not.toEqual(Array.from(b.embedding!.normalized));
+    expect(a.patchcore.imageScore).toBe(b.patchcore.imageScore);
+    // a broken embedding model is reported, not thrown
+    const c = await engine.inspect({ backbone: fx.backboneModel, bank: file, embedding: path.join(tmp, 'no-such-model'), image: new Uint8Array(hole) });
+    expect(c.embedding).toBeNull();
+    expect(c.embeddingError).toMatch(/folder not found/);
+    expect(c.patchcore.imageScore).toBe(a.patchcore.imageScore);
   });
 
   it('cancels a bank build and stays usable', async () => {

@@ -23,6 +23,8 @@ import type {
   EmbedRequest,
   EmbedResult,
   ImageInput,
+  InspectRequest,
+  InspectResult,
   OpControl,
   PatchcoreRequest,
   PatchcoreResult,
@@ -154,6 +156,11 @@ export class InspectionEngine {
   /** Scores images against a saved bank: raw + normalized scores, maps, regions. */
   patchcore(req: PatchcoreRequest, opts?: CallOptions): Promise<PatchcoreResult[]> {
     return this.call('patchcore', req, opts);
+  }
+
+  /** One inspection's engine work: one decode, PatchCore with the bank and (optionally) the embedding. */
+  inspect(req: InspectRequest, opts?: CallOptions): Promise<InspectResult> {
+    return this.call('inspect', req, opts);
   }
 
   /** Bank from `train`, raw scores for `images` (the `ml patchcore` command). */

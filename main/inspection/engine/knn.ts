@@ -276,7 +276,7 @@ export class GemmRunner {
     private full: ort.InferenceSession,
   ) {}
   static async create(threads = ortThreads()): Promise<GemmRunner> {
-    const opts = sessionOptions(threads);
+    const opts = sessionOptions(threads, { spin: true });
     return new GemmRunner(await ort.InferenceSession.create(buildGemmModel(true), opts), await ort.InferenceSession.create(buildGemmModel(false), opts));
   }
   /** min[r] = min_s (c[s] − 2 a_r·b_s), arg[r] = the s reaching it */

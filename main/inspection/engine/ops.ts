@@ -13,7 +13,7 @@ import { CancelledError } from './coreset';
 import type { SearchBackend } from './knn';
 import { loadModel } from './models';
 import { extractFeatures } from './patchcore';
-import { isRgb, preprocess, type PreprocessResult, type ResizeMode, type RgbImage } from './preprocess';
+import { isRgb, loadRgb, preprocess, type PreprocessResult, type ResizeMode, type RgbImage } from './preprocess';
 import { findRegions, type Region } from './regions';
 
 export type ImageInput = string | Uint8Array | RgbImage;
@@ -213,6 +213,66 @@ async function scoreWith(
     ctl.onProgress?.((i + 1) / req.images.length, `scored ${i + 1}/${req.images.length}`);
   }
   return out;
+}
+
+export interface InspectRequest {
+  backbone: string;
+  bank: string;
+  /** CLIP-type model folder; omitted: no embedding */
+  embedding?: string;
+  image: ImageInput;
+  /** when `image` is decoded RGB of a picture with an alpha channel: its bytes, for CLIP (which composites on white) */
+  alphaSource?: Uint8Array;
+  /** label for error messages (default `image`) */
+  name?: string;
+  regionThreshold?: number;
+  minRegionFraction?: number;
+  threads?: number;
+}
+
+export interface InspectResult {
+  patchcore: PatchcoreResult;
+  embedding: EmbedResult | null;
+  /** why the embedding failed (the inspection goes on without similarity); null when it worked or was not asked */
+  embeddingError: string | null;
+  ms: { decode: number; total: number };
+}
+
+/**
+ * One inspection's engine work in one call: the image is decoded once (a second time only for CLIP when it has an
+ * alpha channel, which CLIP composites on white and the backbone drops), then PatchCore with the bank (scores,
+ * maps, regions) and the embedding. An embedding failure is reported, not thrown: the verdict does not need it.
+ */
+export async function opInspect(req: InspectRequest, ctl: OpControl = {}): Promise<InspectResult> {
+  const t0 = performance.now();
+  const name = req.name ?? 'image';
+  const model = await loadModel(req.backbone, { task: 'patchcore-backbone', threads: req.threads });
+  const { bank, scorer } = await openBank(req.bank, 'onnx', req.threads);
+  assertBankMatches(bank, model);
+  checkAbort(ctl);
+  const src = asSource(req.image);
+  let rgb: RgbImage;
+  try {
+    rgb = isRgb(src) ? src : await loadRgb(src, { alpha: 'drop' });
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error).message}`);
+  }
+  const tDecode = performance.now() - t0;
+  const [patchcore] = await scoreWith(model, bank, scorer, { images: [rgb], regionThreshold: req.regionThreshold, minRegionFraction: req.minRegionFraction }, { signal: ctl.signal });
+  patchcore.image = name;
+  let embedding: EmbedResult | null = null;
+  let embeddingError: string | null = null;
+  if (req.embedding) {
+    checkAbort(ctl);
+    try {
+      const clipSrc = req.alphaSource ? asSource(req.alphaSource) : rgb.hadAlpha && !isRgb(src) ? src : rgb;
+      [embedding] = await opEmbed({ model: req.embedding, images: [clipSrc], threads: req.threads });
+      embedding.image = name;
+    } catch (err) {
+      embeddingError = (err as Error).message;
+    }
+  }
+  return { patchcore, embedding, embeddingError, ms: { decode: tDecode, total: performance.now() - t0 } };
 }
 
 export interface BuildBankRequest {

@@ -21,7 +21,7 @@ import {
 import { CancelledError, jlMinDim, kCenterGreedy, kCenterGreedyBlocked, kCenterGreedyNaive, kthLargest, seededRng } from './coreset';
 import { createSearcher, kNearestOne } from './knn';
 import { loadModel, releaseModels, writeModelFolder, type LoadedModel } from './models';
-import { avgPool3x3, bilinearResize, extractFeatures, gaussianBlur, gaussianKernel1d, patchEmbedding, resizeNearest, reweightScore } from './patchcore';
+import { anomalyMap, avgPool3x3, bilinearResize, extractFeatures, gaussianBlur, gaussianKernel1d, patchEmbedding, resizeNearest, reweightScore } from './patchcore';
 import { BACKBONE_FIXTURE_MANIFEST, FIXTURE_DIR, fixturesAvailable, prepareFixtures, type FixtureSet } from './testkit';
 
 function randomMatrix(n: number, d: number, seed: number, clusters = 0): Float32Array {
@@ -75,6 +75,25 @@ describe('PatchCore building blocks (PyTorch semantics)', () => {
     const edge = new Float32Array(40 * 40);
     edge[20 * 40] = 1;
     expect(gaussianBlur(edge, 40, 40)[20 * 40 + 1]).toBeCloseTo(k[15] * k[16], 7);
+  });
+
+  it('computes the anomaly map as blur(nearest upsample) through the sparse separable matrices', () => {
+    for (const [gh, gw, oh, ow, sigma] of [
+      [28, 28, 224, 224, 4],
+      [28, 28, 256, 256, 4],
+      [14, 20, 224, 320, 4],
+      [7, 5, 33, 50, 2],
+      [3, 3, 3, 3, 4],
+    ]) {
+      const p = randomMatrix(gh, gw, gh * 31 + gw);
+      const ref = gaussianBlur(resizeNearest(p, gh, gw, oh, ow), oh, ow, sigma);
+      const fast = anomalyMap(p, gh, gw, oh, ow, sigma);
+      expect(fast.length).toBe(oh * ow);
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(fast[i] - ref[i]) / Math.max(Math.abs(ref[i]), 1e-6));
+      expect(worst, `${gh}×${gw} → ${oh}×${ow}`).toBeLessThan(1e-6);
+    }
+    expect(() => anomalyMap(new Float32Array(5), 2, 2, 8, 8)).toThrow(/expected 2×2/);
   });
 
   it('re-weights the image score with the 9 nearest bank rows (anomalib compute_anomaly_score)', () => {

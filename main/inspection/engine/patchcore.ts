@@ -224,9 +224,87 @@ export function gaussianBlur(x: Float32Array, h: number, w: number, sigma = 4, k
   return out;
 }
 
-/** anomalib's AnomalyMapGenerator: nearest to (oh, ow), then the Gaussian blur. */
+/**
+ * Nearest upsampling from `inSize` to `outSize` followed by the 1-D Gaussian pass (reflect padding), as one sparse
+ * outSize × inSize matrix: row o holds Σ_t k[t] over the taps whose reflected, nearest-mapped source is column j.
+ * Stored as (first column, weights) per row; a 33-tap kernel over 8-pixel blocks touches about 5 columns.
+ */
+interface BlurMatrix {
+  start: Int32Array;
+  len: Int32Array;
+  weights: Float64Array[];
+}
+const blurMatrices = new Map<string, BlurMatrix>();
+
+function blurMatrix(inSize: number, outSize: number, sigma: number, ksize: number): BlurMatrix {
+  const key = `${inSize}|${outSize}|${sigma}|${ksize}`;
+  let m = blurMatrices.get(key);
+  if (m) return m;
+  const k = gaussianKernel1d(ksize, sigma);
+  const half = Math.floor(ksize / 2);
+  const src = Int32Array.from({ length: outSize }, (_, i) => nearestIndex(i, inSize, outSize));
+  const start = new Int32Array(outSize);
+  const len = new Int32Array(outSize);
+  const weights: Float64Array[] = [];
+  const acc = new Float64Array(inSize);
+  for (let o = 0; o < outSize; o++) {
+    acc.fill(0);
+    let lo = inSize;
+    let hi = -1;
+    for (let t = 0; t < ksize; t++) {
+      const j = src[reflect(o + t - half, outSize)];
+      acc[j] += k[t];
+      if (j < lo) lo = j;
+      if (j > hi) hi = j;
+    }
+    start[o] = lo;
+    len[o] = hi - lo + 1;
+    weights.push(acc.slice(lo, hi + 1));
+  }
+  m = { start, len, weights };
+  if (blurMatrices.size > 16) blurMatrices.clear();
+  blurMatrices.set(key, m);
+  return m;
+}
+
+/**
+ * anomalib's AnomalyMapGenerator: nearest to (oh, ow), then the Gaussian blur (σ, kernel 2·int(4σ+0.5)+1, reflect).
+ * Computed as A_y · P · A_xᵀ with the sparse matrices above (the same sums as gaussianBlur(resizeNearest(…)) grouped
+ * by source patch, in float64): about 60× fewer operations than blurring the upsampled map.
+ */
 export function anomalyMap(patchScores: Float32Array, gh: number, gw: number, oh: number, ow: number, sigma = 4): Float32Array {
-  return gaussianBlur(resizeNearest(patchScores, gh, gw, oh, ow), oh, ow, sigma);
+  if (patchScores.length !== gh * gw) throw new Error(`anomalyMap: ${patchScores.length} scores, expected ${gh}×${gw}`);
+  const ksize = 2 * Math.trunc(4 * sigma + 0.5) + 1;
+  const ax = blurMatrix(gw, ow, sigma, ksize);
+  const ay = blurMatrix(gh, oh, sigma, ksize);
+  // horizontal: tmp[r][x] = Σ_j ax[x][j] · P[r][j]   (gh × ow)
+  const tmp = new Float64Array(gh * ow);
+  for (let r = 0; r < gh; r++) {
+    const pr = r * gw;
+    const tr = r * ow;
+    for (let x = 0; x < ow; x++) {
+      const w = ax.weights[x];
+      const s0 = pr + ax.start[x];
+      let s = 0;
+      for (let j = 0; j < w.length; j++) s += w[j] * patchScores[s0 + j];
+      tmp[tr + x] = s;
+    }
+  }
+  // vertical: out[y][x] = Σ_r ay[y][r] · tmp[r][x]
+  const out = new Float32Array(oh * ow);
+  const acc = new Float64Array(ow);
+  for (let y = 0; y < oh; y++) {
+    acc.fill(0);
+    const w = ay.weights[y];
+    const r0 = ay.start[y];
+    for (let j = 0; j < w.length; j++) {
+      const wj = w[j];
+      const tr = (r0 + j) * ow;
+      for (let x = 0; x < ow; x++) acc[x] += wj * tmp[tr + x];
+    }
+    out.set(acc, y * ow);
+  }
+  return out;
 }
 
 /** The memory bank as the scorer sees it. */

@@ -26,6 +26,8 @@ export interface RgbImage {
   width: number;
   height: number;
   data: Uint8Array; // width * height * 3
+  /** set by loadRgb: the source had an alpha channel (so the other alpha rule would decode it differently) */
+  hadAlpha?: boolean;
 }
 
 export interface PreprocessResult {
@@ -91,7 +93,7 @@ export async function loadRgb(src: ImageSource, opts: LoadOptions = {}): Promise
     if (meta.hasAlpha) p = opts.alpha === 'drop' ? p.removeAlpha() : p.flatten({ background: { r: 255, g: 255, b: 255 } });
     const { data, info } = await p.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new ImageInputError(`image ${describe(src)} decoded to ${info.channels} channels, expected 3`);
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), hadAlpha: Boolean(meta.hasAlpha) };
   } catch (e) {
     if (e instanceof ImageInputError) throw e;
     const msg = (e as Error).message;

@@ -101,20 +101,47 @@ export function resizePil(src: Uint8Array, w: number, h: number, channels: numbe
     const out = new Uint8Array(outW * rows * channels);
     const { ksize, bounds, kk } = ch;
     const acc = new Int32Array(channels);
-    for (let y = 0; y < rows; y++) {
-      const inRow = (y + first) * w * channels;
-      const outRow = y * outW * channels;
-      for (let xx = 0; xx < outW; xx++) {
-        const xmin = bounds[xx * 2];
-        const xmax = bounds[xx * 2 + 1];
-        const kb = xx * ksize;
-        for (let c = 0; c < channels; c++) acc[c] = half;
-        for (let x = 0; x < xmax; x++) {
-          const wgt = kk[kb + x];
-          const p = inRow + (x + xmin) * channels;
-          for (let c = 0; c < channels; c++) acc[c] += src[p + c] * wgt;
+    if (channels === 3) {
+      // the common case, with the sums in locals (exact integers: the same result as C's int arithmetic whenever
+      // the final sum is in range, which the normalized weights guarantee)
+      for (let y = 0; y < rows; y++) {
+        const inRow = (y + first) * w * 3;
+        let o = y * outW * 3;
+        for (let xx = 0; xx < outW; xx++) {
+          const xmin = bounds[xx * 2];
+          const xmax = bounds[xx * 2 + 1];
+          const kb = xx * ksize;
+          let a0 = half;
+          let a1 = half;
+          let a2 = half;
+          let p = inRow + xmin * 3;
+          for (let x = 0; x < xmax; x++, p += 3) {
+            const wgt = kk[kb + x];
+            a0 += src[p] * wgt;
+            a1 += src[p + 1] * wgt;
+            a2 += src[p + 2] * wgt;
+          }
+          out[o++] = clip8(a0);
+          out[o++] = clip8(a1);
+          out[o++] = clip8(a2);
         }
-        for (let c = 0; c < channels; c++) out[outRow + xx * channels + c] = clip8(acc[c]);
+      }
+    } else {
+      for (let y = 0; y < rows; y++) {
+        const inRow = (y + first) * w * channels;
+        const outRow = y * outW * channels;
+        for (let xx = 0; xx < outW; xx++) {
+          const xmin = bounds[xx * 2];
+          const xmax = bounds[xx * 2 + 1];
+          const kb = xx * ksize;
+          for (let c = 0; c < channels; c++) acc[c] = half;
+          for (let x = 0; x < xmax; x++) {
+            const wgt = kk[kb + x];
+            const p = inRow + (x + xmin) * channels;
+            for (let c = 0; c < channels; c++) acc[c] += src[p + c] * wgt;
+          }
+          for (let c = 0; c < channels; c++) out[outRow + xx * channels + c] = clip8(acc[c]);
+        }
       }
     }
     cur = out;
@@ -134,6 +161,7 @@ export function resizePil(src: Uint8Array, w: number, h: number, channels: numbe
     acc.fill(half);
     for (let y = 0; y < ymax; y++) {
       const wgt = kk[kb + y];
+      if (wgt === 0) continue;
       const p = (y + ymin) * rowLen;
       for (let i = 0; i < rowLen; i++) acc[i] += cur[p + i] * wgt;
     }

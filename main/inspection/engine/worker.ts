@@ -6,11 +6,12 @@
  */
 import { parentPort, isMainThread } from 'node:worker_threads';
 import { releaseModels } from './models';
-import { closeBanks, opAnomalyModel, opBuildBank, opEmbed, opPatchcore, opPatchcoreAdhoc, type OpControl } from './ops';
+import { closeBanks, opAnomalyModel, opBuildBank, opEmbed, opInspect, opPatchcore, opPatchcoreAdhoc, type OpControl } from './ops';
 
 export const OPS = {
   embed: opEmbed,
   patchcore: opPatchcore,
+  inspect: opInspect,
   patchcoreAdhoc: opPatchcoreAdhoc,
   buildBank: opBuildBank,
   anomalyModel: opAnomalyModel,

@@ -1,0 +1,158 @@
+/**
+ * One inspection end to end against the models alone (issue: "one inspection end to end — decode → embed →
+ * PatchCore → regions → artifacts → database — ≤ 1.3× the time of session.run of the same two models alone on
+ * the same input; report both"). Measured in one run, medians of interleaved rounds so a busy moment hits both:
+ *
+ *   - end to end: InspectionPipeline.inspect on a station (engine worker, image store, PostgreSQL), the image as
+ *     bytes, everything written;
+ *   - the two models alone: `session.run` of the embedding model and of the PatchCore backbone, on this thread,
+ *     on tensors of the same image prepared beforehand; and, reported beside it, the memory-bank search graph's
+ *     run (PatchCore's nearest-neighbour Gemm, which an anomalib export holds inside its one model).
+ *
+ * Models: the shipped defaults (ml-models/), or LINEDECK_BENCH_BACKBONE / LINEDECK_BENCH_EMBEDDING folders (e.g. a
+ * real WideResNet / CLIP export). Input: a generated cast part with a hole at 256 px, and the same scene at
+ * 1 280 × 960 as JPEG (a camera frame).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import pg from 'pg';
+import sharp from 'sharp';
+import { stationPaths } from '../config';
+import { Databases } from '../db/pools';
+import { migrateAll } from '../db/station';
+import { loadBank } from './engine/bank';
+import { createSearcher } from './engine/knn';
+import { loadModel, releaseModels, type LoadedModel } from './engine/models';
+import { featuresFromTensor } from './engine/patchcore';
+import { preprocess } from './engine/preprocess';
+import { InspectionPipeline } from './pipeline';
+import { InspectionService } from './service';
+import { generateImage } from './synth/generate';
+import { DEFAULT_BACKBONE_DIR, DEFAULT_EMBED_DIR } from './synth/eval';
+
+interface Goal {
+  goal: string;
+  ok: boolean;
+  detail: string;
+}
+
+export const E2E_RATIO_GOAL = 1.3;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+async function runOnly(model: LoadedModel, tensor: Float32Array): Promise<number> {
+  const [H, W] = model.manifest.input.size;
+  const feeds = { [model.manifest.input.name]: new ort.Tensor('float32', tensor, [1, 3, H, W]) };
+  const t0 = performance.now();
+  const out = await model.session.run(feeds);
+  const ms = performance.now() - t0;
+  for (const t of Object.values(out)) (t as ort.Tensor).dispose?.();
+  return ms;
+}
+
+/** A camera-sized JPEG of the same generated scene (the 256 px render scaled up, quality 90). */
+async function cameraFrame(png: Buffer): Promise<Buffer> {
+  return sharp(png).resize(1280, 960, { fit: 'fill', kernel: 'lanczos3' }).jpeg({ quality: 90 }).toBuffer();
+}
+
+export async function bench(baseUrl: string, log: (s: string) => void, tmpDir: string): Promise<Goal[]> {
+  const goals: Goal[] = [];
+  const backboneDir = process.env.LINEDECK_BENCH_BACKBONE ?? DEFAULT_BACKBONE_DIR;
+  const embeddingDir = process.env.LINEDECK_BENCH_EMBEDDING ?? DEFAULT_EMBED_DIR;
+  const rounds = Number(process.env.LINEDECK_BENCH_E2E_ROUNDS ?? 21);
+  const name = `bench_e2e_${process.pid}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name}`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(baseUrl);
+  u.pathname = `/${name}`;
+  const dbs = new Databases({ cylinders: u.toString(), telemetry: u.toString(), inspection: u.toString() });
+  const home = fs.mkdtempSync(path.join(tmpDir, 'e2e-home-'));
+  const pipeline = new InspectionPipeline(new InspectionService({ dbs, paths: stationPaths(home) }), { backboneDir, embeddingDir });
+  try {
+    await migrateAll(dbs);
+    const svc = pipeline.svc;
+    await svc.ensureProduct('BENCH-E2E');
+    const normals = await Promise.all(Array.from({ length: 40 }, (_, i) => generateImage({ surface: 'cast', level: 'plain', label: 'normal', seed: 'e2e', index: i })));
+    const t0 = performance.now();
+    await pipeline.buildBank('BENCH-E2E', { images: normals.map((n) => ({ base64: n.png.toString('base64'), fileName: n.name })), coresetRatio: 0.1 });
+    log(`models: ${path.basename(backboneDir)} + ${path.basename(embeddingDir)}; bank from 40 generated normals (coreset 0.1) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const bankFile = path.join(home, String((await svc.currentBank((await svc.getProduct({ productCode: 'BENCH-E2E' })).productId))!.summary.bank_path));
+
+    const hole = await generateImage({ surface: 'cast', level: 'plain', label: 'hole', seed: 'e2e', index: 0 });
+    const inputs: [string, Buffer][] = [
+      ['256×256 PNG', hole.png],
+      ['1280×960 JPEG', await cameraFrame(hole.png)],
+    ];
+
+    // the models alone, on this thread
+    const backbone = await loadModel(backboneDir);
+    const clip = await loadModel(embeddingDir);
+    const bank = loadBank(bankFile);
+    const searcher = await createSearcher(bank.features, bank.n, bank.dim, 'onnx');
+    try {
+      for (const [label, bytes] of inputs) {
+        const bbPre = await preprocess(bytes, backbone.manifest.input, { alpha: 'drop' });
+        const clPre = await preprocess(bytes, clip.manifest.input, { alpha: 'flatten-white' });
+        const grid = await featuresFromTensor(backbone, bbPre.tensor);
+        const e2e: number[] = [];
+        const models: number[] = [];
+        const search: number[] = [];
+        const stages: Record<string, number[]> = {};
+        // warm both paths, then interleave the rounds
+        await pipeline.inspect('BENCH-E2E', bytes);
+        await runOnly(backbone, bbPre.tensor);
+        await runOnly(clip, clPre.tensor);
+        let anomaly = 0;
+        for (let r = 0; r < rounds; r++) {
+          const a = await runOnly(clip, clPre.tensor);
+          const b = await runOnly(backbone, bbPre.tensor);
+          models.push(a + b);
+          const s0 = performance.now();
+          await searcher.nearest(grid.data, grid.h * grid.w);
+          search.push(performance.now() - s0);
+          const t1 = performance.now();
+          const out = await pipeline.inspect('BENCH-E2E', bytes);
+          e2e.push(performance.now() - t1);
+          anomaly = out.anomaly_score;
+          const row = await svc.read.query<{ t: Record<string, number> }>(`select details->'timingsMs' as t from inspection_results where inspection_id = $1`, [out.inspectionId]);
+          for (const [k, v] of Object.entries(row.rows[0].t)) (stages[k] ??= []).push(v);
+        }
+        const E = median(e2e);
+        const M = median(models);
+        const S = median(search);
+        const parts = Object.entries(stages)
+          .map(([k, v]) => `${k} ${median(v).toFixed(1)}`)
+          .join(', ');
+        log(
+          `${label}: end to end ${E.toFixed(1)} ms (median of ${rounds}; stages in ms: ${parts}; anomaly ${anomaly.toFixed(3)}); ` +
+            `session.run embedding + backbone ${M.toFixed(1)} ms → ×${(E / M).toFixed(2)}; with the bank-search graph (${bank.n} × ${bank.dim}) ${(M + S).toFixed(1)} ms → ×${(E / (M + S)).toFixed(2)}`,
+        );
+        goals.push({
+          goal: `one inspection end to end ≤ ${E2E_RATIO_GOAL}× session.run of the two models (${label}, ${path.basename(backboneDir)} + ${path.basename(embeddingDir)})`,
+          ok: E <= E2E_RATIO_GOAL * M,
+          detail: `${E.toFixed(1)} ms vs ${M.toFixed(1)} ms (×${(E / M).toFixed(2)}); with the bank search ×${(E / (M + S)).toFixed(2)}`,
+        });
+      }
+    } finally {
+      await searcher.dispose();
+    }
+  } finally {
+    await pipeline.dispose();
+    await releaseModels();
+    await dbs.close();
+    const c = new pg.Client({ connectionString: baseUrl });
+    await c.connect();
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.end();
+  }
+  return goals;
+}
+
+export const inspectionE2eBench = { name: 'inspection-e2e', run: bench };
