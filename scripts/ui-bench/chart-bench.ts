@@ -1,7 +1,7 @@
 /**
  * "A chart of 10 000 points renders in ≤ 100 ms in Chromium" (telemetry issue): bundles the Trend screen's option
  * builder with ECharts (esbuild), opens it in Debian's Chromium (playwright-core API of @playwright/test) and times
- * setOption → next animation frame for 10 000 buckets × 5 series, after a warm-up render; p50/p95 of 7 runs.
+ * setOption → next animation frame for 10 000 buckets × 5 series, after warm-up renders; p50/p95 of 21 runs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,17 +24,31 @@ export async function chartBench(log: (s: string) => void, tmpDir: string): Prom
     await page.setContent(`<!doctype html><html><body style="margin:0"><div id="chart" style="width:1200px;height:480px"></div></body></html>`);
     await page.addScriptTag({ content: fs.readFileSync(out, 'utf8') });
     const run = (n: number) => page.evaluate((k) => (window as unknown as { chartBench: (n: number) => Promise<number> }).chartBench(k), n);
-    await run(10_000); // warm-up: JIT, fonts
+    const cold = await run(10_000); // the first render: JIT, fonts (reported, not in the percentiles)
+    await run(10_000);
+    await run(10_000);
+    // 10 000 and 100 buckets interleaved, so a busy moment of this shared 2-core machine hits both
+    const RUNS = 21;
     const ms: number[] = [];
-    for (let i = 0; i < 7; i++) ms.push(await run(10_000));
     const small: number[] = [];
-    for (let i = 0; i < 7; i++) small.push(await run(100));
-    ms.sort((a, b) => a - b);
-    small.sort((a, b) => a - b);
-    const p50 = ms[3];
-    const p95 = ms[6];
-    log(`chart 10 000 buckets × 5 series: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (100 buckets: p50 ${small[3].toFixed(1)} ms)`);
-    return [{ goal: '10 000-point trend chart renders in ≤ 100 ms in Chromium', ok: p95 <= 100, detail: `p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (7 runs, 5 series, LTTB); 100 points p50 ${small[3].toFixed(1)} ms` }];
+    for (let i = 0; i < RUNS; i++) {
+      ms.push(await run(10_000));
+      small.push(await run(100));
+    }
+    const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.ceil(p * xs.length) - 1];
+    const p50 = pct(ms, 0.5);
+    const p95 = pct(ms, 0.95);
+    log(
+      `chart 10 000 buckets × 5 series: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms over ${RUNS} runs after 3 warm-ups (the first, cold render ${cold.toFixed(1)} ms); ` +
+        `100 buckets: p50 ${pct(small, 0.5).toFixed(1)} ms, p95 ${pct(small, 0.95).toFixed(1)} ms (the fixed cost of axes, legend, zoom and one frame)`,
+    );
+    return [
+      {
+        goal: '10 000-point trend chart renders in ≤ 100 ms in Chromium',
+        ok: p95 <= 100,
+        detail: `p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (${RUNS} runs, 5 series from one dataset, LTTB on avg, min-max on the envelope); cold ${cold.toFixed(1)} ms; 100 points p50 ${pct(small, 0.5).toFixed(1)} ms`,
+      },
+    ];
   } finally {
     await browser.close();
   }

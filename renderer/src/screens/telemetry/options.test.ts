@@ -30,10 +30,24 @@ describe('telemetry option builders', () => {
       { bucket: '2025-08-15T00:01:00Z', tag_name: 'D100', n: 6, avg: 3, min: 2, max: 4, first: 2, last: 4, sum: 18, diff: 2 },
     ];
     const o = trendOption(rows, { avg: true, min: false, max: true, last: false, first: false });
-    const s = o.series as { name: string; data: unknown[]; sampling: string }[];
+    const s = o.series as { name: string; encode: { x: string; y: string }; sampling: string }[];
     expect(s.map((x) => x.name)).toEqual(['avg', 'max']);
-    expect(s[0].data).toEqual([[Date.parse(rows[0].bucket), 1], [Date.parse(rows[1].bucket), 3]]);
-    expect(s[0].sampling).toBe('lttb');
+    // one dataset column per shown series, one value per bucket
+    const ds = o.dataset as { dimensions: string[]; source: Record<string, number[]> };
+    expect(ds.dimensions).toEqual(['t', 'avg', 'max']);
+    expect(ds.source.t).toEqual([Date.parse(rows[0].bucket), Date.parse(rows[1].bucket)]);
+    expect(ds.source.avg).toEqual([1, 3]);
+    expect(ds.source.max).toEqual([2, 4]);
+    expect(s.map((x) => x.encode)).toEqual([{ x: 't', y: 'avg' }, { x: 't', y: 'max' }]);
+    expect(s.map((x) => x.sampling)).toEqual(['lttb', 'minmax']);
+    // the tooltip reads dataset rows through encode (and [t, y] points of the overlays)
+    const fmt = (o.tooltip as { formatter: (p: unknown) => string }).formatter;
+    const tip = fmt([
+      { axisValue: Date.parse(rows[1].bucket), seriesName: 'avg', value: [Date.parse(rows[1].bucket), 3, 4], encode: { x: [0], y: [1] }, marker: '' },
+      { axisValue: Date.parse(rows[1].bucket), seriesName: 'max', value: [Date.parse(rows[1].bucket), 3, 4], encode: { x: [0], y: [2] }, marker: '' },
+      { axisValue: Date.parse(rows[1].bucket), seriesName: 'forecast', value: [Date.parse(rows[1].bucket), 5.5], marker: '' },
+    ]);
+    expect(tip).toBe('2025-08-15 09:01:00 KST<br/>avg: 3.00<br/>max: 4.00<br/>forecast: 5.50');
     const withOverlay = trendOption(rows, { avg: true, min: false, max: false, last: false, first: false }, {
       predictions: [{ ts: '2025-08-15T00:02:00Z', tag_name: 'D100', horizon: '00:01:00', yhat: 5, pi_low: 4, pi_high: 6, model_id: 'm', version: '1' }],
       anomalies: [{ ts: '2025-08-15T00:01:00Z', tag_name: 'D100', score: 0.9, level: 'high', context: null }],
@@ -47,6 +61,7 @@ describe('telemetry option builders', () => {
   it('tech chart follows the legend toggles', () => {
     const o = techOption([{ bucket: '2025-08-15T00:00:00Z', tag_name: 'D100', avg: 1, sma_10: 1, sma_60: null, bb_top: 2, bb_bot: 0, slope_60: null }], { avg: false, sma_10: true, sma_60: true, bb_top: false, bb_bot: false });
     expect((o.series as { name: string }[]).map((s) => s.name)).toEqual(['sma_10', 'sma_60']);
+    expect((o.dataset as { source: Record<string, unknown[]> }).source).toEqual({ t: [Date.parse('2025-08-15T00:00:00Z')], sma_10: [1], sma_60: [null] });
   });
 
   it('places comm cells on a 24 × 30 grid and colours by SLO, with no colour for no data', () => {

@@ -65,10 +65,12 @@ function baseTimeOption(dark: boolean): EChartsOption {
       trigger: 'axis',
       axisPointer: { type: 'cross' },
       formatter: (params: unknown) => {
-        const ps = params as { axisValue: number; seriesName: string; value: [number, number | null]; marker: string }[];
+        // a point is [t, y] from a series' own data, or a dataset row with encode naming its t and y columns
+        const ps = params as { axisValue: number; seriesName: string; value: (number | null)[]; encode?: { x?: number[]; y?: number[] }; marker: string }[];
         if (!ps.length) return '';
-        const head = `${kst(new Date(ps[0].value[0]).toISOString())} KST`;
-        return [head, ...ps.map((p) => `${p.marker}${p.seriesName}: ${fmtValue(p.value[1], 2)}`)].join('<br/>');
+        const t = ps[0].value[ps[0].encode?.x?.[0] ?? 0] ?? ps[0].axisValue;
+        const head = `${kst(new Date(t).toISOString())} KST`;
+        return [head, ...ps.map((p) => `${p.marker}${p.seriesName}: ${fmtValue(p.value[p.encode?.y?.[0] ?? 1], 2)}`)].join('<br/>');
       },
     },
     legend: { top: 4, textStyle: { color: text } },
@@ -90,16 +92,24 @@ export function trendOption(
   overlays: { predictions?: PredictionRow[]; anomalies?: AnomalyRow[] } = {},
   dark = false,
 ): EChartsOption {
+  // one columnar dataset shared by the bucket series (t plus one column per shown series): ECharts reads columns
+  // without a [t, y] array per point, about half the render time of 10 000 buckets × 5 series (npm run bench ui)
+  const shown = SERIES.filter((k) => visible[k]);
   const x = rows.map((r) => Date.parse(r.bucket));
-  const series: NonNullable<EChartsOption['series']> = SERIES.filter((k) => visible[k]).map((k) => ({
+  const source: Record<string, (number | null)[]> = { t: x };
+  for (const k of shown) source[k] = rows.map((r) => r[k]);
+  const series: NonNullable<EChartsOption['series']> = shown.map((k) => ({
     name: k,
     type: 'line' as const,
+    datasetIndex: 0,
+    encode: { x: 't', y: k },
     showSymbol: rows.length < 120,
-    sampling: 'lttb' as const,
+    // LTTB keeps the average's shape; the envelope series keep each pixel column's extremes (a spike in max or a
+    // dip in min must not be sampled away), and min-max costs a fraction of LTTB
+    sampling: k === 'avg' ? ('lttb' as const) : ('minmax' as const),
     connectNulls: false,
     lineStyle: { width: k === 'avg' ? 2 : 1 },
     itemStyle: { color: SERIES_COLORS[k] },
-    data: rows.map((r, i) => [x[i], r[k]]),
   }));
   const preds = overlays.predictions ?? [];
   if (preds.length) {
@@ -120,20 +130,25 @@ export function trendOption(
   const base = baseTimeOption(dark);
   // the zoom slider's data shadow re-draws the first series unsampled: past 5 000 buckets it costs more than the chart
   const dataZoom = rows.length > 5000 ? [{ type: 'inside' as const }, { type: 'slider' as const, height: 22, bottom: 12, showDataShadow: false }] : base.dataZoom;
-  return { ...base, dataZoom, legend: { ...(base.legend as object), data: legendData }, series };
+  return { ...base, dataZoom, legend: { ...(base.legend as object), data: legendData }, dataset: { dimensions: ['t', ...shown], source }, series };
 }
 
 export function techOption(rows: TechRow[], visible: Record<TechKey, boolean>, dark = false): EChartsOption {
-  const series = TECH_SERIES.filter((k) => visible[k]).map((k) => ({
+  // the same columnar dataset as the trend chart
+  const shown = TECH_SERIES.filter((k) => visible[k]);
+  const source: Record<string, (number | null)[]> = { t: rows.map((r) => Date.parse(r.bucket)) };
+  for (const k of shown) source[k] = rows.map((r) => r[k]);
+  const series = shown.map((k) => ({
     name: k,
     type: 'line' as const,
+    datasetIndex: 0,
+    encode: { x: 't', y: k },
     showSymbol: false,
     sampling: 'lttb' as const,
     lineStyle: { width: k === 'avg' ? 2 : 1, type: (k.startsWith('bb') ? 'dashed' : 'solid') as 'dashed' | 'solid' },
     itemStyle: { color: SERIES_COLORS[k] },
-    data: rows.map((r) => [Date.parse(r.bucket), r[k]]),
   }));
-  return { ...baseTimeOption(dark), series };
+  return { ...baseTimeOption(dark), dataset: { dimensions: ['t', ...shown], source }, series };
 }
 
 /** Okabe–Ito based red→amber→green scale (distinguishable with common colour-vision deficiencies). */
