@@ -8,9 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { stationPaths } from '../config';
-import { Databases } from '../db/pools';
+import { createScratchDatabase } from '../db/scratch';
 import { migrateAll } from '../db/station';
 import { releaseModels, writeModelFolder, loadModel } from './engine/models';
 import { extractFeatures } from './engine/patchcore';
@@ -39,16 +38,8 @@ async function time<T>(fn: () => Promise<T>, runs = 3): Promise<{ ms: number; va
 }
 
 export async function bench(baseUrl: string, log: (s: string) => void, tmpDir: string): Promise<Goal[]> {
-  const name = `bench_insp_${process.pid}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name}`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(baseUrl);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  const dbs = new Databases({ cylinders: url, telemetry: url, inspection: url });
+  const scratch = await createScratchDatabase(baseUrl, `bench_insp_${process.pid}`);
+  const dbs = scratch.dbs;
   const goals: Goal[] = [];
   const home = fs.mkdtempSync(path.join(tmpDir, 'insp-home-'));
   try {
@@ -135,11 +126,7 @@ export async function bench(baseUrl: string, log: (s: string) => void, tmpDir: s
       }
     }
   } finally {
-    await dbs.close();
-    const c = new pg.Client({ connectionString: baseUrl });
-    await c.connect();
-    await c.query(`drop database if exists ${name} with (force)`);
-    await c.end();
+    await scratch.drop();
   }
   return goals;
 }

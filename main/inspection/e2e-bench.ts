@@ -16,10 +16,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
-import pg from 'pg';
 import sharp from 'sharp';
 import { stationPaths } from '../config';
-import { Databases } from '../db/pools';
+import { createScratchDatabase } from '../db/scratch';
 import { migrateAll } from '../db/station';
 import { loadBank } from './engine/bank';
 import { createSearcher } from './engine/knn';
@@ -64,15 +63,8 @@ export async function bench(baseUrl: string, log: (s: string) => void, tmpDir: s
   const backboneDir = process.env.LINEDECK_BENCH_BACKBONE ?? DEFAULT_BACKBONE_DIR;
   const embeddingDir = process.env.LINEDECK_BENCH_EMBEDDING ?? DEFAULT_EMBED_DIR;
   const rounds = Number(process.env.LINEDECK_BENCH_E2E_ROUNDS ?? 21);
-  const name = `bench_e2e_${process.pid}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name}`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(baseUrl);
-  u.pathname = `/${name}`;
-  const dbs = new Databases({ cylinders: u.toString(), telemetry: u.toString(), inspection: u.toString() });
+  const scratch = await createScratchDatabase(baseUrl, `bench_e2e_${process.pid}`);
+  const dbs = scratch.dbs;
   const home = fs.mkdtempSync(path.join(tmpDir, 'e2e-home-'));
   const pipeline = new InspectionPipeline(new InspectionService({ dbs, paths: stationPaths(home) }), { backboneDir, embeddingDir });
   try {
@@ -146,11 +138,7 @@ export async function bench(baseUrl: string, log: (s: string) => void, tmpDir: s
   } finally {
     await pipeline.dispose();
     await releaseModels();
-    await dbs.close();
-    const c = new pg.Client({ connectionString: baseUrl });
-    await c.connect();
-    await c.query(`drop database if exists ${name} with (force)`);
-    await c.end();
+    await scratch.drop();
   }
   return goals;
 }
