@@ -129,3 +129,27 @@ describe('default models in the engine', () => {
     expect(cos(cast0, cast1)).toBeGreaterThan(cos(cast0, machined));
   });
 });
+
+describe('reference-size stand-ins (benches only)', () => {
+  it('write model folders the engine accepts, with the real networks’ output shapes and finite values', async () => {
+    const os = await import('node:os');
+    const fs = await import('node:fs');
+    const { writeReferenceSizeModels } = await import('./reference-size-models');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-refsize-'));
+    try {
+      const m = writeReferenceSizeModels(dir);
+      const bb = await loadModel(m.backbone);
+      const img = rgb('cast', 1);
+      const { grid } = await extractFeatures(bb, img);
+      // layer2 (512) + layer3 (1024) on the 28 × 28 grid, as anomalib's wide_resnet50_2
+      expect([grid.h, grid.w, grid.dim]).toEqual([28, 28, 1536]);
+      expect(grid.data.every(Number.isFinite)).toBe(true);
+      const e = await embedImage(await loadModel(m.embedding), img);
+      expect(e.raw.length).toBe(1024);
+      expect(e.norm).toBeGreaterThan(0);
+    } finally {
+      await releaseModels();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
