@@ -310,6 +310,19 @@ test('cylinders: CSV and XLSX exports of the summary and of the list on screen',
   expect(xlsx.name).toMatch(/\.xlsx$/);
   expect(xlsx.bytes.subarray(0, 2).toString('latin1')).toBe('PK');
 
+  // sorted on screen by quantity, descending: the export has the screen's order
+  const qtyHeader = page.getByRole('columnheader', { name: /^수량/ });
+  await qtyHeader.getByRole('button').click();
+  await expect(qtyHeader).toHaveAttribute('aria-sort', 'ascending');
+  await qtyHeader.getByRole('button').click();
+  await expect(qtyHeader).toHaveAttribute('aria-sort', 'descending');
+  const sortedCsv = parseCsv((await download(page, 'export-summary-csv')).bytes.toString('utf8').slice(1)).slice(1);
+  const sortedQty = sortedCsv.map((r) => Number(r[qtyCol]));
+  expect(sortedQty).toEqual([...sortedQty].sort((a, b) => b - a));
+  const onScreen = (await page.getByTestId('sum-qty').allTextContents()).map((x) => Number(x.replace(/,/g, '')));
+  expect(onScreen.length).toBeGreaterThan(0);
+  expect(sortedQty.slice(0, onScreen.length)).toEqual(onScreen);
+
   // the list with its filters, search and sort
   await page.getByTestId('tab-list').click();
   await page.getByTestId('filter-gas').selectOption('NF3');

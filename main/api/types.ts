@@ -9,4 +9,4 @@ export type { QcRule } from '../telemetry/rules';
 export type * from '../cylinders/contract';
 export type * from '../inspection/types';
 export type * from '../inspection/contract';
-export type { SummaryRow, SummaryResult, CylinderRow, ListResult, ListSort, FieldComparison, DefaultRuleRow, ExceptionRow, MappingRow, ValveGroupRow, ValveSpecOption, PolicyEffect, SyncResult, Freshness, FilterOptions, CylinderFilters } from '../cylinders/service';
+export type { SummaryRow, SummaryResult, CylinderRow, ListResult, ListSort, SummarySort, FieldComparison, DefaultRuleRow, ExceptionRow, MappingRow, ValveGroupRow, ValveSpecOption, PolicyEffect, SyncResult, Freshness, FilterOptions, CylinderFilters } from '../cylinders/service';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionUser } from '../api/kit';
+import { sortSummary, type SummaryResult, type SummaryRow } from './service';
 import { createApp, type App } from '../app';
 import { stationPaths } from '../config';
 import { buildProgram } from '../cli/index';
@@ -114,6 +115,52 @@ describe('cylinders procedures', () => {
       if (i > 1) total += row.getCell(8).value as number;
     });
     expect(total).toBe(7);
+  });
+
+  it('sorts the summary by a column in main, and the export follows the same order', async () => {
+    const q = (await call('cylinders.summary', { sort: 'qty', dir: 'desc' }, viewer)) as { ok: true; value: SummaryResult };
+    const qty = q.value.rows.map((r) => r.qty);
+    expect(qty).toEqual([...qty].sort((a, b) => b - a));
+    const plain = (await call('cylinders.summary', {}, viewer)) as { ok: true; value: SummaryResult };
+    expect(q.value.rows.length).toBe(plain.value.rows.length);
+    expect(q.value.totals).toEqual(plain.value.totals);
+    // an unknown column is refused with the field named
+    expect(await call('cylinders.summary', { sort: 'bogus' }, viewer)).toMatchObject({ ok: false, error: { kind: 'validation' } });
+    const csv = await call('cylinders.export', { what: 'summary', format: 'csv', filters: {}, summarySort: { key: 'qty', dir: 'desc' } }, viewer);
+    // fields split outside quotes (names hold commas and quotes)
+    const fields = (line: string) => line.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/);
+    const lines = (csv as { value: { data: string } }).value.data.trim().split(/\r?\n/).slice(1);
+    expect(lines.length).toBe(q.value.rows.length);
+    // the quantity column of the CSV, row by row, is the sorted screen's
+    const qtyCol = fields((csv as { value: { data: string } }).value.data.split(/\r?\n/)[0]).findIndex((h) => h.startsWith('수량'));
+    expect(qtyCol).toBeGreaterThan(-1);
+    expect(lines.map((l) => Number(fields(l)[qtyCol]))).toEqual(qty);
+  });
+});
+
+describe('sortSummary', () => {
+  const row = (o: Partial<SummaryRow>): SummaryRow => ({
+    cylinderTypeKey: '0'.repeat(32),
+    gasName: 'NF3',
+    capacity: '47',
+    valveSpec: 'V',
+    valveGroup: null,
+    cylinderSpec: 'BN 47L',
+    enduser: 'SDC',
+    status: '보관',
+    location: 'A',
+    qty: 1,
+    availableQty: 1,
+    ...o,
+  });
+  it('sorts by a column, stable, capacity as a number (none last), status in screen order', () => {
+    const rows = [row({ capacity: '440', qty: 5, status: '출하' }), row({ capacity: '47.0', qty: 9, status: '보관' }), row({ capacity: '47', qty: 5, status: '충전' }), row({ capacity: null, qty: 1 })];
+    expect(sortSummary(rows, 'capacity', 'asc').map((r) => r.capacity)).toEqual(['47', '47.0', '440', null]);
+    expect(sortSummary(rows, 'qty', 'desc').map((r) => r.qty)).toEqual([9, 5, 5, 1]);
+    // ties keep the incoming order
+    expect(sortSummary(rows, 'qty', 'desc').slice(1, 3).map((r) => r.capacity)).toEqual(['440', '47']);
+    expect(sortSummary(rows, 'status', 'asc').map((r) => r.status)).toEqual(['보관', '보관', '충전', '출하']);
+    expect(sortSummary(rows, undefined, 'asc')).toBe(rows);
   });
 });
 

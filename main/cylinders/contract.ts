@@ -21,7 +21,7 @@ import type {
   ValveSpecOption,
   FieldComparison,
 } from './service';
-import { LIST_SORTS } from './service';
+import { LIST_SORTS, SUMMARY_SORTS } from './service';
 
 /**
  * A filter value: one string or several. A lone empty string means "no filter" (a form's "all"); inside an array an
@@ -53,6 +53,11 @@ export const cylinderFiltersSchema = z.object({
     .union([z.string().regex(/^[0-9a-f]{32}$/, 'a cylinder type key is 32 hex digits'), z.array(z.string().regex(/^[0-9a-f]{32}$/)).max(500)])
     .optional()
     .transform((v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v])),
+});
+
+export const summaryQuerySchema = cylinderFiltersSchema.extend({
+  sort: z.enum(SUMMARY_SORTS).optional(),
+  dir: z.enum(['asc', 'desc']).default('asc'),
 });
 
 export const listQuerySchema = cylinderFiltersSchema.extend({
@@ -109,8 +114,8 @@ export interface ExportResult {
 export const cylindersProcedures = {
   'cylinders.summary': proc<SummaryResult>()({
     role: 'viewer',
-    input: cylinderFiltersSchema,
-    summary: 'inventory by cylinder type, status and location (design §4.3), with totals',
+    input: summaryQuerySchema,
+    summary: 'inventory by cylinder type, status and location (design §4.3), with totals; optionally sorted by one column',
   }),
   'cylinders.list': proc<ListResult>()({
     role: 'viewer',
@@ -135,6 +140,8 @@ export const cylindersProcedures = {
       what: z.enum(['summary', 'list']),
       format: z.enum(['csv', 'xlsx']),
       filters: listQuerySchema.omit({ offset: true, limit: true }).prefault({}),
+      /** summary exports: the screen's column sort (list exports sort with filters.sort / filters.dir) */
+      summarySort: z.object({ key: z.enum(SUMMARY_SORTS), dir: z.enum(['asc', 'desc']).default('asc') }).optional(),
       /** list exports: at most this many rows */
       maxRows: z.number().int().min(1).max(500_000).default(200_000),
     }),

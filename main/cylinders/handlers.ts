@@ -25,7 +25,7 @@ export function createCylindersHandlers(s: AppServices): HandlerTable<typeof cyl
       const stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
       const base = `cylinders-${input.what}-${stamp}`;
       if (input.what === 'summary') {
-        const { rows } = await svc.summary(input.filters, { long: true });
+        const { rows } = await svc.summary({ ...input.filters, sort: input.summarySort?.key, dir: input.summarySort?.dir }, { long: true });
         if (input.format === 'csv') return { filename: `${base}.csv`, mimeType: 'text/csv;charset=utf-8', encoding: 'utf8', data: toCsv(SUMMARY_COLUMNS, rows), rows: rows.length };
         const buf = await toXlsx('Summary', SUMMARY_COLUMNS, rows);
         return { filename: `${base}.xlsx`, mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', encoding: 'base64', data: buf.toString('base64'), rows: rows.length };

@@ -65,6 +65,14 @@ export const LIST_SORTS = [
 ] as const;
 export type ListSort = (typeof LIST_SORTS)[number];
 
+/** Columns the summary can be sorted by (the screen's sortable columns; the export follows the same order). */
+export const SUMMARY_SORTS = ['gasName', 'capacity', 'valveSpec', 'cylinderSpec', 'enduser', 'status', 'location', 'qty', 'availableQty'] as const;
+export type SummarySort = (typeof SUMMARY_SORTS)[number];
+export interface SummaryQuery extends CylinderFilters {
+  sort?: SummarySort;
+  dir?: 'asc' | 'desc';
+}
+
 export interface ListQuery extends CylinderFilters {
   /** cylinder number prefix */
   search?: string;
@@ -456,11 +464,11 @@ export class CylinderService {
   // ----- reads ---------------------------------------------------------------------------------------------------
 
   /** Inventory by cylinder type (design §4.3) with the filters, plus totals. */
-  async summary(f: CylinderFilters = {}, opts: { long?: boolean } = {}): Promise<SummaryResult> {
+  async summary(f: SummaryQuery = {}, opts: { long?: boolean } = {}): Promise<SummaryResult> {
     return this.guard(async () => {
       const pool = opts.long ? this.job : this.read;
       const r = await pool.query<SummaryRow>(summaryQuery(f));
-      const rows = r.rows.sort(compareSummary);
+      const rows = sortSummary(r.rows.sort(compareSummary), f.sort, f.dir ?? 'asc');
       const totals = { qty: 0, availableQty: 0, types: 0, rows: rows.length };
       const types = new Set<string>();
       for (const x of rows) {
@@ -1236,6 +1244,33 @@ function compareText(a: string, b: string): number {
 function statusRank(s: string): number {
   const i = (STATUS_ORDER as readonly string[]).indexOf(s);
   return i < 0 ? STATUS_ORDER.length : i;
+}
+
+/**
+ * Summary rows by one column, stable (ties keep the incoming §4.3 order): capacity as a number (then as text,
+ * none last), status in screen order, quantities numerically. Without a key the rows come back as they are.
+ */
+export function sortSummary(rows: SummaryRow[], key: SummarySort | undefined | null, dir: 'asc' | 'desc'): SummaryRow[] {
+  if (!key) return rows;
+  const sign = dir === 'asc' ? 1 : -1;
+  const cmp = (a: SummaryRow, b: SummaryRow): number => {
+    switch (key) {
+      case 'qty':
+      case 'availableQty':
+        return a[key] - b[key];
+      case 'capacity':
+        if (a.capacity === null || b.capacity === null) return (a.capacity === null ? 1 : 0) - (b.capacity === null ? 1 : 0);
+        return Number(a.capacity) - Number(b.capacity) || compareText(a.capacity, b.capacity);
+      case 'status':
+        return statusRank(a.status) - statusRank(b.status);
+      default:
+        return compareText(a[key], b[key]);
+    }
+  };
+  return rows
+    .map((r, i) => [r, i] as const)
+    .sort((x, y) => sign * cmp(x[0], y[0]) || x[1] - y[1])
+    .map(([r]) => r);
 }
 
 /** gas, capacity (as a number, then as text), valve, spec, EndUser, status (screen order), location. */

@@ -3,15 +3,15 @@ import { useCallback, useMemo } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { keepPreviousData } from '@tanstack/react-query';
-import type { SummaryRow } from '../../../../main/api/types';
+import type { SummaryRow, SummarySort } from '../../../../main/api/types';
 import { useCall } from '../../api/hooks';
 import { Empty, ErrorState, Loading } from '../../app/ui';
 import { VirtualTable, type Column } from '../../components/VirtualTable';
-import { drillFilters, filtersFromParams, fmtInt, liveParams, pct, sortSummary, statusTone, toApiFilters, writeFilterParams, type SummarySortKey } from './format';
+import { drillFilters, filtersFromParams, fmtInt, liveParams, pct, statusTone, toApiFilters, writeFilterParams } from './format';
 import { FilterBar, type FilterUpdate } from './FilterBar';
 import { ExportButtons, Stat, StatusBadge, val } from './common';
 
-const SORTS: SummarySortKey[] = ['gasName', 'capacity', 'valveSpec', 'cylinderSpec', 'enduser', 'status', 'location', 'qty', 'availableQty'];
+const SORTS: SummarySort[] = ['gasName', 'capacity', 'valveSpec', 'cylinderSpec', 'enduser', 'status', 'location', 'qty', 'availableQty'];
 
 export function InventoryScreen() {
   const { t } = useTranslation('cylinders');
@@ -19,11 +19,13 @@ export function InventoryScreen() {
   const navigate = useNavigate();
   const filters = useMemo(() => filtersFromParams(params), [params]);
   const api = useMemo(() => toApiFilters(filters), [filters]);
-  const q = useCall('cylinders.summary', api, { placeholderData: keepPreviousData });
   const sortParam = params.get('sort');
-  const sortKey = SORTS.includes(sortParam as SummarySortKey) ? (sortParam as SummarySortKey) : null;
-  const dir = params.get('dir') === 'desc' ? 'desc' : 'asc';
-  const rows = useMemo(() => sortSummary(q.data?.rows ?? [], sortKey, dir), [q.data, sortKey, dir]);
+  const sortKey = SORTS.includes(sortParam as SummarySort) ? (sortParam as SummarySort) : null;
+  const dir: 'asc' | 'desc' = params.get('dir') === 'desc' ? 'desc' : 'asc';
+  // main sorts (the same order for the screen and its CSV/XLSX export)
+  const summarySort = useMemo(() => (sortKey ? { key: sortKey, dir } : undefined), [sortKey, dir]);
+  const q = useCall('cylinders.summary', { ...api, sort: summarySort?.key, dir }, { placeholderData: keepPreviousData });
+  const rows = useMemo(() => q.data?.rows ?? [], [q.data]);
   const byStatus = useMemo(() => {
     const m = new Map<string, number>();
     for (const r of q.data?.rows ?? []) m.set(r.status, (m.get(r.status) ?? 0) + r.qty);
@@ -123,7 +125,7 @@ export function InventoryScreen() {
             {q.isFetching && <span className="spinner cy-spinner-inline" aria-label={t('updating')} />}
             {q.error && <span className="badge badge-stale">⚠ {q.error.message}</span>}
             <span className="cy-grow" />
-            <ExportButtons what="summary" filters={api} disabled={!rows.length} />
+            <ExportButtons what="summary" filters={api} summarySort={summarySort} disabled={!rows.length} />
           </div>
           {rows.length === 0 ? (
             <Empty>{t('summary.empty')}</Empty>

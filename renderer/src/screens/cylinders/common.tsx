@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useMutation, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type { Contract, ProcedureName } from '../../../../main/api/contract';
 import type { InputOf, OutputOf } from '../../../../main/api/kit';
-import type { ExportResult, PolicyEffect } from '../../../../main/api/types';
+import type { ExportResult, PolicyEffect, SummarySort } from '../../../../main/api/types';
 import { call, type CallError } from '../../api/client';
 import { useSession, hasRole } from '../../stores/session';
 import { exportBytes, fmtInt, policyErrorDetails, statusTone, type ApiFilters } from './format';
@@ -164,7 +164,18 @@ export function downloadExport(r: ExportResult): void {
 type ExportFilters = ApiFilters & { search?: string; sort?: string; dir?: 'asc' | 'desc' };
 
 /** CSV and XLSX of what the screen shows (the same filters, search and sort). */
-export function ExportButtons({ what, filters, disabled }: { what: 'summary' | 'list'; filters: ExportFilters; disabled?: boolean }) {
+export function ExportButtons({
+  what,
+  filters,
+  summarySort,
+  disabled,
+}: {
+  what: 'summary' | 'list';
+  filters: ExportFilters;
+  /** the summary's column sort on screen */
+  summarySort?: { key: SummarySort; dir: 'asc' | 'desc' };
+  disabled?: boolean;
+}) {
   const { t } = useTranslation('cylinders');
   const [busy, setBusy] = useState<'csv' | 'xlsx' | null>(null);
   const [error, setError] = useState<CallError | null>(null);
@@ -174,7 +185,7 @@ export function ExportButtons({ what, filters, disabled }: { what: 'summary' | '
     setError(null);
     setDone(null);
     try {
-      const r = await call('cylinders.export', { what, format, filters: filters as never });
+      const r = await call('cylinders.export', { what, format, filters: filters as never, summarySort });
       downloadExport(r);
       setDone({ rows: r.rows, filename: r.filename });
     } catch (e) {

@@ -16,7 +16,6 @@ import {
   policyErrorDetails,
   ruleDraftProblems,
   ruleInput,
-  sortSummary,
   statusTone,
   toApiFilters,
   wantPages,
@@ -84,16 +83,6 @@ describe('cylinders formatting', () => {
     expect(statusTone('???')).toBe('other');
     expect(fmtInt(100000)).toBe('100,000');
     expect(fmtInt(null)).toBe('—');
-  });
-
-  it('sorts summary rows by a column, stable, capacity as a number, status in screen order', () => {
-    const rows = [row({ capacity: '440', qty: 5, status: '출하' }), row({ capacity: '47.0', qty: 9, status: '보관' }), row({ capacity: '47', qty: 5, status: '충전' }), row({ capacity: null, qty: 1 })];
-    expect(sortSummary(rows, 'capacity', 'asc').map((r) => r.capacity)).toEqual(['47', '47.0', '440', null]);
-    expect(sortSummary(rows, 'qty', 'desc').map((r) => r.qty)).toEqual([9, 5, 5, 1]);
-    // ties keep the incoming order
-    expect(sortSummary(rows, 'qty', 'desc').slice(1, 3).map((r) => r.capacity)).toEqual(['440', '47']);
-    expect(sortSummary(rows, 'status', 'asc').map((r) => r.status)).toEqual(['보관', '보관', '충전', '출하']);
-    expect(sortSummary(rows, null, 'asc')).toBe(rows);
   });
 
   it('pages a range and keeps a bounded set of wanted pages', () => {

@@ -137,38 +137,6 @@ export function pct(part: number, whole: number): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-export type SummarySortKey = 'gasName' | 'capacity' | 'valveSpec' | 'cylinderSpec' | 'enduser' | 'status' | 'location' | 'qty' | 'availableQty';
-const STATUS_ORDER = ['보관', '충전', '분석', '창입', '출하', '이상', '폐기', '기타'];
-const rank = (s: string) => {
-  const i = STATUS_ORDER.indexOf(s);
-  return i < 0 ? STATUS_ORDER.length : i;
-};
-const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** Sorts summary rows by one column (stable: ties keep the server's §4.3 order). */
-export function sortSummary(rows: SummaryRow[], key: SummarySortKey | null, dir: 'asc' | 'desc'): SummaryRow[] {
-  if (!key) return rows;
-  const sign = dir === 'asc' ? 1 : -1;
-  const cmp = (a: SummaryRow, b: SummaryRow): number => {
-    switch (key) {
-      case 'qty':
-      case 'availableQty':
-        return a[key] - b[key];
-      case 'capacity':
-        if (a.capacity === null || b.capacity === null) return (a.capacity === null ? 1 : 0) - (b.capacity === null ? 1 : 0);
-        return Number(a.capacity) - Number(b.capacity) || text(a.capacity, b.capacity);
-      case 'status':
-        return rank(a.status) - rank(b.status);
-      default:
-        return text(a[key], b[key]);
-    }
-  };
-  return rows
-    .map((r, i) => [r, i] as const)
-    .sort((x, y) => sign * cmp(x[0], y[0]) || x[1] - y[1])
-    .map(([r]) => r);
-}
-
 /** List column → `cylinders.list` sort. */
 export const LIST_SORT_KEYS: readonly ListSort[] = ['cylinderNo', 'gasName', 'capacity', 'valveSpec', 'cylinderSpec', 'enduser', 'status', 'location', 'moveDate', 'lastEventAt', 'snapshotUpdatedAt'];
 export function isListSort(s: string | null): s is ListSort {
