@@ -264,3 +264,82 @@ test('inspection: a manager previews thresholds, sets a watch folder whose file 
   const prod1 = await hostCall(info, 'inspection.products.get', { productCode: 'prod1' }, s.value.sessionId);
   expect(await hostCall(info, 'inspection.watch.remove', { productId: prod1.value.productId }, s.value.sessionId)).toMatchObject({ ok: true, value: { deleted: true } });
 });
+
+test('inspection: a manager sets up a new product in the UI — defect type, reference uploads, manual sections, bank build with progress — and its first inspection shows the type and the guide', async ({ console: page, info }) => {
+  test.setTimeout(240_000);
+  const code = `E2E-NEW-${Date.now().toString(36).toUpperCase()}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-e2e-newprod-'));
+  // a brushed part this station has never seen: 12 normals and 2 hole exemplars; a third hole is the test picture
+  const specs = setSpecs({ surface: 'brushed', level: 'plain', normals: 12, defectsPerKind: 3, kinds: ['hole'], seed: 'e2e-newprod', size: 256 });
+  const files: { normal: string[]; hole: string[] } = { normal: [], hole: [] };
+  for (const spec of specs) {
+    const img = await generateImage(spec);
+    const f = path.join(dir, img.name);
+    fs.writeFileSync(f, img.png);
+    files[img.label === 'normal' ? 'normal' : 'hole'].push(f);
+  }
+  const testPicture = files.hole.pop()!;
+
+  await login(page, 'manager1', DEMO_PASSWORD);
+  await page.goto(`${info.url}/#/inspection/products`);
+  const newProduct = page.getByRole('form', { name: '제품 추가' });
+  await newProduct.getByLabel('제품 코드').fill(code);
+  await newProduct.getByLabel('제품명').fill('신규 브러시 부품');
+  await newProduct.getByRole('button', { name: '추가' }).click();
+  await expect(page.locator('#product-title')).toContainText(code);
+
+  // defect type
+  await page.getByTestId('new-type-code').fill('hole');
+  await page.getByTestId('new-type-ko').fill('구멍');
+  await page.getByRole('form', { name: '불량 유형 추가' }).getByRole('button', { name: '추가' }).click();
+  await expect(page.getByTestId('defect-types').locator('tbody tr')).toHaveCount(1);
+
+  // reference images: normals, then defect exemplars of that type
+  await page.getByTestId('ptab-images').click();
+  await page.getByTestId('ref-upload').setInputFiles(files.normal);
+  await expect(page.locator('[data-testid^="ref-"]:not([data-testid="ref-upload"])')).toHaveCount(12, { timeout: 60_000 });
+  await page.getByRole('radio', { name: /불량/ }).check();
+  await page.getByTestId('ref-upload').setInputFiles(files.hole);
+  await expect(page.locator('[data-testid^="ref-"]:not([data-testid="ref-upload"])')).toHaveCount(2, { timeout: 30_000 });
+
+  // the manual: a new manual with a cause and an action for the type
+  await page.getByTestId('ptab-manuals').click();
+  const newManual = page.getByRole('form', { name: '매뉴얼 추가' });
+  await newManual.getByLabel('제목').fill('브러시 부품 작업 표준');
+  await newManual.getByRole('button', { name: '추가' }).click();
+  await expect(page.getByRole('heading', { name: '브러시 부품 작업 표준' })).toBeVisible();
+  const newSection = page.getByRole('form', { name: '섹션 추가' });
+  for (const [kind, text] of [
+    ['cause', '주조 기공이 표면으로 드러남'],
+    ['action', '해당 로트 격리 후 재검사'],
+  ] as const) {
+    await newSection.getByLabel('불량 유형').selectOption({ label: 'hole · 구멍' });
+    await newSection.getByLabel('구분').selectOption(kind);
+    await newSection.getByLabel('내용').fill(text);
+    await newSection.getByRole('button', { name: '추가' }).click();
+    await expect(page.getByText(text)).toBeVisible();
+  }
+
+  // the bank: built as a job with a progress bar, then in use
+  await page.getByTestId('ptab-model').click();
+  await page.getByTestId('bank-build').click();
+  const progress = page.getByTestId('bank-progress');
+  await expect(progress).toBeVisible();
+  await expect(progress).toHaveAttribute('data-state', 'completed', { timeout: 150_000 });
+  await expect(page.getByTestId('bank-info')).toContainText('12');
+
+  // the first inspection of the new product: a hole, typed from the exemplars, with the manual's guide
+  await page.goto(`${info.url}/#/inspection`);
+  await page.getByTestId('product-select').selectOption({ label: `${code} · 신규 브러시 부품` });
+  await page.getByTestId('file-input').setInputFiles(testPicture);
+  await expect(page.getByTestId('result')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('verdict')).toHaveAttribute('data-verdict', 'NG');
+  await expect(page.getByTestId('defect-type')).toContainText('구멍');
+  await expect(page.getByTestId('guide')).toContainText('주조 기공이 표면으로 드러남');
+  await expect(page.getByTestId('guide')).toContainText('해당 로트 격리 후 재검사');
+
+  // leave the station as the other specs expect it: the product deactivated
+  const s = await hostCall(info, 'auth.login', { username: 'manager1', password: DEMO_PASSWORD });
+  const p = await hostCall(info, 'inspection.products.get', { productCode: code }, s.value.sessionId);
+  expect(await hostCall(info, 'inspection.products.update', { productId: p.value.productId, isActive: false }, s.value.sessionId)).toMatchObject({ ok: true });
+});
