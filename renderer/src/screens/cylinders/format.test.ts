@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { SummaryRow } from '../../../../main/api/types';
 import { fmtDateTime } from '../../lib/time';
 import {
   activeFilterCount,
@@ -21,21 +20,6 @@ import {
   wantPages,
   writeFilterParams,
 } from './format';
-
-const row = (o: Partial<SummaryRow>): SummaryRow => ({
-  cylinderTypeKey: '0'.repeat(32),
-  gasName: 'NF3',
-  capacity: '47',
-  valveSpec: 'V',
-  valveGroup: null,
-  cylinderSpec: 'BN 47L',
-  enduser: 'SDC',
-  status: '보관',
-  location: '충전동',
-  qty: 1,
-  availableQty: 1,
-  ...o,
-});
 
 describe('cylinders filters', () => {
   it('round-trips through the URL, keeping empty values apart from "no filter"', () => {
@@ -67,7 +51,7 @@ describe('cylinders filters', () => {
   });
 
   it('drills down to the cylinders of one summary row', () => {
-    expect(drillFilters(row({ cylinderTypeKey: 'b'.repeat(32), status: '기타', location: '' }))).toEqual({
+    expect(drillFilters({ cylinderTypeKey: 'b'.repeat(32), status: '기타', location: '' })).toEqual({
       status: ['기타'],
       availableOnly: false,
       typeKey: 'b'.repeat(32),
