@@ -86,30 +86,39 @@ function baseTimeOption(dark: boolean): EChartsOption {
   };
 }
 
+/**
+ * Bucket rows as one columnar dataset shared by their line series: `t` (epoch ms) plus one column per shown key.
+ * ECharts reads columns without a [t, y] array per point: about half the render time of 10 000 buckets × 5 series
+ * (npm run bench ui).
+ */
+function bucketDataset<K extends string>(rows: readonly ({ bucket: string } & Record<K, number | null>)[], keys: readonly K[], visible: Record<K, boolean>) {
+  const shown = keys.filter((k) => visible[k]);
+  const t = rows.map((r) => Date.parse(r.bucket));
+  const source: Record<string, (number | null)[]> = { t };
+  for (const k of shown) source[k] = rows.map((r) => r[k]);
+  return { shown, t, dataset: { dimensions: ['t', ...shown], source } };
+}
+
+/** A line series over one column of the bucket dataset. */
+function bucketLine(key: string) {
+  return { name: key, type: 'line' as const, datasetIndex: 0, encode: { x: 't', y: key }, itemStyle: { color: SERIES_COLORS[key] } };
+}
+
 export function trendOption(
   rows: TrendRow[],
   visible: Record<SeriesKey, boolean>,
   overlays: { predictions?: PredictionRow[]; anomalies?: AnomalyRow[] } = {},
   dark = false,
 ): EChartsOption {
-  // one columnar dataset shared by the bucket series (t plus one column per shown series): ECharts reads columns
-  // without a [t, y] array per point, about half the render time of 10 000 buckets × 5 series (npm run bench ui)
-  const shown = SERIES.filter((k) => visible[k]);
-  const x = rows.map((r) => Date.parse(r.bucket));
-  const source: Record<string, (number | null)[]> = { t: x };
-  for (const k of shown) source[k] = rows.map((r) => r[k]);
+  const { shown, t, dataset } = bucketDataset(rows, SERIES, visible);
   const series: NonNullable<EChartsOption['series']> = shown.map((k) => ({
-    name: k,
-    type: 'line' as const,
-    datasetIndex: 0,
-    encode: { x: 't', y: k },
+    ...bucketLine(k),
     showSymbol: rows.length < 120,
     // LTTB keeps the average's shape; the envelope series keep each pixel column's extremes (a spike in max or a
     // dip in min must not be sampled away), and min-max costs a fraction of LTTB
     sampling: k === 'avg' ? ('lttb' as const) : ('minmax' as const),
     connectNulls: false,
     lineStyle: { width: k === 'avg' ? 2 : 1 },
-    itemStyle: { color: SERIES_COLORS[k] },
   }));
   const preds = overlays.predictions ?? [];
   if (preds.length) {
@@ -123,32 +132,25 @@ export function trendOption(
   }
   const an = overlays.anomalies ?? [];
   if (an.length) {
-    const byTs = new Map(rows.map((r) => [Date.parse(r.bucket), r.avg]));
+    const byTs = new Map(rows.map((r, i) => [t[i], r.avg]));
     series.push({ name: 'anomaly', type: 'scatter', symbolSize: 12, itemStyle: { color: '#c62828' }, data: an.map((a) => [Date.parse(a.ts), byTs.get(Date.parse(a.ts)) ?? null, a.score]) });
   }
   const legendData = (series as { name: string }[]).map((s) => s.name).filter((n) => n !== 'pi_low');
   const base = baseTimeOption(dark);
   // the zoom slider's data shadow re-draws the first series unsampled: past 5 000 buckets it costs more than the chart
   const dataZoom = rows.length > 5000 ? [{ type: 'inside' as const }, { type: 'slider' as const, height: 22, bottom: 12, showDataShadow: false }] : base.dataZoom;
-  return { ...base, dataZoom, legend: { ...(base.legend as object), data: legendData }, dataset: { dimensions: ['t', ...shown], source }, series };
+  return { ...base, dataZoom, legend: { ...(base.legend as object), data: legendData }, dataset, series };
 }
 
 export function techOption(rows: TechRow[], visible: Record<TechKey, boolean>, dark = false): EChartsOption {
-  // the same columnar dataset as the trend chart
-  const shown = TECH_SERIES.filter((k) => visible[k]);
-  const source: Record<string, (number | null)[]> = { t: rows.map((r) => Date.parse(r.bucket)) };
-  for (const k of shown) source[k] = rows.map((r) => r[k]);
+  const { shown, dataset } = bucketDataset(rows, TECH_SERIES, visible);
   const series = shown.map((k) => ({
-    name: k,
-    type: 'line' as const,
-    datasetIndex: 0,
-    encode: { x: 't', y: k },
+    ...bucketLine(k),
     showSymbol: false,
     sampling: 'lttb' as const,
     lineStyle: { width: k === 'avg' ? 2 : 1, type: (k.startsWith('bb') ? 'dashed' : 'solid') as 'dashed' | 'solid' },
-    itemStyle: { color: SERIES_COLORS[k] },
   }));
-  return { ...baseTimeOption(dark), dataset: { dimensions: ['t', ...shown], source }, series };
+  return { ...baseTimeOption(dark), dataset, series };
 }
 
 /** Okabe–Ito based red→amber→green scale (distinguishable with common colour-vision deficiencies). */
