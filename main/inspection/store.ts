@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
+import { decodePixels, type RgbImage } from './engine/preprocess';
 
 export const SUPPORTED_FORMATS = ['jpeg', 'png', 'webp', 'tiff'] as const;
 export type StoredFormat = (typeof SUPPORTED_FORMATS)[number];
@@ -45,10 +46,10 @@ export interface DecodedImage {
   /** what sharp reports that is worth keeping (stored as image_metadata.exif_data) */
   meta: Record<string, unknown>;
   /**
-   * with `{ pixels: true }`: the decoded picture, EXIF orientation applied, sRGB, alpha dropped — what the
-   * engine's loadRgb(…, { alpha: 'drop' }) gives, so the inspection decodes once
+   * with `{ pixels: true }`: the decoded picture through the engine's own decode (decodePixels: EXIF orientation
+   * applied, sRGB, alpha dropped), so the inspection decodes once
    */
-  rgb?: { width: number; height: number; data: Uint8Array };
+  rgb?: RgbImage;
 }
 
 export interface StoredImage extends DecodedImage {
@@ -111,15 +112,9 @@ export async function decodeImage(bytes: Buffer, fileName = 'image', opts: { pix
   try {
     // a truncated or corrupt file can have a valid header: decode the pixels once to be sure
     if (opts.pixels) {
-      const { data, info } = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
-        .rotate()
-        .removeAlpha()
-        .toColourspace('srgb')
-        .removeAlpha()
-        .raw({ depth: 'uchar' })
-        .toBuffer({ resolveWithObject: true });
-      if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-      rgb = { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+      const { image, channels } = await decodePixels(bytes, { alpha: 'drop', hasAlpha: Boolean(meta.hasAlpha), maxPixels: MAX_IMAGE_PIXELS });
+      if (channels !== 3) throw new Error(`decoded to ${channels} channels, expected 3`);
+      rgb = image;
     } else await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' }).resize(8, 8, { fit: 'fill' }).raw().toBuffer();
   } catch (e) {
     throw new ImageInputError(`${fileName}: the image data is damaged (${shortSharpMessage(e)})`);

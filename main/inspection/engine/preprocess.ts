@@ -89,16 +89,29 @@ export async function loadRgb(src: ImageSource, opts: LoadOptions = {}): Promise
     // animated GIF/WebP, multi-page TIFF: the first page is used (sharp's default)
   }
   try {
-    let p = sharp(input, { failOn: 'error', limitInputPixels: maxPixels }).rotate();
-    if (meta.hasAlpha) p = opts.alpha === 'drop' ? p.removeAlpha() : p.flatten({ background: { r: 255, g: 255, b: 255 } });
-    const { data, info } = await p.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new ImageInputError(`image ${describe(src)} decoded to ${info.channels} channels, expected 3`);
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), hadAlpha: Boolean(meta.hasAlpha) };
+    const { image, channels } = await decodePixels(input, { alpha: opts.alpha, hasAlpha: Boolean(meta.hasAlpha), maxPixels });
+    if (channels !== 3) throw new ImageInputError(`image ${describe(src)} decoded to ${channels} channels, expected 3`);
+    return image;
   } catch (e) {
     if (e instanceof ImageInputError) throw e;
     const msg = (e as Error).message;
     throw new ImageInputError(`cannot decode image ${describe(src)}: the file is truncated or damaged (${msg.split('\n')[0]})`);
   }
+}
+
+/**
+ * The one sharp decode of the engine and the image store: EXIF orientation applied, an alpha channel dropped (PIL
+ * convert('RGB')) or composited on white, sRGB, 8-bit interleaved. Sharp's errors pass through; `channels` is what
+ * came out (3 unless the input was odd), for the caller's own message.
+ */
+export async function decodePixels(
+  input: string | Buffer,
+  opts: { alpha?: LoadOptions['alpha']; hasAlpha: boolean; maxPixels: number },
+): Promise<{ image: RgbImage; channels: number }> {
+  let p = sharp(input, { failOn: 'error', limitInputPixels: opts.maxPixels }).rotate();
+  if (opts.hasAlpha) p = opts.alpha === 'drop' ? p.removeAlpha() : p.flatten({ background: { r: 255, g: 255, b: 255 } });
+  const { data, info } = await p.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  return { image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), hadAlpha: opts.hasAlpha }, channels: info.channels };
 }
 
 /** Output size of Hugging Face's resize with {"shortest_edge": s} (default_to_square False): the long side truncated. */
