@@ -88,47 +88,30 @@ export class ModelError extends Error {
   }
 }
 
-/** Task defaults filled in: CLIP values for clip, ImageNet for backbones, [0,1] for anomaly models. */
+/** What a manifest may leave out, per task: CLIP's processor for clip, ImageNet for backbones, [0, 1] for anomaly models. */
+const INPUT_DEFAULTS: Record<(typeof MODEL_TASKS)[number], Pick<InputSpec, 'name' | 'resize' | 'interpolation' | 'mean' | 'std'>> = {
+  'clip-image-embedding': { name: 'pixel_values', resize: 'shortest-edge-center-crop', interpolation: 'bicubic', mean: CLIP_MEAN, std: CLIP_STD },
+  'patchcore-backbone': { name: 'input', resize: 'stretch', interpolation: 'bilinear', mean: IMAGENET_MEAN, std: IMAGENET_STD },
+  'anomaly-model': { name: 'input', resize: 'stretch', interpolation: 'bilinear', mean: [0, 0, 0], std: [1, 1, 1] },
+};
+
+/** Task defaults filled in (INPUT_DEFAULTS; scale 1/255 for every task). */
 export function parseManifest(json: unknown, dir = '<manifest>'): ModelManifest {
   const r = manifestSchema.safeParse(json);
   if (!r.success) throw new ModelError(dir, `invalid model.json: ${z.prettifyError(r.error).replace(/\n/g, '; ')}`);
   const m = r.data;
   const i = m.input;
-  let input: InputSpec;
-  if (m.task === 'clip-image-embedding') {
-    input = {
-      name: i.name ?? 'pixel_values',
-      size: i.size,
-      resize: i.resize ?? 'shortest-edge-center-crop',
-      interpolation: i.interpolation ?? 'bicubic',
-      scale: i.scale ?? 1 / 255,
-      mean: i.mean ?? CLIP_MEAN,
-      std: i.std ?? CLIP_STD,
-      layout: 'NCHW',
-    };
-  } else if (m.task === 'patchcore-backbone') {
-    input = {
-      name: i.name ?? 'input',
-      size: i.size,
-      resize: i.resize ?? 'stretch',
-      interpolation: i.interpolation ?? 'bilinear',
-      scale: i.scale ?? 1 / 255,
-      mean: i.mean ?? IMAGENET_MEAN,
-      std: i.std ?? IMAGENET_STD,
-      layout: 'NCHW',
-    };
-  } else {
-    input = {
-      name: i.name ?? 'input',
-      size: i.size,
-      resize: i.resize ?? 'stretch',
-      interpolation: i.interpolation ?? 'bilinear',
-      scale: i.scale ?? 1 / 255,
-      mean: i.mean ?? [0, 0, 0],
-      std: i.std ?? [1, 1, 1],
-      layout: 'NCHW',
-    };
-  }
+  const d = INPUT_DEFAULTS[m.task];
+  const input: InputSpec = {
+    name: i.name ?? d.name,
+    size: i.size,
+    resize: i.resize ?? d.resize,
+    interpolation: i.interpolation ?? d.interpolation,
+    scale: i.scale ?? 1 / 255,
+    mean: i.mean ?? d.mean,
+    std: i.std ?? d.std,
+    layout: 'NCHW',
+  };
   const base = { name: m.name, file: m.file, description: m.description, version: m.version, input };
   if (m.task === 'clip-image-embedding') return { ...base, task: m.task, outputs: clipOutputs.parse(m.outputs) };
   if (m.task === 'patchcore-backbone') return { ...base, task: m.task, outputs: backboneOutputs.parse(m.outputs) };
