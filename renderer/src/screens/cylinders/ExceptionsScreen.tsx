@@ -12,7 +12,7 @@ import { useCall } from '../../api/hooks';
 import { Empty, ErrorState, Loading } from '../../app/ui';
 import { fmtDateTime } from '../../lib/time';
 import { fmtInt, parseCylinderNos } from './format';
-import { ActiveBadge, EffectView, PolicyError, useCylMutation, useIsManager } from './common';
+import { ActiveBadge, PolicyError, SavedFlash, useCylMutation, useIsManager } from './common';
 
 const SHOWN = 500;
 
@@ -183,12 +183,7 @@ export function ExceptionsScreen() {
           </button>
         )}
       </div>
-      {last && (
-        <div className="cy-flash" data-testid="flash">
-          <span className="ok">✓ {last.what}</span>
-          <EffectView effect={last.effect} />
-        </div>
-      )}
+      <SavedFlash saved={last} />
       {adding && isManager && <BulkForm initialNos={addNo ?? ''} onDone={closeAdd} />}
       {confirmDelete && (
         <div className="card cy-confirm" role="alertdialog" aria-labelledby="exc-del-title">

@@ -9,7 +9,7 @@ import type { PolicyEffect, ValveGroupRow, ValveSpecOption } from '../../../../m
 import { useCall } from '../../api/hooks';
 import { Empty, ErrorState, Loading } from '../../app/ui';
 import { fmtInt } from './format';
-import { ActiveBadge, EffectView, PolicyError, useCylMutation, useIsManager } from './common';
+import { ActiveBadge, PolicyError, SavedFlash, useCylMutation, useIsManager } from './common';
 
 type Done = (effect: PolicyEffect | null, what?: string) => void;
 
@@ -259,12 +259,7 @@ export function ValveGroupsScreen() {
           </button>
         )}
       </div>
-      {last && (
-        <div className="cy-flash" data-testid="flash">
-          <span className="ok">✓ {last.what}</span>
-          <EffectView effect={last.effect} />
-        </div>
-      )}
+      <SavedFlash saved={last} />
       {adding && <GroupForm onDone={done} />}
       {q.isPending ? (
         <Loading />

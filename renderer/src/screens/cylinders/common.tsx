@@ -218,6 +218,17 @@ export function ExportButtons({
   );
 }
 
+/** The confirmation after a saved change, with its effect on the inventory. */
+export function SavedFlash({ saved }: { saved: { what: string; effect: PolicyEffect } | null }) {
+  if (!saved) return null;
+  return (
+    <div className="cy-flash" data-testid="flash">
+      <span className="ok">✓ {saved.what}</span>
+      <EffectView effect={saved.effect} />
+    </div>
+  );
+}
+
 /** A compact card with a big number. */
 export function Stat({ label, value, sub, tone, testId }: { label: ReactNode; value: ReactNode; sub?: ReactNode; tone?: 'ok' | 'warn' | 'bad'; testId?: string }) {
   return (
