@@ -28,7 +28,7 @@ import { CancelledError } from './engine/coreset';
 import { InspectionEngine, type EngineOptions } from './engine/engine';
 import { builtinModelsDir, discoverModels, type ModelEntry } from './engine/models';
 import type { PatchcoreResult } from './engine/ops';
-import type { RgbImage } from './engine/preprocess';
+import { loadRgb, type RgbImage } from './engine/preprocess';
 import { findRegions, mapToSource, type Region as EngineRegion } from './engine/regions';
 import { asInputError, type InspectionService, userRef } from './service';
 import { decodeImage, readImageInput, type DecodedImage, type ImageInput } from './store';
@@ -508,23 +508,30 @@ export class InspectionPipeline {
       tMark = now;
     };
     const svc = this.svc;
+    // the image is decoded and checked (on sharp's threads) while the product, its bank and thresholds are read;
+    // a product problem is reported before an image problem, and nothing is computed or written before both pass
+    let raw: { bytes: Buffer; fileName: string };
+    let decoding: Promise<DecodedImage>;
+    try {
+      raw = Buffer.isBuffer(image) ? { bytes: image, fileName: 'image' } : readImageInput(image);
+      decoding = decodeImage(raw.bytes, raw.fileName, { pixels: true });
+    } catch (e) {
+      decoding = Promise.reject(e);
+    }
+    decoding.catch(() => undefined);
     const product = await svc.getProduct({ productCode });
     if (!product.isActive) throw new ApiError('conflict', `${productCode} is deactivated; activate it to inspect`);
-    const current = await svc.currentBank(product.productId);
+    const [current, cfg] = await Promise.all([svc.currentBank(product.productId), svc.getModelConfig(product.productId)]);
     if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first (bank build --product ${productCode})`);
-
-    // decode and check the image before anything is computed or written
     let decoded: DecodedImage;
     try {
-      const raw = Buffer.isBuffer(image) ? { bytes: image, fileName: 'image' } : readImageInput(image);
-      decoded = await decodeImage(raw.bytes, raw.fileName, { pixels: true });
+      decoded = await decoding;
     } catch (e) {
       return asInputError(e);
     }
     const label = Buffer.isBuffer(image) ? decoded.fileName : 'path' in image ? image.path : (image.fileName ?? decoded.fileName);
     checkAbort(opts.signal);
     const { backbone, embedding } = this.models();
-    const cfg = await svc.getModelConfig(product.productId);
     const bankFile = path.join(svc.paths.home, String(current.summary.bank_path));
     if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`);
     const engine = await this.eng();
@@ -772,16 +779,15 @@ export class InspectionPipeline {
       const s = regionToSource(r, mapW, mapH, { ...pc.geometry, sourceSize: { width: W, height: H } });
       return { ...r, bbox: { x: s.x, y: s.y, width: s.width, height: s.height } };
     });
-    // the overlay's pixels feed the comparison directly (no PNG decode of the overlay)
-    const overlay = await overlayRgb(base, disp, W, H, { min: 0, max: 1, regions: boxes, boxColor: [255, 45, 45] });
+    // the reference is decoded and the three map pictures encoded on sharp's threads while the overlay is drawn
+    // here; the overlay's pixels then feed the comparison directly (no PNG decode of the overlay)
     const refFile = referencePath && this.svc.store.exists(referencePath) ? this.svc.store.abs(referencePath) : null;
-    const [heatmap, mask, overlayFile, map, comparison] = await Promise.all([
-      heatmapPng(disp, W, H, { min: 0, max: 1 }),
-      maskPng(disp, W, H, pixelThreshold),
-      rgbPng(overlay),
-      mapPng(disp, W, H),
-      comparisonPng(refFile ?? base, overlay, { height: H }),
-    ]);
+    const reference = refFile ? loadRgb(refFile) : Promise.resolve(base);
+    reference.catch(() => undefined);
+    const maps = Promise.all([heatmapPng(disp, W, H, { min: 0, max: 1 }), maskPng(disp, W, H, pixelThreshold), mapPng(disp, W, H)]);
+    maps.catch(() => undefined);
+    const overlay = await overlayRgb(base, disp, W, H, { min: 0, max: 1, regions: boxes, boxColor: [255, 45, 45] });
+    const [[heatmap, mask, map], overlayFile, comparison] = await Promise.all([maps, rgbPng(overlay), comparisonPng(await reference, overlay, { height: H })]);
     return { heatmap, mask, overlay: overlayFile, comparison, map, size: { width: W, height: H } };
   }
 

@@ -189,19 +189,33 @@ export async function overlayRgb(base: ImageSource | RgbImage, map: Float32Array
   const img = await asRgb(base);
   const W = img.width;
   const H = img.height;
-  const m = resizeMap(map, w, h, W, H);
-  const heat = colorize(m, opts);
+  const m = w === W && h === H ? map : resizeMap(map, w, h, W, H);
   const lo = opts.min ?? 0;
   const hi = opts.max ?? 1;
+  if (!(hi > lo)) throw new Error(`colour range must have max > min (got ${lo}..${hi})`);
   const floor = opts.floor ?? lo;
   const alpha = opts.alpha ?? 0.55;
-  const out: RgbImage = { width: W, height: H, data: new Uint8Array(img.data) };
-  for (let i = 0; i < W * H; i++) {
+  const lut = colorLut(opts.colormap ?? 'turbo');
+  // per colour level (the LUT index): the heat opacity in 1/256ths, growing with the value; the blend in integers
+  const a256 = new Int32Array(256);
+  for (let q = 0; q < 256; q++) a256[q] = Math.round(256 * alpha * (0.35 + 0.65 * (q / 255)));
+  const k = 255 / (hi - lo);
+  const src = img.data;
+  const dst = new Uint8Array(src);
+  for (let i = 0, p = 0; i < W * H; i++, p += 3) {
     const v = m[i];
     if (!(v > floor)) continue;
-    const a = alpha * (0.35 + 0.65 * clamp01((v - lo) / (hi - lo)));
-    for (let c = 0; c < 3; c++) out.data[i * 3 + c] = Math.round(out.data[i * 3 + c] * (1 - a) + heat[i * 3 + c] * a);
+    let q = Math.round((v - lo) * k);
+    if (!(q >= 0)) q = 0;
+    else if (q > 255) q = 255;
+    const a = a256[q];
+    const b = 256 - a;
+    const l = q * 3;
+    dst[p] = (src[p] * b + lut[l] * a + 128) >> 8;
+    dst[p + 1] = (src[p + 1] * b + lut[l + 1] * a + 128) >> 8;
+    dst[p + 2] = (src[p + 2] * b + lut[l + 2] * a + 128) >> 8;
   }
+  const out: RgbImage = { width: W, height: H, data: dst };
   if (opts.regions?.length) {
     const kx = W / w;
     const ky = H / h;
