@@ -7,7 +7,7 @@ import { inspectionE2eBench } from '../main/inspection/e2e-bench';
 import { bench as engineBench } from '../main/inspection/engine/bench';
 import { bench as synthBench } from '../main/inspection/synth/bench';
 import { chartBench } from './ui-bench/chart-bench';
-import { dbEval, dbEvalGoals } from '../main/inspection/synth/db-eval';
+import { dbEval, dbEvalGoals, independentEval } from '../main/inspection/synth/db-eval';
 
 export interface Goal {
   goal: string;
@@ -17,6 +17,27 @@ export interface Goal {
 export interface Bench {
   name: string;
   run(baseUrl: string, log: (s: string) => void, tmpDir: string): Promise<Goal[]>;
+}
+
+/** A judgement of the default models through the CLI and a database of its own (created here, dropped after). */
+function dbEvalBench(name: string, evaluate: (url: string, log: (s: string) => void, tmp: string) => Promise<Parameters<typeof dbEvalGoals>[0]>): Bench {
+  return {
+    name,
+    run: async (url, log, tmp) => {
+      const db = `linedeck_bench_${name.replace(/-/g, '_')}_${process.pid}`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`create database ${db}`);
+      try {
+        const u = new URL(url);
+        u.pathname = `/${db}`;
+        return dbEvalGoals(await evaluate(u.toString(), log, tmp));
+      } finally {
+        await admin.query(`drop database if exists ${db} with (force)`);
+        await admin.end();
+      }
+    },
+  };
 }
 
 export const benches: Bench[] = [
@@ -36,22 +57,7 @@ export const benches: Bench[] = [
   inspectionE2eBench,
   { name: 'inspection-engine', run: (_url, log) => engineBench(log) },
   { name: 'inspection-synthetic', run: (_url, log) => synthBench(log) },
-  {
-    name: 'inspection-db-eval',
-    run: async (url, log, tmp) => {
-      const name = `linedeck_bench_dbeval_${process.pid}`;
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`create database ${name}`);
-      try {
-        const u = new URL(url);
-        u.pathname = `/${name}`;
-        return dbEvalGoals(await dbEval(u.toString(), log, tmp));
-      } finally {
-        await admin.query(`drop database if exists ${name} with (force)`);
-        await admin.end();
-      }
-    },
-  },
+  dbEvalBench('inspection-db-eval', dbEval),
+  dbEvalBench('inspection-independent', independentEval),
   { name: 'ui', run: (_url, log, tmp) => chartBench(log, tmp) },
 ];

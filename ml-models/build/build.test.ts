@@ -17,10 +17,12 @@ afterAll(() => releaseModels());
 const PATCHCORE_DIR = path.join(MODELS_ROOT, 'linedeck-patchcore-default');
 const EMBED_DIR = path.join(MODELS_ROOT, 'linedeck-embed-default');
 
-function rgb(surface: 'brushed' | 'cast' | 'machined', index: number, gain = 1): RgbImage {
+/** A generated normal part; `gain` scales exposure, a per-channel gain tints it like a lamp of another colour. */
+function rgb(surface: 'brushed' | 'cast' | 'machined', index: number, gain: number | [number, number, number] = 1): RgbImage {
   const r = renderImage({ surface, level: 'plain', label: 'normal', seed: 'build-test', index, size: 224 });
+  const g = typeof gain === 'number' ? [gain, gain, gain] : gain;
   const data = new Uint8Array(r.rgb.length);
-  for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.round(r.rgb[i] * gain));
+  for (let i = 0; i < data.length; i++) data[i] = Math.min(255, Math.round(r.rgb[i] * g[i % 3]));
   return { width: 224, height: 224, data };
 }
 
@@ -101,7 +103,7 @@ describe('default models in the engine', () => {
     expect(l3[0]).toBeGreaterThan(8);
   });
 
-  it('backbone features barely change with exposure (×0.8) but do change between parts of different surfaces', async () => {
+  it('backbone features barely change with exposure (×0.8) or the colour of the lamp but do change between parts of different surfaces', async () => {
     const m = await loadModel(PATCHCORE_DIR, { task: 'patchcore-backbone', threads: 1 });
     const base = (await extractFeatures(m, rgb('cast', 0))).grid.data;
     const darker = (await extractFeatures(m, rgb('cast', 0, 0.8))).grid.data;
@@ -109,6 +111,9 @@ describe('default models in the engine', () => {
     const machined = (await extractFeatures(m, rgb('machined', 0))).grid.data;
     const exposure = relDiff(base, darker);
     expect(exposure).toBeLessThan(0.01);
+    // a warmer lamp (red up 5 %, blue down 5 %): the colour-opponent means lose the image's cast
+    const warmer = (await extractFeatures(m, rgb('cast', 0, [1.05, 1.0075, 0.95]))).grid.data;
+    expect(relDiff(base, warmer)).toBeLessThan(0.01);
     // another part of the same surface differs more than the exposure change, another surface far more
     expect(relDiff(base, other)).toBeGreaterThan(5 * exposure);
     expect(relDiff(base, machined)).toBeGreaterThan(3 * relDiff(base, other));

@@ -1,6 +1,6 @@
 /**
  * Speed of the default models and of the synthetic part generator, measured in one run (never a timed unit test):
- *   - each default model's session.run on one 224×224 image, at 1 and 2 onnxruntime threads (goal < 30 ms);
+ *   - each default model's session.run on one image of its input size, at 1 and 2 onnxruntime threads (goal < 30 ms);
  *   - the generator: one 256×256 part image rendered and PNG-encoded (goal < 50 ms, so a demo product's 60 images
  *     take a few seconds).
  *
