@@ -510,10 +510,9 @@ export class InspectionPipeline {
     const svc = this.svc;
     // the image is decoded and checked (on sharp's threads) while the product, its bank and thresholds are read;
     // a product problem is reported before an image problem, and nothing is computed or written before both pass
-    let raw: { bytes: Buffer; fileName: string };
     let decoding: Promise<DecodedImage>;
     try {
-      raw = Buffer.isBuffer(image) ? { bytes: image, fileName: 'image' } : readImageInput(image);
+      const raw = Buffer.isBuffer(image) ? { bytes: image, fileName: 'image' } : readImageInput(image);
       decoding = decodeImage(raw.bytes, raw.fileName, { pixels: true });
     } catch (e) {
       decoding = Promise.reject(e);

@@ -73,18 +73,26 @@ export interface ColorizeOptions {
   colormap?: ColorMap;
 }
 
-/** Map → interleaved RGB through the LUT. */
-export function colorize(map: Float32Array, opts: ColorizeOptions = {}): Uint8Array {
+/** The colour scale of the options: its start `lo`, levels per unit `k` (for colourLevel) and the LUT. */
+function colourScale(opts: ColorizeOptions): { lo: number; k: number; lut: Uint8Array } {
   const lo = opts.min ?? 0;
   const hi = opts.max ?? 1;
   if (!(hi > lo)) throw new Error(`colour range must have max > min (got ${lo}..${hi})`);
-  const lut = colorLut(opts.colormap ?? 'turbo');
+  return { lo, k: 255 / (hi - lo), lut: colorLut(opts.colormap ?? 'turbo') };
+}
+
+/** A value's LUT level 0…255 on a colour scale (rounded, clipped; NaN → 0). */
+function colourLevel(v: number, lo: number, k: number): number {
+  const q = Math.round((v - lo) * k);
+  return q >= 0 ? (q > 255 ? 255 : q) : 0;
+}
+
+/** Map → interleaved RGB through the LUT. */
+export function colorize(map: Float32Array, opts: ColorizeOptions = {}): Uint8Array {
+  const { lo, k, lut } = colourScale(opts);
   const out = new Uint8Array(map.length * 3);
-  const k = 255 / (hi - lo);
   for (let i = 0; i < map.length; i++) {
-    let v = Math.round((map[i] - lo) * k);
-    if (!(v >= 0)) v = 0;
-    else if (v > 255) v = 255;
+    const v = colourLevel(map[i], lo, k);
     out[i * 3] = lut[v * 3];
     out[i * 3 + 1] = lut[v * 3 + 1];
     out[i * 3 + 2] = lut[v * 3 + 2];
@@ -190,24 +198,18 @@ export async function overlayRgb(base: ImageSource | RgbImage, map: Float32Array
   const W = img.width;
   const H = img.height;
   const m = w === W && h === H ? map : resizeMap(map, w, h, W, H);
-  const lo = opts.min ?? 0;
-  const hi = opts.max ?? 1;
-  if (!(hi > lo)) throw new Error(`colour range must have max > min (got ${lo}..${hi})`);
+  const { lo, k, lut } = colourScale(opts);
   const floor = opts.floor ?? lo;
   const alpha = opts.alpha ?? 0.55;
-  const lut = colorLut(opts.colormap ?? 'turbo');
   // per colour level (the LUT index): the heat opacity in 1/256ths, growing with the value; the blend in integers
   const a256 = new Int32Array(256);
   for (let q = 0; q < 256; q++) a256[q] = Math.round(256 * alpha * (0.35 + 0.65 * (q / 255)));
-  const k = 255 / (hi - lo);
   const src = img.data;
   const dst = new Uint8Array(src);
   for (let i = 0, p = 0; i < W * H; i++, p += 3) {
     const v = m[i];
     if (!(v > floor)) continue;
-    let q = Math.round((v - lo) * k);
-    if (!(q >= 0)) q = 0;
-    else if (q > 255) q = 255;
+    const q = colourLevel(v, lo, k);
     const a = a256[q];
     const b = 256 - a;
     const l = q * 3;

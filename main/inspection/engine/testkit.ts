@@ -147,9 +147,9 @@ export function fixtureFacts(): FixtureFacts {
  * The manifests the references were computed with: the contract's values, with the preprocessing recorded in
  * expected.json (PatchCore input size, mean, std; the CLIP processor's crop size, rescale, mean, std) where present.
  */
-export function fixtureManifests(expected: FixtureExpected): { clip: RawManifest; backbone: RawManifest } {
+export function fixtureManifests(facts: FixtureFacts): { clip: RawManifest; backbone: RawManifest } {
+  const { expected, pcSize: size } = facts;
   const pp = expected.preprocess_patchcore ?? {};
-  const size = pp.size ?? 224;
   const backbone: RawManifest = {
     ...BACKBONE_FIXTURE_MANIFEST,
     input: { ...BACKBONE_FIXTURE_MANIFEST.input, size: [size, size], mean: triple(pp.mean) ?? BACKBONE_FIXTURE_MANIFEST.input.mean, std: triple(pp.std) ?? BACKBONE_FIXTURE_MANIFEST.input.std },
@@ -192,7 +192,7 @@ export function prepareFixtures(): FixtureSet {
   extractTar(path.join(FIXTURE_DIR, 'fixtures.tar'), dir);
   const facts = fixtureFacts();
   const { expected } = facts;
-  const manifests = fixtureManifests(expected);
+  const manifests = fixtureManifests(facts);
   const clipModel = writeModelFolder(path.join(dir, 'models', 'clip'), manifests.clip, path.join(FIXTURE_DIR, 'clip_tiny.onnx'));
   const backboneModel = writeModelFolder(path.join(dir, 'models', 'backbone'), manifests.backbone, path.join(FIXTURE_DIR, 'patchcore_backbone.onnx'));
   const raw = fs.readFileSync(path.join(FIXTURE_DIR, 'anomaly_maps.f32'));
