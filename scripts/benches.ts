@@ -1,5 +1,5 @@
 /** The registered benchmarks; each gets a base database URL (it may create databases there), a log and a temp dir. */
-import pg from 'pg';
+import { createScratchDatabase } from '../main/db/scratch';
 import { benchCylinders } from '../main/cylinders/bench';
 import { benchTelemetry } from '../main/telemetry/bench';
 import { inspectionDataBench } from '../main/inspection/bench';
@@ -24,17 +24,11 @@ function dbEvalBench(name: string, evaluate: (url: string, log: (s: string) => v
   return {
     name,
     run: async (url, log, tmp) => {
-      const db = `linedeck_bench_${name.replace(/-/g, '_')}_${process.pid}`;
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      await admin.query(`create database ${db}`);
+      const scratch = await createScratchDatabase(url, `linedeck_bench_${name.replace(/-/g, '_')}_${process.pid}`);
       try {
-        const u = new URL(url);
-        u.pathname = `/${db}`;
-        return dbEvalGoals(await evaluate(u.toString(), log, tmp));
+        return dbEvalGoals(await evaluate(scratch.url, log, tmp));
       } finally {
-        await admin.query(`drop database if exists ${db} with (force)`);
-        await admin.end();
+        await scratch.drop();
       }
     },
   };

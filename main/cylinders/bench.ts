@@ -10,10 +10,9 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
-import { DATA_SOURCES, type DataSource } from '../config';
 import { migrateDatabase } from '../db/migrate';
 import { allHooks, allMigrations } from '../db/migrations';
-import { Databases } from '../db/pools';
+import { createScratchDatabase } from '../db/scratch';
 import { insertFcmsDemo, insertPolicyDemo } from './demo';
 import { createFcmsDemoSchema, ensureCylinderSync } from './migrations';
 import { CylinderService, listQueries, summaryQuery, type CylinderFilters, type ListQuery } from './service';
@@ -52,14 +51,8 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 export async function benchCylinders(url: string, log: (line: string) => void = console.log, opts: { count?: number } = {}): Promise<CylinderBenchResult> {
   const count = opts.count ?? 100_000;
   const name = `linedeck_bench_cyl_${crypto.randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  const dbUrl = u.toString();
-  const dbs = new Databases(Object.fromEntries(DATA_SOURCES.map((s) => [s, dbUrl])) as Record<DataSource, string>);
+  const scratch = await createScratchDatabase(url, name);
+  const { url: dbUrl, dbs } = scratch;
   const c = new pg.Client({ connectionString: dbUrl, options: '-c timezone=UTC' });
   try {
     await migrateDatabase(dbUrl, ['core', 'cylinders'], allMigrations, allHooks);
@@ -169,10 +162,6 @@ export async function benchCylinders(url: string, log: (line: string) => void = 
     return { cylinders: count, resync, summary, list, ok };
   } finally {
     await c.end().catch(() => undefined);
-    await dbs.close();
-    const a = new pg.Client({ connectionString: url });
-    await a.connect();
-    await a.query(`drop database if exists ${name} with (force)`);
-    await a.end();
+    await scratch.drop();
   }
 }
