@@ -317,7 +317,9 @@ test('inspection: a manager sets up a new product in the UI — defect type, ref
     await newSection.getByLabel('구분').selectOption(kind);
     await newSection.getByLabel('내용').fill(text);
     await newSection.getByRole('button', { name: '추가' }).click();
-    await expect(page.getByText(text)).toBeVisible();
+    // the section is listed under its type, and the form is cleared for the next one
+    await expect(page.getByRole('region', { name: 'hole' }).getByText(text)).toBeVisible();
+    await expect(newSection.getByLabel('내용')).toHaveValue('');
   }
 
   // the bank: built as a job with a progress bar, then in use
