@@ -541,6 +541,16 @@ export class InspectionPipeline {
     const rgb = decoded.rgb!;
     const basePicture = artifactBase(rgb);
     basePicture.catch(() => undefined);
+    // the reference images' embeddings are read while the engine runs
+    const referenceRows = embedding
+      ? svc.read.query<{ image_id: number; image_type: string; defect_type_id: number | null; defect_code: string | null; file_path: string; embedding_vector: Buffer }>(
+          `select i.image_id, i.image_type, i.defect_type_id, d.defect_code, i.file_path, md.embedding_vector
+           from images i join image_metadata md on md.image_id = i.image_id left join defect_types d on d.defect_type_id = i.defect_type_id
+           where i.product_id = $1 and i.is_active and i.image_type in ('normal', 'defect') and md.embedding_model = $2 and (d.defect_type_id is null or d.is_active)`,
+          [product.productId, embeddingKey(embedding)],
+        )
+      : null;
+    referenceRows?.catch(() => undefined);
     const run = await engine
       .inspect(
         {
@@ -587,12 +597,7 @@ export class InspectionPipeline {
     let candidates: { defectTypeId: number; defectCode: string; similarity: number; imageId: number }[] = [];
     const embeddingVec = embs?.[0]?.normalized ?? null;
     if (embedding && embeddingVec) {
-      const refs = await svc.read.query<{ image_id: number; image_type: string; defect_type_id: number | null; defect_code: string | null; file_path: string; embedding_vector: Buffer }>(
-        `select i.image_id, i.image_type, i.defect_type_id, d.defect_code, i.file_path, md.embedding_vector
-         from images i join image_metadata md on md.image_id = i.image_id left join defect_types d on d.defect_type_id = i.defect_type_id
-         where i.product_id = $1 and i.is_active and i.image_type in ('normal', 'defect') and md.embedding_model = $2 and (d.defect_type_id is null or d.is_active)`,
-        [product.productId, embeddingKey(embedding)],
-      );
+      const refs = await referenceRows!;
       let bestNormal = -Infinity;
       const perType = new Map<number, { defectCode: string; similarity: number; imageId: number }>();
       for (const r of refs.rows) {
@@ -618,8 +623,7 @@ export class InspectionPipeline {
     // confidence in the verdict: 0.5 at the threshold, 1 at the ends of the scale
     const th = cfg.imageThreshold;
     const confidence = Math.min(1, Math.max(0, defectDetected ? 0.5 + (0.5 * (anomaly - th)) / (1 - th) : 0.5 + (0.5 * (th - anomaly)) / th));
-    const defectType = defectTypeId ? await svc.getDefectType(defectTypeId) : null;
-    const guide = defectType ? await svc.guideFor(defectType.defectTypeId) : null;
+    const [defectType, guide] = defectTypeId ? await Promise.all([svc.getDefectType(defectTypeId), svc.guideFor(defectTypeId)]) : [null, null];
     const guideText =
       guide && guide.cause.length + guide.action.length
         ? [

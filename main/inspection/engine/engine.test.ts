@@ -33,6 +33,9 @@ describe.skipIf(!fixturesAvailable())('InspectionEngine (worker thread)', () => 
     expect(engine.inProcess).toBe(false);
     const p = await engine.ping();
     expect(p.threadId).not.toBe(threadId);
+    // the embedding lane is a thread of its own
+    const lanes = await engine.threadIds();
+    expect(new Set([threadId, lanes.patchcore, lanes.embedding]).size).toBe(3);
   });
 
   it('builds a bank off the main loop: the loop keeps ticking, progress arrives, the bank is saved', async () => {

@@ -43,6 +43,11 @@ export interface EngineOptions {
   threads?: number;
   /** explicit worker script (a built worker.js) */
   workerFile?: string;
+  /**
+   * worker threads: 2 (default) runs the embedding model in a lane of its own, beside PatchCore; 1 runs
+   * everything in one worker, one model after the other
+   */
+  lanes?: 1 | 2;
 }
 
 interface Pending {
@@ -67,34 +72,22 @@ function resolveWorker(explicit?: string): { file: string | URL; eval: boolean }
   return { file: code, eval: true };
 }
 
-export class InspectionEngine {
-  private worker?: Worker;
+/** One worker thread and its calls in flight. */
+class Lane {
   private pending = new Map<number, Pending>();
   private nextId = 1;
-  private closed = false;
   private failure?: Error;
+  closed = false;
 
-  private constructor(private opts: EngineOptions) {}
-
-  static async start(opts: EngineOptions = {}): Promise<InspectionEngine> {
-    const e = new InspectionEngine(opts);
-    if (!opts.inProcess) {
-      const w = resolveWorker(opts.workerFile);
-      const env = { ...process.env };
-      if (opts.threads) env.LINEDECK_ORT_THREADS = String(opts.threads);
-      e.worker = new Worker(w.file, { eval: w.eval, env });
-      e.worker.on('message', (m) => e.onMessage(m));
-      e.worker.on('error', (err) => e.failAll(new Error(`inspection engine worker crashed: ${err.message}`)));
-      e.worker.on('exit', (code) => {
-        if (!e.closed) e.failAll(new Error(`inspection engine worker exited (code ${code})`));
-      });
-      await e.call('ping', { echo: 'ready' });
-    }
-    return e;
-  }
-
-  get inProcess(): boolean {
-    return !this.worker;
+  constructor(
+    readonly worker: Worker,
+    readonly label: string,
+  ) {
+    worker.on('message', (m) => this.onMessage(m));
+    worker.on('error', (err) => this.failAll(new Error(`inspection engine ${label} crashed: ${err.message}`)));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.failAll(new Error(`inspection engine ${label} exited (code ${code})`));
+    });
   }
 
   private onMessage(m: { type: string; id: number; fraction?: number; message?: string; result?: unknown; error?: { name: string; message: string } }) {
@@ -114,7 +107,7 @@ export class InspectionEngine {
     }
   }
 
-  private failAll(err: Error) {
+  failAll(err: Error) {
     this.failure = err;
     for (const p of this.pending.values()) {
       p.cleanup();
@@ -123,15 +116,8 @@ export class InspectionEngine {
     this.pending.clear();
   }
 
-  private async call<T>(op: OpName, args: unknown, opts: CallOptions = {}): Promise<T> {
-    if (this.closed) throw new Error('the inspection engine is closed');
-    if (this.failure) throw this.failure;
-    if (opts.signal?.aborted) throw new CancelledError();
-    if (!this.worker) {
-      const { OPS } = await import('./worker');
-      const ctl: OpControl = { signal: opts.signal, onProgress: opts.onProgress };
-      return (OPS[op] as (a: unknown, c: OpControl) => Promise<T>)(args, ctl);
-    }
+  call<T>(op: OpName, args: unknown, opts: CallOptions = {}): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const cancel = new Int32Array(new SharedArrayBuffer(4));
     const onAbort = () => Atomics.store(cancel, 0, 1);
@@ -144,8 +130,69 @@ export class InspectionEngine {
         cancel,
         cleanup: () => opts.signal?.removeEventListener('abort', onAbort),
       });
-      this.worker!.postMessage({ type: 'run', id, op, args, cancel: cancel.buffer });
+      this.worker.postMessage({ type: 'run', id, op, args, cancel: cancel.buffer });
     });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const w = this.worker;
+    const exited = new Promise<void>((r) => w.once('exit', () => r()));
+    w.postMessage({ type: 'close' });
+    const timer = setTimeout(() => void w.terminate(), 5000);
+    await exited;
+    clearTimeout(timer);
+    this.failAll(new Error('the inspection engine is closed'));
+  }
+}
+
+/**
+ * Two worker threads by default: the PatchCore lane (backbone, bank search, bank builds) and the embedding lane
+ * (the image-embedding model). An inspection runs its PatchCore half and its embedding half at the same time, one
+ * on each lane: on 2 cores the single-threaded parts (Pillow-exact resizes, map post-processing) of one overlap the
+ * other's model runs (measured with the default models: 48 → 34 ms at 256 px, 136 → 87 ms at 1280 × 960). Each
+ * model is loaded in one lane only.
+ */
+export class InspectionEngine {
+  private lanes: { patchcore: Lane; embedding: Lane } | null = null;
+  private closed = false;
+
+  private constructor(private opts: EngineOptions) {}
+
+  static async start(opts: EngineOptions = {}): Promise<InspectionEngine> {
+    const e = new InspectionEngine(opts);
+    if (!opts.inProcess) {
+      const w = resolveWorker(opts.workerFile);
+      const env = { ...process.env };
+      if (opts.threads) env.LINEDECK_ORT_THREADS = String(opts.threads);
+      const lane = (label: string) => new Lane(new Worker(w.file, { eval: w.eval, env }), label);
+      const patchcore = lane('worker');
+      const lanes = { patchcore, embedding: opts.lanes === 1 ? patchcore : lane('embedding worker') };
+      e.lanes = lanes;
+      try {
+        await Promise.all([...new Set(Object.values(lanes))].map((l) => l.call('ping', { echo: 'ready' })));
+      } catch (err) {
+        await e.close();
+        throw err;
+      }
+    }
+    return e;
+  }
+
+  get inProcess(): boolean {
+    return !this.lanes;
+  }
+
+  private async call<T>(op: OpName, args: unknown, opts: CallOptions = {}): Promise<T> {
+    if (this.closed) throw new Error('the inspection engine is closed');
+    if (opts.signal?.aborted) throw new CancelledError();
+    if (!this.lanes) {
+      const { OPS } = await import('./worker');
+      const ctl: OpControl = { signal: opts.signal, onProgress: opts.onProgress };
+      return (OPS[op] as (a: unknown, c: OpControl) => Promise<T>)(args, ctl);
+    }
+    return (op === 'embed' ? this.lanes.embedding : this.lanes.patchcore).call<T>(op, args, opts);
   }
 
   /** CLIP embeddings (raw + L2-normalized) of images. */
@@ -159,8 +206,22 @@ export class InspectionEngine {
   }
 
   /** One inspection's engine work: one decode, PatchCore with the bank and (optionally) the embedding. */
-  inspect(req: InspectRequest, opts?: CallOptions): Promise<InspectResult> {
-    return this.call('inspect', req, opts);
+  async inspect(req: InspectRequest, opts?: CallOptions): Promise<InspectResult> {
+    if (!this.lanes || this.lanes.embedding === this.lanes.patchcore || !req.embedding) return this.call('inspect', req, opts);
+    // both halves at once, one per lane; CLIP gets the alpha source when there is one (it composites on white),
+    // else the same input, which it decodes the same way the one-call path would
+    const t0 = performance.now();
+    const embedding = this.call<EmbedResult[]>('embed', { model: req.embedding, images: [req.alphaSource ?? req.image], threads: req.threads }, opts).then(
+      ([e]) => ({ embedding: { ...e, image: req.name ?? 'image' }, embeddingError: null }),
+      (err: Error) => {
+        if (err instanceof CancelledError) throw err;
+        return { embedding: null, embeddingError: err.message };
+      },
+    );
+    embedding.catch(() => undefined);
+    const pc = await this.call<InspectResult>('inspect', { ...req, embedding: undefined }, opts);
+    const em = await embedding;
+    return { ...pc, ...em, ms: { ...pc.ms, total: performance.now() - t0 } };
   }
 
   /** Bank from `train`, raw scores for `images` (the `ml patchcore` command). */
@@ -183,17 +244,21 @@ export class InspectionEngine {
     return this.call('ping', {});
   }
 
+  /** Thread ids of the PatchCore and the embedding lane (for tests). */
+  async threadIds(): Promise<{ patchcore: number; embedding: number }> {
+    if (!this.lanes) {
+      const { threadId } = await this.ping();
+      return { patchcore: threadId, embedding: threadId };
+    }
+    const [a, b] = await Promise.all([this.lanes.patchcore.call<{ threadId: number }>('ping', {}), this.lanes.embedding.call<{ threadId: number }>('ping', {})]);
+    return { patchcore: a.threadId, embedding: b.threadId };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.worker) {
-      const w = this.worker;
-      const exited = new Promise<void>((r) => w.once('exit', () => r()));
-      w.postMessage({ type: 'close' });
-      const timer = setTimeout(() => void w.terminate(), 5000);
-      await exited;
-      clearTimeout(timer);
-      this.failAll(new Error('the inspection engine is closed'));
+    if (this.lanes) {
+      await Promise.all([...new Set(Object.values(this.lanes))].map((l) => l.close()));
     } else {
       const { closeBanks } = await import('./ops');
       const { releaseModels } = await import('./models');
