@@ -141,6 +141,27 @@ describe.skipIf(!fixturesAvailable())('InspectionEngine (worker thread)', () => 
     expect(Math.abs(e.norm - ref.embedding_l2norm) / ref.embedding_l2norm).toBeLessThan(1e-3);
   });
 
+  it('starts a crashed worker again: the call in flight fails with the reason, the next call is served', async () => {
+    const lanes = await engine.threadIds();
+    const before = engine.restarts;
+    // the embedding lane dies between calls
+    await engine.terminateLane('embedding');
+    const [name] = Object.keys(fx.expected.clip);
+    const [e] = await engine.embed({ model: fx.clipModel, images: [path.join(fx.dir, name)] });
+    expect(e.embedding.length).toBeGreaterThan(0);
+    // the PatchCore lane dies during a bank build
+    const build = engine.buildBank({ backbone: fx.backboneModel, images: fx.trainImages, out: path.join(tmp, 'crash.ldbank'), coresetRatio: 0.1 });
+    build.catch(() => undefined);
+    await engine.terminateLane('patchcore');
+    await expect(build).rejects.toThrow(/inspection engine worker exited/);
+    const [pc] = await engine.patchcore({ backbone: fx.backboneModel, bank: path.join(tmp, 'bank.ldbank'), images: [path.join(fx.dir, fx.facts.defectTests[0])] });
+    expect(pc.anomalyScore).toBeGreaterThan(0.85);
+    expect(engine.restarts).toBe(before + 2);
+    const now = await engine.threadIds();
+    expect(now.patchcore).not.toBe(lanes.patchcore);
+    expect(now.embedding).not.toBe(lanes.embedding);
+  });
+
   it('offers the same API in-process', async () => {
     const local = await InspectionEngine.start({ inProcess: true });
     expect(local.inProcess).toBe(true);

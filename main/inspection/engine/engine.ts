@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { log } from '../../log';
 import { CancelledError } from './coreset';
 import type {
   AdhocPatchcoreRequest,
@@ -78,15 +79,22 @@ class Lane {
   private nextId = 1;
   private failure?: Error;
   closed = false;
+  /** the worker crashed or exited on its own: the engine starts a new one on the next call */
+  dead = false;
 
   constructor(
     readonly worker: Worker,
     readonly label: string,
   ) {
     worker.on('message', (m) => this.onMessage(m));
-    worker.on('error', (err) => this.failAll(new Error(`inspection engine ${label} crashed: ${err.message}`)));
+    worker.on('error', (err) => {
+      this.dead = true;
+      this.failAll(new Error(`inspection engine ${label} crashed: ${err.message}`));
+    });
     worker.on('exit', (code) => {
-      if (!this.closed) this.failAll(new Error(`inspection engine ${label} exited (code ${code})`));
+      if (this.closed) return;
+      this.dead = true;
+      this.failAll(new Error(`inspection engine ${label} exited (code ${code})`));
     });
   }
 
@@ -156,7 +164,10 @@ class Lane {
  */
 export class InspectionEngine {
   private lanes: { patchcore: Lane; embedding: Lane } | null = null;
+  private spawn?: (label: string) => Lane;
   private closed = false;
+  /** workers started again after a crash (for the log and tests) */
+  restarts = 0;
 
   private constructor(private opts: EngineOptions) {}
 
@@ -167,6 +178,7 @@ export class InspectionEngine {
       const env = { ...process.env };
       if (opts.threads) env.LINEDECK_ORT_THREADS = String(opts.threads);
       const lane = (label: string) => new Lane(new Worker(w.file, { eval: w.eval, env }), label);
+      e.spawn = lane;
       const patchcore = lane('worker');
       const lanes = { patchcore, embedding: opts.lanes === 1 ? patchcore : lane('embedding worker') };
       e.lanes = lanes;
@@ -192,7 +204,31 @@ export class InspectionEngine {
       const ctl: OpControl = { signal: opts.signal, onProgress: opts.onProgress };
       return (OPS[op] as (a: unknown, c: OpControl) => Promise<T>)(args, ctl);
     }
-    return (op === 'embed' ? this.lanes.embedding : this.lanes.patchcore).call<T>(op, args, opts);
+    return this.lane(op === 'embed' ? 'embedding' : 'patchcore').call<T>(op, args, opts);
+  }
+
+  /**
+   * The lane for a call; a lane whose worker crashed (the calls it had in flight were rejected with the reason) is
+   * replaced by a fresh worker here, so the engine keeps serving. Its models and banks load again on first use.
+   */
+  private lane(name: 'patchcore' | 'embedding'): Lane {
+    const lanes = this.lanes!;
+    const l = lanes[name];
+    if (!l.dead || !this.spawn) return l;
+    const fresh = this.spawn(l.label);
+    this.restarts++;
+    log('inspection').warn({ lane: l.label, restarts: this.restarts }, 'inspection engine worker stopped; started a new one');
+    for (const k of ['patchcore', 'embedding'] as const) if (lanes[k] === l) lanes[k] = fresh;
+    return fresh;
+  }
+
+  /** Stops one lane's worker as a crash would (tests of the restart). */
+  async terminateLane(name: 'patchcore' | 'embedding'): Promise<void> {
+    if (!this.lanes) return;
+    const l = this.lanes[name];
+    const exited = new Promise<void>((r) => l.worker.once('exit', () => r()));
+    await l.worker.terminate();
+    await exited;
   }
 
   /** CLIP embeddings (raw + L2-normalized) of images. */
@@ -250,7 +286,7 @@ export class InspectionEngine {
       const { threadId } = await this.ping();
       return { patchcore: threadId, embedding: threadId };
     }
-    const [a, b] = await Promise.all([this.lanes.patchcore.call<{ threadId: number }>('ping', {}), this.lanes.embedding.call<{ threadId: number }>('ping', {})]);
+    const [a, b] = await Promise.all([this.lane('patchcore').call<{ threadId: number }>('ping', {}), this.lane('embedding').call<{ threadId: number }>('ping', {})]);
     return { patchcore: a.threadId, embedding: b.threadId };
   }
 
