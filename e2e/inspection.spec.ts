@@ -183,6 +183,12 @@ test('inspection: the camera captures with Space; a second picture queues behind
   await expect(page.getByTestId('result')).toBeVisible();
   await expect(page.getByTestId('verdict')).toHaveAttribute('data-verdict', /^(OK|NG)$/);
   const ms = await page.getByTestId('queue').locator('[data-testid="queue-item-done"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-ms'))));
+  // a file that is not a picture is refused in Korean, main's particulars underneath, and the queue goes on
+  await page.getByTestId('file-input').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not a picture') });
+  const refused = page.getByTestId('queue-error');
+  await expect(refused).toContainText('이미지 파일이 아닙니다', { timeout: 30_000 });
+  await expect(refused).toContainText('not a readable image');
+  await expect(page.getByTestId('queue').locator('[data-testid="queue-item-done"]')).toHaveCount(2);
   // the device choice is remembered
   const stored = await page.evaluate(() => localStorage.getItem('linedeck.inspection'));
   expect(stored).toContain('cameraId');

@@ -21,7 +21,8 @@ import { stationPaths } from '../config';
 import { createTestDb, type TestDb } from '../testing/db';
 import { releaseModels, writeModelFolder } from './engine/models';
 import { extractTar } from './engine/tar';
-import { InspectionPipeline, regionToSource } from './pipeline';
+import { IMAGE_PROBLEMS } from './engine/preprocess';
+import { InspectionPipeline, PIPELINE_REFUSALS, regionToSource } from './pipeline';
 import { InspectionService } from './service';
 import type { InspectOutcome } from './types';
 
@@ -187,14 +188,22 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
     expect(rows.rows[0].n).toBe(4);
   });
 
+  it('names every refusal case in words the station has, in Korean and English', () => {
+    for (const lang of ['ko', 'en']) {
+      const words = JSON.parse(fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), `../../renderer/src/locales/${lang}/inspection.json`), 'utf8')).problems;
+      for (const reason of [...IMAGE_PROBLEMS, ...PIPELINE_REFUSALS]) expect(words[reason], `${lang}: problems.${reason}`).toMatch(/\S/);
+    }
+  });
+
   it('refuses bad images with a clear error, writes nothing, and keeps serving', async () => {
     const before = (await db.pool.query('select count(*)::int as n from inspections')).rows[0].n;
     const text = path.join(work, 'notes.png');
     fs.writeFileSync(text, 'this is not a picture');
-    await expect(pipeline.inspect('castA', { path: text })).rejects.toMatchObject({ kind: 'validation', message: expect.stringMatching(/not a readable image/) });
+    // each refusal names its case (details.reason) for the station to say in Korean
+    await expect(pipeline.inspect('castA', { path: text })).rejects.toMatchObject({ kind: 'validation', message: expect.stringMatching(/not a readable image/), details: { reason: 'unreadable' } });
     const good = fs.readFileSync(path.join(work, 'pc/test/good_0.png'));
-    await expect(pipeline.inspect('castA', { base64: good.subarray(0, 2000).toString('base64'), fileName: 'cut.png' })).rejects.toMatchObject({ kind: 'validation', message: /cut\.png/ });
-    await expect(pipeline.inspect('castA', { path: path.join(work, 'nope.png') })).rejects.toMatchObject({ kind: 'validation', message: /no such file/ });
+    await expect(pipeline.inspect('castA', { base64: good.subarray(0, 2000).toString('base64'), fileName: 'cut.png' })).rejects.toMatchObject({ kind: 'validation', message: /cut\.png/, details: { reason: 'damaged' } });
+    await expect(pipeline.inspect('castA', { path: path.join(work, 'nope.png') })).rejects.toMatchObject({ kind: 'validation', message: /no such file/, details: { reason: 'not_found' } });
     await expect(pipeline.inspect('no-such-product', { path: text })).rejects.toMatchObject({ kind: 'not_found' });
     await svc.ensureProduct('empty');
     await expect(pipeline.inspect('empty', good)).rejects.toMatchObject({ kind: 'not_found', message: /no memory bank/ });

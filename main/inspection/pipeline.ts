@@ -34,6 +34,10 @@ import { asInputError, type InspectionService, userRef } from './service';
 import { decodeImage, readImageInput, type DecodedImage, type ImageInput } from './store';
 import type { BankBuildOutcome, InspectOutcome, InspectionSource, Region } from './types';
 
+/** The cases of the pipeline's own refusals (ApiError details.reason), beside the image problems of preprocess.ts. */
+export const PIPELINE_REFUSALS = ['no_bank', 'rebuild_bank', 'deactivated', 'no_model'] as const;
+const refusal = (reason: (typeof PIPELINE_REFUSALS)[number]) => ({ reason });
+
 export const DEFAULT_BACKBONE = 'linedeck-patchcore-default';
 export const DEFAULT_EMBEDDING = 'linedeck-embed-default';
 export const DEFAULT_CORESET_RATIO = 0.1;
@@ -229,7 +233,7 @@ export class InspectionPipeline {
 
   private models(): { backbone: ModelEntry; embedding: ModelEntry | null } {
     const f = this.findModels();
-    if (!f.ok) throw new ApiError('unavailable', `no inspection model: ${f.problem}`);
+    if (!f.ok) throw new ApiError('unavailable', `no inspection model: ${f.problem}`, refusal('no_model'));
     return f;
   }
 
@@ -519,9 +523,9 @@ export class InspectionPipeline {
     }
     decoding.catch(() => undefined);
     const product = await svc.getProduct({ productCode });
-    if (!product.isActive) throw new ApiError('conflict', `${productCode} is deactivated; activate it to inspect`);
+    if (!product.isActive) throw new ApiError('conflict', `${productCode} is deactivated; activate it to inspect`, refusal('deactivated'));
     const [current, cfg] = await Promise.all([svc.currentBank(product.productId), svc.getModelConfig(product.productId)]);
-    if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first (bank build --product ${productCode})`);
+    if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first (bank build --product ${productCode})`, refusal('no_bank'));
     let decoded: DecodedImage;
     try {
       decoded = await decoding;
@@ -532,7 +536,7 @@ export class InspectionPipeline {
     checkAbort(opts.signal);
     const { backbone, embedding } = this.models();
     const bankFile = path.join(svc.paths.home, String(current.summary.bank_path));
-    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`);
+    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`, refusal('rebuild_bank'));
     const engine = await this.eng();
     mark('prepare');
 
@@ -565,7 +569,7 @@ export class InspectionPipeline {
         { signal: opts.signal },
       )
       .catch((e) => {
-        if (/rebuild the bank/.test((e as Error).message)) throw new ApiError('conflict', `${productCode}: ${(e as Error).message}`);
+        if (/rebuild the bank/.test((e as Error).message)) throw new ApiError('conflict', `${productCode}: ${(e as Error).message}`, refusal('rebuild_bank'));
         throw e;
       });
     const pc = run.patchcore;
@@ -574,7 +578,7 @@ export class InspectionPipeline {
     if (embeddingError) this.logger.warn({ productCode, err: embeddingError }, 'embedding failed; inspecting without similarity');
     const embs = run.embedding ? [run.embedding] : null;
     mark('engine');
-    if (pc.anomalyScore == null || !pc.normalizedMap) throw new ApiError('unavailable', `the memory bank of ${productCode} has no normalization; rebuild the bank`);
+    if (pc.anomalyScore == null || !pc.normalizedMap) throw new ApiError('unavailable', `the memory bank of ${productCode} has no normalization; rebuild the bank`, refusal('rebuild_bank'));
     const anomaly = Math.min(1, Math.max(0, pc.anomalyScore));
     const defectDetected = anomaly >= cfg.imageThreshold;
     const [mapH, mapW] = pc.mapSize;
@@ -757,7 +761,7 @@ export class InspectionPipeline {
     const current = await this.svc.currentBank(product.productId);
     if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first`);
     const bankFile = path.join(this.svc.paths.home, String(current.summary.bank_path));
-    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`);
+    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`, refusal('rebuild_bank'));
     if (!relPaths.length) return { deploymentId: current.deploymentId, scores: [] };
     const { backbone } = this.models();
     const engine = await this.eng();

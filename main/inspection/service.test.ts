@@ -130,9 +130,15 @@ describe('InspectionService', () => {
       message: /no such file/,
     });
     const truncated = (await png(3, 128)).subarray(0, 300);
-    await expect(svc.addReferenceImage({ productId: p.productId, imageType: 'normal', image: { base64: truncated.toString('base64') } }, manager)).rejects.toMatchObject({ kind: 'validation' });
+    await expect(svc.addReferenceImage({ productId: p.productId, imageType: 'normal', image: { base64: truncated.toString('base64') } }, manager)).rejects.toMatchObject({
+      kind: 'validation',
+      details: { reason: 'damaged' },
+    });
     const tiny = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } }).png().toBuffer();
-    await expect(svc.addReferenceImage({ productId: p.productId, imageType: 'normal', image: { base64: tiny.toString('base64') } }, manager)).rejects.toMatchObject({ message: /too small/ });
+    await expect(svc.addReferenceImage({ productId: p.productId, imageType: 'normal', image: { base64: tiny.toString('base64') } }, manager)).rejects.toMatchObject({
+      message: /too small/,
+      details: { reason: 'too_small' },
+    });
     expect(fs.readdirSync(path.join(home, 'images')).length).toBe(before);
     // the contract refuses a defect image without its type
     expect(newReferenceImageSchema.safeParse({ productId: 1, imageType: 'defect', image: { base64: 'AA==' } }).success).toBe(false);

@@ -79,7 +79,11 @@ export function userRef(actor: SessionUser | undefined): number | null {
 
 /** Maps image-input problems to validation errors (what the operator must fix). */
 export function asInputError(e: unknown): never {
-  if (e instanceof ImageInputError || (e as Error)?.name === 'ImageInputError') throw new ApiError('validation', (e as Error).message);
+  if (e instanceof ImageInputError || (e as Error)?.name === 'ImageInputError') {
+    // `reason` lets a screen say it in the operator's language (it crosses the engine's worker boundary too)
+    const reason = (e as { reason?: string }).reason;
+    throw new ApiError('validation', (e as Error).message, reason ? { reason } : undefined);
+  }
   throw e;
 }
 

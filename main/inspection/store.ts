@@ -12,7 +12,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
-import { decodePixels, type RgbImage } from './engine/preprocess';
+import { decodePixels, ImageInputError, type RgbImage } from './engine/preprocess';
+
+export { ImageInputError };
 
 export const SUPPORTED_FORMATS = ['jpeg', 'png', 'webp', 'tiff'] as const;
 export type StoredFormat = (typeof SUPPORTED_FORMATS)[number];
@@ -25,13 +27,6 @@ export const MAX_IMAGE_PIXELS = 60_000_000;
 /** Smallest useful side: below this there is nothing to inspect. */
 export const MIN_IMAGE_SIDE = 16;
 
-/** An image that cannot be accepted; the message says why, for the operator. */
-export class ImageInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageInputError';
-  }
-}
 
 /** An image as the API receives it: base64 (optionally a data: URL) or a path on this station. */
 export type ImageInput = { base64: string; fileName?: string } | { path: string; fileName?: string };
@@ -68,13 +63,13 @@ export function readImageInput(input: ImageInput): { bytes: Buffer; fileName: st
     let s = input.base64.trim();
     const m = /^data:([a-z0-9.+/-]*)?(;[^,]*)?,/i.exec(s);
     if (m) {
-      if (!/;base64/i.test(m[2] ?? '')) throw new ImageInputError('the data URL is not base64-encoded');
+      if (!/;base64/i.test(m[2] ?? '')) throw new ImageInputError('the data URL is not base64-encoded', 'encoding');
       s = s.slice(m[0].length);
     }
     s = s.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
-    if (!s.length) throw new ImageInputError('the image is empty');
-    if (!B64.test(s) || s.length % 4 === 1) throw new ImageInputError('the image is not valid base64');
-    if ((s.length * 3) / 4 > MAX_IMAGE_BYTES + 4) throw new ImageInputError(`the image is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+    if (!s.length) throw new ImageInputError('the image is empty', 'empty');
+    if (!B64.test(s) || s.length % 4 === 1) throw new ImageInputError('the image is not valid base64', 'encoding');
+    if ((s.length * 3) / 4 > MAX_IMAGE_BYTES + 4) throw new ImageInputError(`the image is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`, 'too_large');
     return { bytes: Buffer.from(s, 'base64'), fileName: safeFileName(input.fileName ?? 'upload') };
   }
   const p = path.resolve(input.path);
@@ -82,18 +77,18 @@ export function readImageInput(input: ImageInput): { bytes: Buffer; fileName: st
   try {
     st = fs.statSync(p);
   } catch {
-    throw new ImageInputError(`no such file: ${p}`);
+    throw new ImageInputError(`no such file: ${p}`, 'not_found');
   }
-  if (!st.isFile()) throw new ImageInputError(`not a file: ${p}`);
-  if (st.size === 0) throw new ImageInputError(`the file is empty: ${p}`);
-  if (st.size > MAX_IMAGE_BYTES) throw new ImageInputError(`${p} is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+  if (!st.isFile()) throw new ImageInputError(`not a file: ${p}`, 'not_found');
+  if (st.size === 0) throw new ImageInputError(`the file is empty: ${p}`, 'empty');
+  if (st.size > MAX_IMAGE_BYTES) throw new ImageInputError(`${p} is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`, 'too_large');
   return { bytes: fs.readFileSync(p), fileName: safeFileName(input.fileName ?? path.basename(p)) };
 }
 
 /** Decodes and checks an image (format, size, that its pixels decode); throws ImageInputError when unusable. */
 export async function decodeImage(bytes: Buffer, fileName = 'image', opts: { pixels?: boolean } = {}): Promise<DecodedImage> {
-  if (!bytes.length) throw new ImageInputError(`${fileName}: the image is empty`);
-  if (bytes.length > MAX_IMAGE_BYTES) throw new ImageInputError(`${fileName}: larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+  if (!bytes.length) throw new ImageInputError(`${fileName}: the image is empty`, 'empty');
+  if (bytes.length > MAX_IMAGE_BYTES) throw new ImageInputError(`${fileName}: larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`, 'too_large');
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
@@ -102,12 +97,12 @@ export async function decodeImage(bytes: Buffer, fileName = 'image', opts: { pix
   }
   const format = meta.format as string | undefined;
   if (!format || !(SUPPORTED_FORMATS as readonly string[]).includes(format))
-    throw new ImageInputError(`${fileName}: unsupported image format ${format ?? 'unknown'} (use JPEG, PNG, WebP or TIFF)`);
+    throw new ImageInputError(`${fileName}: unsupported image format ${format ?? 'unknown'} (use JPEG, PNG, WebP or TIFF)`, 'format');
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
-  if (!width || !height) throw new ImageInputError(`${fileName}: the image has no size`);
-  if (width * height > MAX_IMAGE_PIXELS) throw new ImageInputError(`${fileName}: ${width}×${height} is more than ${MAX_IMAGE_PIXELS / 1e6} megapixels`);
-  if (width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE) throw new ImageInputError(`${fileName}: ${width}×${height} is too small (at least ${MIN_IMAGE_SIDE} pixels a side)`);
+  if (!width || !height) throw new ImageInputError(`${fileName}: the image has no size`, 'no_size');
+  if (width * height > MAX_IMAGE_PIXELS) throw new ImageInputError(`${fileName}: ${width}×${height} is more than ${MAX_IMAGE_PIXELS / 1e6} megapixels`, 'too_many_pixels');
+  if (width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE) throw new ImageInputError(`${fileName}: ${width}×${height} is too small (at least ${MIN_IMAGE_SIDE} pixels a side)`, 'too_small');
   let rgb: DecodedImage['rgb'];
   try {
     // a truncated or corrupt file can have a valid header: decode the pixels once to be sure
@@ -117,7 +112,7 @@ export async function decodeImage(bytes: Buffer, fileName = 'image', opts: { pix
       rgb = image;
     } else await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' }).resize(8, 8, { fit: 'fill' }).raw().toBuffer();
   } catch (e) {
-    throw new ImageInputError(`${fileName}: the image data is damaged (${shortSharpMessage(e)})`);
+    throw new ImageInputError(`${fileName}: the image data is damaged (${shortSharpMessage(e)})`, 'damaged');
   }
   return {
     rgb,
@@ -169,7 +164,7 @@ export class ImageStore {
   abs(relPath: string): string {
     const p = path.resolve(this.root, relPath);
     const rel = path.relative(this.root, p);
-    if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) throw new ImageInputError(`path outside the image store: ${relPath}`);
+    if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) throw new ImageInputError(`path outside the image store: ${relPath}`, 'not_found');
     return p;
   }
 

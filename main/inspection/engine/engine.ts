@@ -98,7 +98,7 @@ class Lane {
     });
   }
 
-  private onMessage(m: { type: string; id: number; fraction?: number; message?: string; result?: unknown; error?: { name: string; message: string } }) {
+  private onMessage(m: { type: string; id: number; fraction?: number; message?: string; result?: unknown; error?: { name: string; message: string; reason?: string } }) {
     const p = this.pending.get(m.id);
     if (!p) return;
     if (m.type === 'progress') {
@@ -111,6 +111,7 @@ class Lane {
     else {
       const err = m.error?.name === 'CancelledError' ? new CancelledError(m.error.message) : new Error(m.error?.message ?? 'engine error');
       if (m.error && err.name !== 'CancelledError') err.name = m.error.name;
+      if (m.error?.reason) Object.assign(err, { reason: m.error.reason });
       p.reject(err);
     }
   }

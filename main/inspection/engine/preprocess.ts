@@ -44,8 +44,19 @@ export interface PreprocessResult {
 /** Above this many pixels an input is refused (decompression bombs, camera misconfiguration). */
 export const DEFAULT_MAX_PIXELS = 50_000_000;
 
+/**
+ * Why an image was refused, for a screen to say in the operator's language (the message says it in English, with
+ * the particulars).
+ */
+export const IMAGE_PROBLEMS = ['encoding', 'empty', 'too_large', 'not_found', 'unreadable', 'format', 'no_size', 'too_many_pixels', 'too_small', 'damaged', 'model_size', 'channels'] as const;
+export type ImageProblem = (typeof IMAGE_PROBLEMS)[number];
+
+/** An image that cannot be accepted; the message says why, for the operator, and `reason` names the case. */
 export class ImageInputError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly reason: ImageProblem = 'unreadable',
+  ) {
     super(message);
     this.name = 'ImageInputError';
   }
@@ -75,27 +86,28 @@ export async function loadRgb(src: ImageSource, opts: LoadOptions = {}): Promise
     meta = await sharp(input, { failOn: 'error', limitInputPixels: false }).metadata();
   } catch (e) {
     const msg = (e as Error).message;
-    if (typeof src === 'string' && /missing|no such file/i.test(msg)) throw new ImageInputError(`cannot read image ${src}: file not found`);
+    if (typeof src === 'string' && /missing|no such file/i.test(msg)) throw new ImageInputError(`cannot read image ${src}: file not found`, 'not_found');
     throw new ImageInputError(`cannot read image ${describe(src)}: not a supported image (${msg})`);
   }
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
-  if (!(w > 0 && h > 0)) throw new ImageInputError(`cannot read image ${describe(src)}: no dimensions`);
+  if (!(w > 0 && h > 0)) throw new ImageInputError(`cannot read image ${describe(src)}: no dimensions`, 'no_size');
   if (w * h > maxPixels)
     throw new ImageInputError(
       `image ${describe(src)} is ${w}×${h} = ${((w * h) / 1e6).toFixed(1)} MP, above the limit of ${(maxPixels / 1e6).toFixed(1)} MP`,
+      'too_many_pixels',
     );
   if ((meta.pages ?? 1) > 1 && meta.format !== 'heif') {
     // animated GIF/WebP, multi-page TIFF: the first page is used (sharp's default)
   }
   try {
     const { image, channels } = await decodePixels(input, { alpha: opts.alpha, hasAlpha: Boolean(meta.hasAlpha), maxPixels });
-    if (channels !== 3) throw new ImageInputError(`image ${describe(src)} decoded to ${channels} channels, expected 3`);
+    if (channels !== 3) throw new ImageInputError(`image ${describe(src)} decoded to ${channels} channels, expected 3`, 'channels');
     return image;
   } catch (e) {
     if (e instanceof ImageInputError) throw e;
     const msg = (e as Error).message;
-    throw new ImageInputError(`cannot decode image ${describe(src)}: the file is truncated or damaged (${msg.split('\n')[0]})`);
+    throw new ImageInputError(`cannot decode image ${describe(src)}: the file is truncated or damaged (${msg.split('\n')[0]})`, 'damaged');
   }
 }
 
@@ -124,7 +136,7 @@ export function shortestEdgeSize(width: number, height: number, shortest: number
 export function resizeForModel(img: RgbImage, spec: Pick<InputSpec, 'size' | 'resize' | 'interpolation'>): { image: RgbImage; crop?: PreprocessResult['crop'] } {
   const [H, W] = spec.size;
   if (spec.resize === 'none') {
-    if (img.width !== W || img.height !== H) throw new ImageInputError(`image is ${img.width}×${img.height}, the model needs exactly ${W}×${H} (resize: none)`);
+    if (img.width !== W || img.height !== H) throw new ImageInputError(`image is ${img.width}×${img.height}, the model needs exactly ${W}×${H} (resize: none)`, 'model_size');
     return { image: img };
   }
   if (spec.resize === 'stretch') {

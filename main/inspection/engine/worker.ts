@@ -42,7 +42,8 @@ function transferables(x: unknown, out: Set<ArrayBuffer> = new Set(), depth = 0)
 
 function serializeError(e: unknown) {
   const err = e as Error;
-  return { name: err?.name ?? 'Error', message: err?.message ?? String(e) };
+  const reason = (e as { reason?: unknown })?.reason;
+  return { name: err?.name ?? 'Error', message: err?.message ?? String(e), ...(typeof reason === 'string' ? { reason } : {}) };
 }
 
 if (!isMainThread && parentPort) {

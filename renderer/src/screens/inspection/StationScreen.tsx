@@ -13,7 +13,7 @@ import { Empty, ErrorState, Loading } from '../../app/ui';
 import { hasRole, useSession } from '../../stores/session';
 import type { ProductRow, WatchQueueState } from '../../../../main/api/types';
 import { ProductSelect, VerdictBadge } from './common';
-import { fmtMs } from './logic';
+import { fmtMs, refusalReason } from './logic';
 import { ResultView } from './ResultView';
 import { useInspectionPrefs } from './store';
 
@@ -28,7 +28,10 @@ interface QueueItem {
   code?: string;
   defect?: boolean;
   ms?: number;
+  /** main's message when it was refused (English, with the particulars) */
   error?: string;
+  /** the case main named (details.reason), said in the operator's language on screen */
+  errorReason?: string;
 }
 
 const ACCEPT = /^image\/(png|jpeg|webp|tiff)$/;
@@ -186,7 +189,7 @@ function WatchStatus({ productCode }: { productCode: string | null }) {
 }
 
 export function StationScreen() {
-  const { t } = useTranslation('inspection');
+  const { t, i18n } = useTranslation('inspection');
   const canInspect = useSession(hasRole('worker'));
   const prefs = useInspectionPrefs();
   const products = useCall('inspection.products.list', {});
@@ -235,7 +238,8 @@ export function StationScreen() {
         void qc.invalidateQueries({ queryKey: ['inspection.inspections.list'] });
       })
       .catch((e: CallError | Error) => {
-        setQueue((q) => q.map((x) => (x.key === next.key ? { ...x, state: 'error', error: e.message, dataUrl: '' } : x)));
+        const reason = refusalReason(e) ?? undefined;
+        setQueue((q) => q.map((x) => (x.key === next.key ? { ...x, state: 'error', error: e.message, errorReason: reason, dataUrl: '' } : x)));
       })
       .finally(() => {
         running.current = false;
@@ -363,8 +367,15 @@ export function StationScreen() {
                     <span className="muted small">{x.ms != null ? fmtMs(x.ms) : x.source === 'camera' ? t('source.camera') : ''}</span>
                   </button>
                   {x.error && (
-                    <div className="form-error small" role="alert">
-                      {x.error}
+                    <div className="form-error small" role="alert" data-testid="queue-error">
+                      {x.errorReason && i18n.exists(`inspection:problems.${x.errorReason}`) ? (
+                        <>
+                          {t(`problems.${x.errorReason}`)}
+                          <div className="muted mono small">{x.error}</div>
+                        </>
+                      ) : (
+                        x.error
+                      )}
                     </div>
                   )}
                 </li>

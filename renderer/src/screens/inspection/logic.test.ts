@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ThresholdPreview } from '../../../../main/api/types';
-import { mergeSharesByCode, paintHeat, paintMaskOutline, turboLut, defectName, defectRateOption, defectTypeOption, filtersToQuery, EMPTY_FILTERS, judgeAt, maskCount, paintMask, previewOption, regionBox, thresholdByte, totals } from './logic';
+import ko from '../../locales/ko/inspection.json';
+import en from '../../locales/en/inspection.json';
+import { mergeSharesByCode, refusalReason, paintHeat, paintMaskOutline, turboLut, defectName, defectRateOption, defectTypeOption, filtersToQuery, EMPTY_FILTERS, judgeAt, maskCount, paintMask, previewOption, regionBox, thresholdByte, totals } from './logic';
 
 /** A greyscale map as the canvas decodes it: RGBA with the value in R, G and B. */
 function rgba(values: number[]): Uint8ClampedArray {
@@ -129,5 +131,17 @@ describe('inspection workbench logic', () => {
         { ...row, totalInspectionCount: 10, defectDetectedCount: 3, resolvedCount: 3, pendingActionCount: 0 },
       ]),
     ).toEqual({ total: 20, detected: 5, resolved: 4, pending: 1, rate: 0.25 });
+  });
+
+  it('reads the case main named for a refusal; Korean and English name the same cases', () => {
+    const refused = { error: { kind: 'validation', message: 'x.png: the image data is damaged (…)', details: { reason: 'damaged' } } };
+    expect(refusalReason(refused)).toBe('damaged');
+    expect(refusalReason({ error: { kind: 'validation', message: 'bad', details: { image: ['Required'] } } })).toBeNull();
+    expect(refusalReason({ error: { kind: 'internal', message: 'x' } })).toBeNull();
+    expect(refusalReason(new Error('plain'))).toBeNull();
+    expect(refusalReason(null)).toBeNull();
+    expect(refusalReason({ error: { details: { reason: '<b>x</b>' } } })).toBeNull();
+    // that every case main names has words is checked on main's side (main/inspection/pipeline.test.ts)
+    expect(Object.keys(ko.problems).sort()).toEqual(Object.keys(en.problems).sort());
   });
 });
