@@ -358,6 +358,16 @@ export interface WatchQueueState {
   /** since the station started */
   processed: number;
   failed: number;
-  last: { file: string; productCode: string; inspectionId: number | null; inspectionCode: string | null; defectDetected: boolean | null; error: string | null; at: string } | null;
+  last: {
+    file: string;
+    productCode: string;
+    inspectionId: number | null;
+    inspectionCode: string | null;
+    defectDetected: boolean | null;
+    error: string | null;
+    /** the case of a refusal (ApiError details.reason), for the station to say in the operator's language */
+    errorReason?: string | null;
+    at: string;
+  } | null;
   at: string;
 }

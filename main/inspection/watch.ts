@@ -420,7 +420,8 @@ export class FolderWatcher {
         f.candidates.set(item.absPath, { size: item.size, mtimeMs: item.mtimeMs, since: 0, notBefore: Date.now() + this.retryMs });
         this.logger.warn({ file: item.absPath, err: msg }, 'watch inspection failed; will retry');
       }
-      this.last = { file: item.file, productCode: item.productCode, inspectionId: null, inspectionCode: null, defectDetected: null, error: msg, at: at() };
+      const reason = e instanceof ApiError ? (e.details as { reason?: unknown } | undefined)?.reason : undefined;
+      this.last = { file: item.file, productCode: item.productCode, inspectionId: null, inspectionCode: null, defectDetected: null, error: msg, errorReason: typeof reason === 'string' ? reason : null, at: at() };
     }
   }
 

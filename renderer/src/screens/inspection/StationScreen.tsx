@@ -149,7 +149,7 @@ function Camera({ onCapture, disabled }: { onCapture: (dataUrl: string) => void;
 }
 
 function WatchStatus({ productCode }: { productCode: string | null }) {
-  const { t } = useTranslation('inspection');
+  const { t, i18n } = useTranslation('inspection');
   const qc = useQueryClient();
   const q = useCall('inspection.queue.get', {}, { refetchInterval: 15_000 });
   const folders = useCall('inspection.watch.list', {}, { staleTime: 30_000 });
@@ -177,7 +177,14 @@ function WatchStatus({ productCode }: { productCode: string | null }) {
       )}
       {s?.last && (
         <p className="small">
-          {t('watch.last')}: <span className="mono">{s.last.file}</span> {s.last.error ? <span className="bad">{s.last.error}</span> : <VerdictBadge defect={s.last.defectDetected} />}
+          {t('watch.last')}: <span className="mono">{s.last.file}</span>{' '}
+          {s.last.error ? (
+            <span className="bad" title={s.last.error} data-testid="watch-last-error">
+              {s.last.errorReason && i18n.exists(`inspection:problems.${s.last.errorReason}`) ? t(`problems.${s.last.errorReason}`) : s.last.error}
+            </span>
+          ) : (
+            <VerdictBadge defect={s.last.defectDetected} />
+          )}
         </p>
       )}
       <label className="toggle">
