@@ -190,8 +190,8 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
 
   it('names every refusal case in words the station has, in Korean and English', () => {
     for (const lang of ['ko', 'en']) {
-      const words = JSON.parse(fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), `../../renderer/src/locales/${lang}/inspection.json`), 'utf8')).problems;
-      for (const reason of [...IMAGE_PROBLEMS, ...PIPELINE_REFUSALS]) expect(words[reason], `${lang}: problems.${reason}`).toMatch(/\S/);
+      const words = JSON.parse(fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), `../../renderer/src/locales/${lang}/common.json`), 'utf8')).reasons;
+      for (const reason of [...IMAGE_PROBLEMS, ...PIPELINE_REFUSALS]) expect(words[reason], `${lang}: reasons.${reason}`).toMatch(/\S/);
     }
   });
 

@@ -12,13 +12,33 @@ export function Loading({ label }: { label?: string }) {
   );
 }
 
+/**
+ * A refusal in the operator's language: main names the case in the error envelope's `details.reason` ("damaged",
+ * "no_bank", …; see refusalReason) and common.json's `reasons` has the words. Null when main named none or the
+ * words are missing: the screen then shows main's own message.
+ */
+export function useReasonText(): (reason: string | null | undefined) => string | null {
+  const { t, i18n } = useTranslation();
+  return (reason) => (reason && i18n.exists(`common:reasons.${reason}`) ? t(`common:reasons.${reason}`) : null);
+}
+
+/** The case main named for a refusal (`details.reason`), or null. */
+export function refusalReason(error: unknown): string | null {
+  const details = (error as { error?: { details?: unknown } } | null)?.error?.details;
+  const reason = (details as { reason?: unknown } | null | undefined)?.reason;
+  return typeof reason === 'string' && /^[a-z_]+$/.test(reason) ? reason : null;
+}
+
 export function ErrorState({ error, onRetry }: { error: CallError | Error | null | undefined; onRetry?: () => void }) {
   const { t } = useTranslation();
+  const reasonText = useReasonText();
   if (!error) return null;
   const kind = (error as CallError).kind as string | undefined;
+  const said = reasonText(refusalReason(error));
   return (
     <div className="state state-error" role="alert">
       <strong>{kind ? t(`errors.${kind}`) : t('common.error')}</strong>
+      {said && <span className="state-detail">{said}</span>}
       <span className="state-detail">{error.message}</span>
       {onRetry && (
         <button type="button" className="btn" onClick={onRetry}>

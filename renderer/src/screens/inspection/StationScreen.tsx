@@ -9,11 +9,11 @@ import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
 import { call, CallError, onEvent } from '../../api/client';
 import { useCall } from '../../api/hooks';
-import { Empty, ErrorState, Loading } from '../../app/ui';
+import { Empty, ErrorState, Loading, refusalReason, useReasonText } from '../../app/ui';
 import { hasRole, useSession } from '../../stores/session';
 import type { ProductRow, WatchQueueState } from '../../../../main/api/types';
 import { ProductSelect, VerdictBadge } from './common';
-import { fmtMs, refusalReason } from './logic';
+import { fmtMs } from './logic';
 import { ResultView } from './ResultView';
 import { useInspectionPrefs } from './store';
 
@@ -149,7 +149,8 @@ function Camera({ onCapture, disabled }: { onCapture: (dataUrl: string) => void;
 }
 
 function WatchStatus({ productCode }: { productCode: string | null }) {
-  const { t, i18n } = useTranslation('inspection');
+  const { t } = useTranslation('inspection');
+  const reasonText = useReasonText();
   const qc = useQueryClient();
   const q = useCall('inspection.queue.get', {}, { refetchInterval: 15_000 });
   const folders = useCall('inspection.watch.list', {}, { staleTime: 30_000 });
@@ -180,7 +181,7 @@ function WatchStatus({ productCode }: { productCode: string | null }) {
           {t('watch.last')}: <span className="mono">{s.last.file}</span>{' '}
           {s.last.error ? (
             <span className="bad" title={s.last.error} data-testid="watch-last-error">
-              {s.last.errorReason && i18n.exists(`inspection:problems.${s.last.errorReason}`) ? t(`problems.${s.last.errorReason}`) : s.last.error}
+              {reasonText(s.last.errorReason) ?? s.last.error}
             </span>
           ) : (
             <VerdictBadge defect={s.last.defectDetected} />
@@ -196,7 +197,8 @@ function WatchStatus({ productCode }: { productCode: string | null }) {
 }
 
 export function StationScreen() {
-  const { t, i18n } = useTranslation('inspection');
+  const { t } = useTranslation('inspection');
+  const reasonText = useReasonText();
   const canInspect = useSession(hasRole('worker'));
   const prefs = useInspectionPrefs();
   const products = useCall('inspection.products.list', {});
@@ -375,9 +377,9 @@ export function StationScreen() {
                   </button>
                   {x.error && (
                     <div className="form-error small" role="alert" data-testid="queue-error">
-                      {x.errorReason && i18n.exists(`inspection:problems.${x.errorReason}`) ? (
+                      {reasonText(x.errorReason) ? (
                         <>
-                          {t(`problems.${x.errorReason}`)}
+                          {reasonText(x.errorReason)}
                           <div className="muted mono small">{x.error}</div>
                         </>
                       ) : (

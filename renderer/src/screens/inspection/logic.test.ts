@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ThresholdPreview } from '../../../../main/api/types';
-import ko from '../../locales/ko/inspection.json';
-import en from '../../locales/en/inspection.json';
-import { mergeSharesByCode, refusalReason, paintHeat, paintMaskOutline, turboLut, defectName, defectRateOption, defectTypeOption, filtersToQuery, EMPTY_FILTERS, judgeAt, maskCount, paintMask, previewOption, regionBox, thresholdByte, totals } from './logic';
+import ko from '../../locales/ko/common.json';
+import en from '../../locales/en/common.json';
+import { refusalReason } from '../../app/ui';
+import { mergeSharesByCode, paintHeat, paintMaskOutline, turboLut, defectName, defectRateOption, defectTypeOption, filtersToQuery, EMPTY_FILTERS, judgeAt, maskCount, paintMask, previewOption, regionBox, thresholdByte, totals } from './logic';
 
 /** A greyscale map as the canvas decodes it: RGBA with the value in R, G and B. */
 function rgba(values: number[]): Uint8ClampedArray {
@@ -142,6 +143,6 @@ describe('inspection workbench logic', () => {
     expect(refusalReason(null)).toBeNull();
     expect(refusalReason({ error: { details: { reason: '<b>x</b>' } } })).toBeNull();
     // that every case main names has words is checked on main's side (main/inspection/pipeline.test.ts)
-    expect(Object.keys(ko.problems).sort()).toEqual(Object.keys(en.problems).sort());
+    expect(Object.keys(ko.reasons).sort()).toEqual(Object.keys(en.reasons).sort());
   });
 });

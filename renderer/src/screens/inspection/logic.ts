@@ -5,18 +5,6 @@
 import type { EChartsOption } from 'echarts';
 import type { DashboardStatsRow, DefectRateDay, DefectTypeShare, InspectionFilter, Region, ThresholdPreview } from '../../../../main/api/types';
 
-// ------------------------------------------------------------------------------------------------ refusals
-
-/**
- * The case main named for a refusal (`details.reason` of the error envelope: "damaged", "no_bank", …), for a
- * screen to say it in the operator's language; null when main named none (the screen shows main's message).
- */
-export function refusalReason(error: unknown): string | null {
-  const details = (error as { error?: { details?: unknown } } | null)?.error?.details;
-  const reason = (details as { reason?: unknown } | null | undefined)?.reason;
-  return typeof reason === 'string' && /^[a-z_]+$/.test(reason) ? reason : null;
-}
-
 // ------------------------------------------------------------------------------------------------ the mask
 
 /** The smallest 8-bit map value (round(score · 255)) that is at or above a [0, 1] threshold. */
