@@ -326,46 +326,70 @@ export class InspectionPipeline {
       const cfg = await this.svc.getModelConfig(productId);
       const engine = await this.eng();
 
-      // 2. the bank: features, coreset, held-out normalization (engine, worker thread)
+      // 2. the bank (features, coreset, held-out normalization) in the engine's PatchCore worker and, at the same
+      // time, 3. the embeddings of every active reference image in its embedding worker
       const rel = path.posix.join('models', productCode, `bank-${deploymentId}.ldb`);
       const file = path.join(this.svc.paths.home, rel);
-      const built = await engine
-        .buildBank(
-          { backbone: backbone.dir, images: normals.map((n) => this.svc.store.abs(n.file_path)), names: normals.map((n) => `${n.file_name} (image ${n.image_id})`), out: file, coresetRatio: ratio },
-          { signal: c.signal, onProgress: (f, m) => progress(0.02 + 0.78 * f, m ?? 'bank') },
-        )
-        .catch((e) => {
-          if ((e as Error).name === 'CancelledError') throw e;
-          throw new ApiError('validation', (e as Error).message);
-        });
-      checkAbort(c.signal);
-
-      // 3. embeddings of every active reference image
-      let embedded = 0;
       const refs = (
         await this.svc.read.query<{ image_id: number; file_path: string; image_type: string }>(
           "select image_id, file_path, image_type from images where product_id = $1 and is_active and image_type in ('normal', 'defect') order by image_id",
           [productId],
         )
       ).rows;
+      let bankFraction = 0;
+      let bankMessage = 'bank';
+      let embedded = 0;
+      const report = () =>
+        progress(0.02 + (embedding ? 0.78 : 0.96) * bankFraction + (embedding && refs.length ? 0.18 * (embedded / refs.length) : 0), embedding ? `${bankMessage} · embeddings ${embedded}/${refs.length}` : bankMessage);
+      // the embeddings stop when the build fails or is cancelled
+      const stopEmbedding = new AbortController();
+      const onCancel = () => stopEmbedding.abort();
+      c.signal?.addEventListener('abort', onCancel, { once: true });
       // a broken embedding model does not cost the bank: anomaly detection works without it (recorded in the summary)
       let embeddingError: string | null = null;
-      if (embedding) {
+      const embeddings = (async () => {
+        if (!embedding) return;
         try {
           for (let i = 0; i < refs.length; i += EMBED_BATCH) {
-            checkAbort(c.signal);
+            checkAbort(stopEmbedding.signal);
             const batch = refs.slice(i, i + EMBED_BATCH);
-            const out = await engine.embed({ model: embedding.dir, images: batch.map((r) => this.svc.store.abs(r.file_path)) }, { signal: c.signal });
+            const out = await engine.embed({ model: embedding.dir, images: batch.map((r) => this.svc.store.abs(r.file_path)) }, { signal: stopEmbedding.signal });
             for (let k = 0; k < batch.length; k++) await this.storeEmbedding(batch[k].image_id, embedding, out[k].normalized);
             embedded += batch.length;
-            progress(0.8 + 0.18 * (embedded / refs.length), `embeddings ${embedded}/${refs.length}`);
+            report();
           }
         } catch (e) {
-          if (c.signal?.aborted || (e as Error).name === 'CancelledError') throw e;
+          if (stopEmbedding.signal.aborted || (e as Error).name === 'CancelledError') return;
           embeddingError = (e as Error).message;
           this.logger.warn({ productCode, err: embeddingError }, 'reference embeddings failed; the bank is deployed without them');
         }
+      })();
+      let built: Awaited<ReturnType<InspectionEngine['buildBank']>>;
+      try {
+        built = await engine
+          .buildBank(
+            { backbone: backbone.dir, images: normals.map((n) => this.svc.store.abs(n.file_path)), names: normals.map((n) => `${n.file_name} (image ${n.image_id})`), out: file, coresetRatio: ratio },
+            {
+              signal: c.signal,
+              onProgress: (f, m) => {
+                bankFraction = f;
+                bankMessage = m ?? 'bank';
+                report();
+              },
+            },
+          )
+          .catch((e) => {
+            if ((e as Error).name === 'CancelledError') throw e;
+            throw new ApiError('validation', (e as Error).message);
+          });
+      } catch (e) {
+        stopEmbedding.abort();
+        await embeddings;
+        c.signal?.removeEventListener('abort', onCancel);
+        throw e;
       }
+      await embeddings;
+      c.signal?.removeEventListener('abort', onCancel);
       checkAbort(c.signal);
 
       // 4. the deployment completes: that makes it the product's bank
