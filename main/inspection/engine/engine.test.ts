@@ -160,6 +160,11 @@ describe.skipIf(!fixturesAvailable())('InspectionEngine (worker thread)', () => 
     const now = await engine.threadIds();
     expect(now.patchcore).not.toBe(lanes.patchcore);
     expect(now.embedding).not.toBe(lanes.embedding);
+    // an engine whose worker died and was not called since still closes
+    const other = await InspectionEngine.start();
+    await other.terminateLane('embedding');
+    await other.close();
+    await expect(other.ping()).rejects.toThrow(/closed/);
   });
 
   it('offers the same API in-process', async () => {

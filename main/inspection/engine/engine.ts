@@ -146,6 +146,8 @@ class Lane {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // a worker that already exited has nothing to close (its exit event will not come again)
+    if (this.dead) return;
     const w = this.worker;
     const exited = new Promise<void>((r) => w.once('exit', () => r()));
     w.postMessage({ type: 'close' });
