@@ -167,6 +167,21 @@ describe.skipIf(!fixturesAvailable())('InspectionEngine (worker thread)', () => 
     await expect(other.ping()).rejects.toThrow(/closed/);
   });
 
+  it('runs both models in one worker when asked (lanes: 1), with the same results', async () => {
+    const single = await InspectionEngine.start({ lanes: 1 });
+    try {
+      const ids = await single.threadIds();
+      expect(ids.patchcore).toBe(ids.embedding);
+      expect(ids.patchcore).not.toBe(threadId);
+      const req = { backbone: fx.backboneModel, bank: path.join(tmp, 'bank.ldbank'), embedding: fx.clipModel, image: new Uint8Array(fs.readFileSync(path.join(fx.dir, fx.facts.defectTests[0]))) };
+      const [a, b] = [await single.inspect(req), await engine.inspect(req)];
+      expect(a.patchcore.imageScore).toBe(b.patchcore.imageScore);
+      expect(Array.from(a.embedding!.normalized)).toEqual(Array.from(b.embedding!.normalized));
+    } finally {
+      await single.close();
+    }
+  });
+
   it('offers the same API in-process', async () => {
     const local = await InspectionEngine.start({ inProcess: true });
     expect(local.inProcess).toBe(true);
