@@ -384,12 +384,11 @@ export class InspectionPipeline {
           });
       } catch (e) {
         stopEmbedding.abort();
+        throw e;
+      } finally {
         await embeddings;
         c.signal?.removeEventListener('abort', onCancel);
-        throw e;
       }
-      await embeddings;
-      c.signal?.removeEventListener('abort', onCancel);
       checkAbort(c.signal);
 
       // 4. the deployment completes: that makes it the product's bank
@@ -559,8 +558,7 @@ export class InspectionPipeline {
     const label = Buffer.isBuffer(image) ? decoded.fileName : 'path' in image ? image.path : (image.fileName ?? decoded.fileName);
     checkAbort(opts.signal);
     const { backbone, embedding } = this.models();
-    const bankFile = path.join(svc.paths.home, String(current.summary.bank_path));
-    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`, refusal('rebuild_bank'));
+    const bankFile = this.bankFileOf(productCode, current);
     const engine = await this.eng();
     mark('prepare');
 
@@ -776,6 +774,13 @@ export class InspectionPipeline {
     return outcome;
   }
 
+  /** The current bank's file, which must exist (a bank row whose file is gone has to be built again). */
+  private bankFileOf(productCode: string, current: { summary: Record<string, unknown> }): string {
+    const bankFile = path.join(this.svc.paths.home, String(current.summary.bank_path));
+    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`, refusal('rebuild_bank'));
+    return bankFile;
+  }
+
   /**
    * Normalized anomaly scores of stored images against the product's current bank, without writing anything
    * (the threshold preview scores the defect exemplars this way).
@@ -783,9 +788,8 @@ export class InspectionPipeline {
   async scoreStoredImages(productCode: string, relPaths: string[], signal?: AbortSignal): Promise<{ deploymentId: number; scores: number[] }> {
     const product = await this.svc.getProduct({ productCode });
     const current = await this.svc.currentBank(product.productId);
-    if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first`);
-    const bankFile = path.join(this.svc.paths.home, String(current.summary.bank_path));
-    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`, refusal('rebuild_bank'));
+    if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first`, refusal('no_bank'));
+    const bankFile = this.bankFileOf(productCode, current);
     if (!relPaths.length) return { deploymentId: current.deploymentId, scores: [] };
     const { backbone } = this.models();
     const engine = await this.eng();

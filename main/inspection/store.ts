@@ -27,7 +27,6 @@ export const MAX_IMAGE_PIXELS = 60_000_000;
 /** Smallest useful side: below this there is nothing to inspect. */
 export const MIN_IMAGE_SIDE = 16;
 
-
 /** An image as the API receives it: base64 (optionally a data: URL) or a path on this station. */
 export type ImageInput = { base64: string; fileName?: string } | { path: string; fileName?: string };
 

@@ -167,15 +167,16 @@ class Lane {
  */
 export class InspectionEngine {
   private lanes: { patchcore: Lane; embedding: Lane } | null = null;
-  private spawn?: (label: string) => Lane;
+  /** starts a lane's worker (set together with the lanes) */
+  private spawn!: (label: string) => Lane;
   private closed = false;
   /** workers started again after a crash (for the log and tests) */
   restarts = 0;
 
-  private constructor(private opts: EngineOptions) {}
+  private constructor() {}
 
   static async start(opts: EngineOptions = {}): Promise<InspectionEngine> {
-    const e = new InspectionEngine(opts);
+    const e = new InspectionEngine();
     if (!opts.inProcess) {
       const w = resolveWorker(opts.workerFile);
       const env = { ...process.env };
@@ -217,7 +218,7 @@ export class InspectionEngine {
   private lane(name: 'patchcore' | 'embedding'): Lane {
     const lanes = this.lanes!;
     const l = lanes[name];
-    if (!l.dead || !this.spawn) return l;
+    if (!l.dead) return l;
     const fresh = this.spawn(l.label);
     this.restarts++;
     log('inspection').warn({ lane: l.label, restarts: this.restarts }, 'inspection engine worker stopped; started a new one');
