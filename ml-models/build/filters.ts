@@ -47,6 +47,29 @@ export function gabor(size: number, theta: number, lambda: number, sigmaAlong: n
   return { size, data };
 }
 
+/**
+ * A ridge detector oriented at `theta`: the negative second derivative across the line of an anisotropic Gaussian
+ * (σ_along along it, σ_across across it); positive on a bright line, negative on a dark one. Zero mean, L1 = 2.
+ */
+export function ridge(size: number, theta: number, sigmaAlong: number, sigmaAcross: number): Kernel {
+  const r = (size - 1) / 2;
+  const data = new Float64Array(size * size);
+  const c = Math.cos(theta);
+  const s = Math.sin(theta);
+  for (let y = -r; y <= r; y++) {
+    for (let x = -r; x <= r; x++) {
+      const along = c * x + s * y;
+      const across = -s * x + c * y;
+      const q = (across * across) / (sigmaAcross * sigmaAcross);
+      data[(y + r) * size + (x + r)] = (1 - q) * Math.exp(-(along * along) / (2 * sigmaAlong * sigmaAlong) - q / 2);
+    }
+  }
+  zeroMean(data);
+  l1Normalise(data);
+  for (let i = 0; i < data.length; i++) data[i] *= 2;
+  return { size, data };
+}
+
 /** Negative Laplacian of Gaussian (positive at the centre of a bright blob of radius ≈ σ√2). Zero mean, L1 = 2. */
 export function negLoG(size: number, sigma: number): Kernel {
   const r = (size - 1) / 2;

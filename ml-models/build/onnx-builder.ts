@@ -134,6 +134,11 @@ export class GraphBuilder {
     });
   }
 
+  /** Pads the two spatial axes of an NCHW tensor by p on each side ('reflect' mirrors without repeating the edge). */
+  pad(x: string, p: number, mode: 'reflect' | 'edge'): string {
+    return this.op('Pad', [x, this.constInt64([8], [0, 0, p, p, 0, 0, p, p], 'pads')], { mode });
+  }
+
   avgPool(x: string, k: number, stride = k, pad = 0): string {
     return this.op('AveragePool', [x], { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad], count_include_pad: 0 });
   }
