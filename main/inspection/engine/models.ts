@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { ortThreads, sessionOptions } from './ort';
+import { releasePoolers } from './pooler';
 import type { InputSpec } from './preprocess';
 
 export const MODEL_TASKS = ['clip-image-embedding', 'patchcore-backbone', 'anomaly-model'] as const;
@@ -351,6 +352,7 @@ export async function loadModel(dir: string, opts: { task?: ModelTask; threads?:
 
 /** Releases every cached session (tests, shutdown). */
 export async function releaseModels(): Promise<void> {
+  await releasePoolers();
   const all = [...cache.values()];
   cache.clear();
   for (const p of all) {

@@ -1,3 +1,4 @@
+import ort from 'onnxruntime-node';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import {
 import { CancelledError, jlMinDim, kCenterGreedy, kCenterGreedyBlocked, kCenterGreedyNaive, kthLargest, seededRng } from './coreset';
 import { createSearcher, kNearestOne } from './knn';
 import { loadModel, releaseModels, writeModelFolder, type LoadedModel } from './models';
+import { patchEmbeddingOrt, releasePoolers } from './pooler';
 import { anomalyMap, avgPool3x3, bilinearResize, extractFeatures, gaussianBlur, gaussianKernel1d, patchEmbedding, resizeNearest, reweightScore } from './patchcore';
 import { BACKBONE_FIXTURE_MANIFEST, FIXTURE_DIR, fixturesAvailable, prepareFixtures, type FixtureSet } from './testkit';
 
@@ -52,6 +54,27 @@ describe('PatchCore building blocks (PyTorch semantics)', () => {
     expect([g.h, g.w, g.dim]).toEqual([2, 2, 3]);
     // each patch: [pool(1), pool(2), pool(9) resized]; a 2×2 map's 3×3 windows hold 4 of 9 cells
     expect(Array.from(g.data.subarray(0, 3))).toEqual([4 / 9, 8 / 9, 1].map(Math.fround));
+  });
+
+  it('the ONNX embedding step (what extractFeatures runs) gives patchEmbedding’s rows', async () => {
+    // a WideResNet-like 2× pair, a ratio that is not a whole number, and maps of one size (no resize)
+    for (const [fine, coarse] of [
+      [[6, 28, 28], [9, 14, 14]],
+      [[3, 7, 5], [4, 3, 2]],
+      [[2, 4, 4], [3, 4, 4]],
+    ] as [number, number, number][][]) {
+      const map = ([c, h, w]: number[], seed: number) => ({ c, h, w, data: randomMatrix(1, c * h * w, seed) });
+      const a = map(fine, 1);
+      const b = map(coarse, 2);
+      const want = patchEmbedding(a, b);
+      const t = (m: { c: number; h: number; w: number; data: Float32Array }) => new ort.Tensor('float32', m.data, [1, m.c, m.h, m.w]);
+      const got = await patchEmbeddingOrt(t(a), t(b), 1);
+      expect([got.h, got.w, got.dim]).toEqual([want.h, want.w, want.dim]);
+      let worst = 0;
+      for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(got.data[i] - want.data[i]));
+      expect(worst).toBeLessThan(1e-6);
+    }
+    await releasePoolers();
   });
 
   it('upsamples with the nearest rule and blurs like anomalib (σ 4, kernel 33, reflect)', () => {

@@ -15,6 +15,7 @@
 import ort from 'onnxruntime-node';
 import type { LoadedModel } from './models';
 import { kNearestOne, type Searcher } from './knn';
+import { patchEmbeddingOrt } from './pooler';
 import { preprocess, type ImageSource, type LoadOptions, type PreprocessResult, type RgbImage } from './preprocess';
 
 /** Patch embeddings of one image: h·w rows of `dim` floats, row = patch (row-major over the grid). */
@@ -128,12 +129,7 @@ export async function featuresFromTensor(model: LoadedModel, tensor: Float32Arra
   const [H, W] = model.manifest.input.size;
   const [n1, n2] = model.manifest.outputs.features;
   const out = await model.session.run({ [model.manifest.input.name]: new ort.Tensor('float32', tensor, [1, 3, H, W]) }, [n1, n2]);
-  const maps = [n1, n2].map((n) => {
-    const t = out[n] as ort.Tensor;
-    const [, c, h, w] = t.dims.map(Number);
-    return { c, h, w, data: t.data as Float32Array };
-  });
-  const grid = patchEmbedding(maps[0], maps[1]);
+  const grid = await patchEmbeddingOrt(out[n1] as ort.Tensor, out[n2] as ort.Tensor, model.threads);
   for (const t of Object.values(out)) (t as ort.Tensor).dispose?.();
   return grid;
 }
