@@ -154,6 +154,36 @@ describe('the backbone border and the line channel', () => {
   });
 });
 
+describe('the backbone maps centred on their interquartile mean', () => {
+  it('a large hole barely moves the patches far from it: less than without centring, less than with the mean', async () => {
+    // a dark hole of radius 14 px at (60, 60) on a plain cast part; the patches of the lower-right quarter are far from it
+    const holed = marked((x, y) => ((x - 60) ** 2 + (y - 60) ** 2 < 14 ** 2 ? 0.35 : 1));
+    const plain = rgb('cast', 2);
+    const farChange = async (centreMaps: 'mean' | 'median' | 'iqm' | undefined) => {
+      const onnx = buildPatchcoreBackbone({ ...DEFAULT_BACKBONE, centreMaps }).onnx;
+      const [a, b] = [await layer2Of(onnx, plain), await layer2Of(onnx, holed)];
+      let d = 0;
+      let n = 0;
+      for (let ch = 0; ch < a.c; ch++)
+        for (let y = 16; y < 28; y++)
+          for (let x = 16; x < 28; x++) {
+            const i = ch * 784 + y * 28 + x;
+            d += (a.data[i] - b.data[i]) ** 2;
+            n++;
+          }
+      return Math.sqrt(d / n);
+    };
+    // RMS change of the far patches' features (the hole raises the picture's contrast, which lowers every log energy
+    // by about the same amount: a shift centring takes out). Measured: 0.0136 (0.0126 with the median), 0.0203 with the
+    // mean, 0.083 not centred
+    const iqm = await farChange('iqm');
+    const mean = await farChange('mean');
+    const none = await farChange(undefined);
+    expect(iqm).toBeLessThan(0.3 * none);
+    expect(mean).toBeGreaterThan(1.3 * iqm);
+  });
+});
+
 describe('default models in the engine', () => {
   it('the PatchCore backbone loads with two feature maps, stride 8 then 16', async () => {
     const m = await loadModel(PATCHCORE_DIR, { task: 'patchcore-backbone', threads: 1 });
@@ -172,15 +202,16 @@ describe('default models in the engine', () => {
     const other = (await extractFeatures(m, rgb('cast', 1))).grid.data;
     const machined = (await extractFeatures(m, rgb('machined', 0))).grid.data;
     const exposure = relDiff(base, darker);
-    // the maps are centred per image (each channel's image mean out), so these are relative to the patches' spread
-    expect(exposure).toBeLessThan(0.02);
+    // the maps are centred per image (each channel's interquartile mean out), so these are relative to the patches'
+    // spread: about 2 %, against about 130 % between two parts of one surface
+    expect(exposure).toBeLessThan(0.03);
     // a warmer lamp (red up 5 %, blue down 5 %): the colour-opponent means lose the image's cast
     const warmer = (await extractFeatures(m, rgb('cast', 0, [1.05, 1.0075, 0.95]))).grid.data;
     const lamp = relDiff(base, warmer);
-    expect(lamp).toBeLessThan(0.02);
+    expect(lamp).toBeLessThan(0.03);
     // another part of the same surface differs more than the exposure change, another surface far more
-    expect(relDiff(base, other)).toBeGreaterThan(50 * Math.max(exposure, lamp));
-    // (×2.6 with the per-image centring, which takes out the image-wide level of each channel; ×3 or more before)
+    expect(relDiff(base, other)).toBeGreaterThan(40 * Math.max(exposure, lamp));
+    // (×2.7 with the per-image centring, which takes out the image-wide level of each channel; ×3 or more before)
     expect(relDiff(base, machined)).toBeGreaterThan(2 * relDiff(base, other));
   });
 

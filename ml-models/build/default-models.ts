@@ -37,10 +37,12 @@ export interface BackboneConfig {
   /** long ridge detectors for faint thin lines (scratches, cracks); absent: none */
   line?: LineConfig;
   /**
-   * subtract each map's image mean per channel: the engine's 3×3 pooling (zero padding counted, as anomalib's)
-   * then shrinks border patches towards the image's typical patch instead of towards a point no interior patch is near
+   * subtract each map's image centre per channel ('iqm', the mean of the middle half, and 'median' are robust to a
+   * large defect; 'mean' is not): the engine's 3×3
+   * pooling (zero padding counted, as anomalib's) then shrinks border patches towards the image's typical patch
+   * instead of towards a point no interior patch is near
    */
-  centreMaps?: boolean;
+  centreMaps?: 'mean' | 'median' | 'iqm';
   /** a Laplacian of Gaussian at the scale of holes and burrs (224 px), its bright and dark halves; absent: none */
   blob?: { size: number; sigma: number; weight: number; weight3?: number };
 }
@@ -104,8 +106,10 @@ export const DEFAULT_BACKBONE: BackboneConfig = {
   border: 'reflect',
   line: { scale: 0, orientations: 12, size: 33, sigmaAlong: 8, sigmaAcross: 0.7, weight: 4, weight3: 4, centred: true },
   blob: { size: 15, sigma: 2.2, weight: 1, weight3: 1 },
-  // over eight seeds of the independent generator (hard level, in process): mean AUROC 0.970 → 0.983, cast 0.919 → 0.953
-  centreMaps: true,
+  // over eight seeds of the independent generator (hard level, in process): mean AUROC 0.970 → 0.984, cast 0.919 → 0.955,
+  // held-out normals over the threshold 7 → 6 of 480; the mean: 0.983 / 0.953, but a large hole lifted its whole
+  // heatmap over the threshold; the median: 0.985 / 0.959 with 10 of 480 over the threshold
+  centreMaps: 'iqm',
 };
 
 const PIXEL_MEAN = [0.5, 0.5, 0.5];
@@ -183,6 +187,25 @@ function bankAt(g: GraphBuilder, img: string, cfg: BackboneConfig): string {
   const log = filt(stack([negLoG(cfg.logSize, cfg.logSigma)]));
   const signs = g.relu(g.conv(log, { dims: [2, 1, 1, 1], data: [1, -1] }));
   return g.concat([energy, signs]);
+}
+
+/**
+ * Each channel's centre over the image, [1, c, 1, 1]: the mean; the median (the smallest of the upper half, by
+ * TopK); or the interquartile mean (the mean of the middle half). A defect covering less than a quarter of the
+ * picture barely moves the last two.
+ */
+function centreOf(g: GraphBuilder, x: string, c: number, side: number, how: 'mean' | 'median' | 'iqm'): string {
+  if (how === 'mean') return g.op('ReduceMean', [x], { axes: [2, 3], keepdims: 1 });
+  const flat = g.op('Reshape', [x, g.constInt64([3], [1, c, side * side], 'shape')]);
+  const n = side * side;
+  if (how === 'iqm') {
+    // the mean of the middle half: (sum of the largest 3/4 − sum of the largest 1/4) / (n/2)
+    const top = (k: number) => g.op('ReduceSum', [g.node('TopK', [flat, g.constInt64([1], [k], 'k')], { axis: 2, largest: 1, sorted: 0 }, 2)[0], g.constInt64([1], [2], 'axes')], { keepdims: 1 });
+    const mid = g.mul(g.sub(top((3 * n) / 4), top(n / 4)), g.scalar(2 / n));
+    return g.op('Unsqueeze', [mid, g.constInt64([1], [3], 'axes')]);
+  }
+  const [upper] = g.node('TopK', [flat, g.constInt64([1], [n / 2], 'k')], { axis: 2, largest: 1, sorted: 0 }, 2);
+  return g.op('Unsqueeze', [g.op('ReduceMin', [upper], { axes: [2], keepdims: 1 }), g.constInt64([1], [3], 'axes')]);
 }
 
 function compress(g: GraphBuilder, x: string, floor: number): string {
@@ -280,8 +303,8 @@ export function buildPatchcoreBackbone(cfg: BackboneConfig = DEFAULT_BACKBONE): 
     }
   }
   if (cfg.centreMaps) {
-    layer2 = g.sub(layer2, g.op('ReduceMean', [layer2], { axes: [2, 3], keepdims: 1 }));
-    layer3 = g.sub(layer3, g.op('ReduceMean', [layer3], { axes: [2, 3], keepdims: 1 }));
+    layer2 = g.sub(layer2, centreOf(g, layer2, c2, 28, cfg.centreMaps));
+    layer3 = g.sub(layer3, centreOf(g, layer3, c3, 14, cfg.centreMaps));
   }
   g.output(layer2, 'layer2', [1, c2, 28, 28]);
   g.output(layer3, 'layer3', [1, c3, 14, 14]);

@@ -21,30 +21,35 @@ function l1Normalise(k: Float64Array): void {
   for (let i = 0; i < k.length; i++) k[i] /= s;
 }
 
-/**
- * A Gabor pair member oriented at `theta` (the direction of the line/edge it responds to): a Gaussian window
- * elongated along the orientation (σ_along) times a carrier across it with wavelength `lambda`.
- * `phase` 'even' (cosine: lines) or 'odd' (sine: edges). Zero mean, L1 = 2 (so an ideal step or line of
- * contrast 1 gives a response of about 1).
- */
-export function gabor(size: number, theta: number, lambda: number, sigmaAlong: number, sigmaAcross: number, phase: 'even' | 'odd'): Kernel {
-  const r = (size - 1) / 2;
-  const data = new Float64Array(size * size);
-  const c = Math.cos(theta);
-  const s = Math.sin(theta);
-  for (let y = -r; y <= r; y++) {
-    for (let x = -r; x <= r; x++) {
-      const along = c * x + s * y;
-      const across = -s * x + c * y;
-      const env = Math.exp(-(along * along) / (2 * sigmaAlong * sigmaAlong) - (across * across) / (2 * sigmaAcross * sigmaAcross));
-      const arg = (2 * Math.PI * across) / lambda;
-      data[(y + r) * size + (x + r)] = env * (phase === 'even' ? Math.cos(arg) : Math.sin(arg));
-    }
-  }
+/** Zero mean, then L1 = 2 (so an ideal step or line of contrast 1 gives a response of about 1). */
+function normalised(size: number, data: Float64Array): Kernel {
   zeroMean(data);
   l1Normalise(data);
   for (let i = 0; i < data.length; i++) data[i] *= 2;
   return { size, data };
+}
+
+/** A kernel whose value depends on the offset along `theta` and across it. Normalised as above. */
+function oriented(size: number, theta: number, value: (along: number, across: number) => number): Kernel {
+  const r = (size - 1) / 2;
+  const data = new Float64Array(size * size);
+  const c = Math.cos(theta);
+  const s = Math.sin(theta);
+  for (let y = -r; y <= r; y++) for (let x = -r; x <= r; x++) data[(y + r) * size + (x + r)] = value(c * x + s * y, -s * x + c * y);
+  return normalised(size, data);
+}
+
+/**
+ * A Gabor pair member oriented at `theta` (the direction of the line/edge it responds to): a Gaussian window
+ * elongated along the orientation (σ_along) times a carrier across it with wavelength `lambda`.
+ * `phase` 'even' (cosine: lines) or 'odd' (sine: edges). Zero mean, L1 = 2.
+ */
+export function gabor(size: number, theta: number, lambda: number, sigmaAlong: number, sigmaAcross: number, phase: 'even' | 'odd'): Kernel {
+  return oriented(size, theta, (along, across) => {
+    const env = Math.exp(-(along * along) / (2 * sigmaAlong * sigmaAlong) - (across * across) / (2 * sigmaAcross * sigmaAcross));
+    const arg = (2 * Math.PI * across) / lambda;
+    return env * (phase === 'even' ? Math.cos(arg) : Math.sin(arg));
+  });
 }
 
 /**
@@ -52,22 +57,10 @@ export function gabor(size: number, theta: number, lambda: number, sigmaAlong: n
  * (σ_along along it, σ_across across it); positive on a bright line, negative on a dark one. Zero mean, L1 = 2.
  */
 export function ridge(size: number, theta: number, sigmaAlong: number, sigmaAcross: number): Kernel {
-  const r = (size - 1) / 2;
-  const data = new Float64Array(size * size);
-  const c = Math.cos(theta);
-  const s = Math.sin(theta);
-  for (let y = -r; y <= r; y++) {
-    for (let x = -r; x <= r; x++) {
-      const along = c * x + s * y;
-      const across = -s * x + c * y;
-      const q = (across * across) / (sigmaAcross * sigmaAcross);
-      data[(y + r) * size + (x + r)] = (1 - q) * Math.exp(-(along * along) / (2 * sigmaAlong * sigmaAlong) - q / 2);
-    }
-  }
-  zeroMean(data);
-  l1Normalise(data);
-  for (let i = 0; i < data.length; i++) data[i] *= 2;
-  return { size, data };
+  return oriented(size, theta, (along, across) => {
+    const q = (across * across) / (sigmaAcross * sigmaAcross);
+    return (1 - q) * Math.exp(-(along * along) / (2 * sigmaAlong * sigmaAlong) - q / 2);
+  });
 }
 
 /** Negative Laplacian of Gaussian (positive at the centre of a bright blob of radius ≈ σ√2). Zero mean, L1 = 2. */
@@ -80,10 +73,7 @@ export function negLoG(size: number, sigma: number): Kernel {
       data[(y + r) * size + (x + r)] = (1 - q) * Math.exp(-q);
     }
   }
-  zeroMean(data);
-  l1Normalise(data);
-  for (let i = 0; i < data.length; i++) data[i] *= 2;
-  return { size, data };
+  return normalised(size, data);
 }
 
 /** Normalised Gaussian (sum 1). */

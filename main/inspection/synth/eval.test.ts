@@ -32,24 +32,26 @@ describe('default models on synthetic parts (engine PatchCore, 40 normals per ba
   it(
     `detects defects: AUROC ≥ ${PLAIN_MIN_AUROC} on every surface at the plain level, mean ≥ ${HARD_MEAN_AUROC} at the hard level`,
     async () => {
-      const r = await evaluateDefaultModel({ trainNormals: 40, testNormals: 8, defectsPerKind: 2, seed: 'eval-ci', threads: 2 });
+      // the README's protocol (20 held-out normals and 6 of each defect kind per surface × level) on a seed of its own:
+      // with 8 normals and 2 of each kind, one faint stain ranked below one normal decided the plain goal (0.975)
+      const r = await evaluateDefaultModel({ trainNormals: 40, testNormals: 20, defectsPerKind: 6, seed: 'eval-ci', threads: 2 });
       // the report shows up in the test output when something regresses
       console.log(formatReport(r));
       expect(r.conditions).toHaveLength(6);
       for (const c of r.conditions) {
         expect(c.bankRows).toBe(Math.trunc(40 * 28 * 28 * 0.1));
-        expect(c.normals).toBe(8);
-        expect(c.defects).toBe(10);
+        expect(c.normals).toBe(20);
+        expect(c.defects).toBe(30);
         if (c.level === 'plain') expect(c.auroc, `${c.surface} plain`).toBeGreaterThanOrEqual(PLAIN_MIN_AUROC);
       }
       expect(r.hardMean).toBeGreaterThanOrEqual(HARD_MEAN_AUROC);
       // decisions.md inspection 2: held-out normals stay below the 0.85 image threshold after the engine's
-      // normalization (the goal is 99 % of them; 48 images cannot show that, 95 % guards against a regression)
+      // normalization (the goal is 99 % of them; 120 images cannot show that, 95 % guards against a regression)
       const below = r.conditions.reduce((a, c) => a + c.normalsBelowThreshold, 0);
       expect(below / r.conditions.reduce((a, c) => a + c.normals, 0)).toBeGreaterThanOrEqual(0.95);
       expect(r.pass).toBe(true);
       // the embedder: nearest exemplar of the same kind well above chance (1 in 5), nearest image of the same surface
-      expect(r.embed!.pooled.n).toBe(60);
+      expect(r.embed!.pooled.n).toBe(180);
       expect(r.embed!.pooled.accuracy).toBeGreaterThan(0.4);
       expect(r.embed!.surfaceRetrieval.accuracy).toBeGreaterThan(0.85);
     },
