@@ -6,10 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { embedImage } from '../../main/inspection/engine/clip';
 import { loadModel, releaseModels } from '../../main/inspection/engine/models';
 import { extractFeatures } from '../../main/inspection/engine/patchcore';
-import type { RgbImage } from '../../main/inspection/engine/preprocess';
+import { preprocess, type InputSpec, type RgbImage } from '../../main/inspection/engine/preprocess';
 import { renderImage } from '../../main/inspection/synth/generate';
 import { buildDefaultModels, checkDefaultModels, MODELS_ROOT, sha256 } from './build-default-models';
-import { DEFAULT_BACKBONE, buildPatchcoreBackbone } from './default-models';
+import { DEFAULT_BACKBONE, buildPatchcoreBackbone, type BuiltModel } from './default-models';
 import { gabor, negLoG, ridge } from './filters';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -95,12 +95,10 @@ describe('filters', () => {
 });
 
 /** The backbone's raw layer2 map [C, 28, 28] for an image, without the engine's pooling (the model's own output). */
-async function layer2Of(onnx: Uint8Array, img: RgbImage): Promise<{ data: Float32Array; c: number }> {
-  const session = await ort.InferenceSession.create(Buffer.from(onnx), { intraOpNumThreads: 1 });
-  const n = img.width * img.height;
-  const x = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) for (let ch = 0; ch < 3; ch++) x[ch * n + i] = (img.data[i * 3 + ch] / 255 - 0.5) / 0.5;
-  const out = await session.run({ input: new ort.Tensor('float32', x, [1, 3, img.height, img.width]) });
+async function layer2Of(model: BuiltModel, img: RgbImage): Promise<{ data: Float32Array; c: number }> {
+  const session = await ort.InferenceSession.create(Buffer.from(model.onnx), { intraOpNumThreads: 1 });
+  const { tensor, dims } = await preprocess(img, model.manifest.input as InputSpec);
+  const out = await session.run({ input: new ort.Tensor('float32', tensor, dims) });
   await session.release();
   return { data: out.layer2.data as Float32Array, c: out.layer2.dims[1] };
 }
@@ -119,10 +117,10 @@ function marked(mark: (x: number, y: number) => number): RgbImage {
 describe('the backbone border and the line channel', () => {
   it('a lighting gradient is removed up to the border (reflect), not only inside it (zero padding)', async () => {
     // a flat grey part under a lamp 40 % brighter on the right: the relative-luminance channel should stay ~0
-    const lit = marked((x) => 0.8 + (0.4 * x) / 223);
-    for (let i = 0; i < lit.data.length; i++) lit.data[i] = Math.round(110 * (0.8 + (0.4 * Math.floor(i / 3 % 224)) / 223));
+    const lit: RgbImage = { width: 224, height: 224, data: new Uint8Array(224 * 224 * 3) };
+    for (let i = 0; i < lit.data.length; i++) lit.data[i] = Math.round(110 * (0.8 + (0.4 * (Math.floor(i / 3) % 224)) / 223));
     const lumAtEdges = async (border: 'zero' | 'reflect') => {
-      const { data } = await layer2Of(buildPatchcoreBackbone({ ...DEFAULT_BACKBONE, border }).onnx, lit);
+      const { data } = await layer2Of(buildPatchcoreBackbone({ ...DEFAULT_BACKBONE, border }), lit);
       const lum = 34; // the ×20 mean of relative log luminance (after f0a f0m f1a f1m and the two colour means)
       let edge = 0;
       for (let y = 0; y < 28; y++) for (const x of [0, 27]) edge = Math.max(edge, Math.abs(data[lum * 784 + y * 28 + x]));
@@ -135,20 +133,20 @@ describe('the backbone border and the line channel', () => {
   });
 
   it('a faint 1-px line raises the line channel along it; as many dark pits of the same contrast barely do', async () => {
-    const onnx = buildPatchcoreBackbone().onnx;
+    const model = buildPatchcoreBackbone();
     const lineCh = (c: number) => c - 1; // the line channel is layer2's last
     // mean of the line channel over the cells the scratch crosses (the diagonal from pixel 70 to 150)
-    const maxOf = async (img: RgbImage) => {
-      const { data, c } = await layer2Of(onnx, img);
+    const alongDiagonal = async (img: RgbImage) => {
+      const { data, c } = await layer2Of(model, img);
       let s = 0;
       for (let k = 9; k <= 18; k++) s += data[lineCh(c) * 784 + k * 28 + k];
       return s / 10;
     };
-    const base = await maxOf(rgb('cast', 2));
+    const base = await alongDiagonal(rgb('cast', 2));
     // an 80-px diagonal scratch 15 % darker, one pixel wide
-    const line = await maxOf(marked((x, y) => (Math.abs(x - y) < 0.5 && x > 70 && x < 150 ? 0.85 : 1)));
+    const line = await alongDiagonal(marked((x, y) => (Math.abs(x - y) < 0.5 && x > 70 && x < 150 ? 0.85 : 1)));
     // 80 single-pixel pits 15 % darker, scattered over the same area
-    const pits = await maxOf(marked((x, y) => (x > 70 && x < 150 && y > 70 && y < 150 && (x * 7 + y * 13) % 71 === 0 ? 0.85 : 1)));
+    const pits = await alongDiagonal(marked((x, y) => (x > 70 && x < 150 && y > 70 && y < 150 && (x * 7 + y * 13) % 71 === 0 ? 0.85 : 1)));
     expect(line - base).toBeGreaterThan(0.3);
     expect(line - base).toBeGreaterThan(4 * Math.max(0, pits - base));
   });
@@ -160,8 +158,8 @@ describe('the backbone maps centred on their interquartile mean', () => {
     const holed = marked((x, y) => ((x - 60) ** 2 + (y - 60) ** 2 < 14 ** 2 ? 0.35 : 1));
     const plain = rgb('cast', 2);
     const farChange = async (centreMaps: 'mean' | 'median' | 'iqm' | undefined) => {
-      const onnx = buildPatchcoreBackbone({ ...DEFAULT_BACKBONE, centreMaps }).onnx;
-      const [a, b] = [await layer2Of(onnx, plain), await layer2Of(onnx, holed)];
+      const model = buildPatchcoreBackbone({ ...DEFAULT_BACKBONE, centreMaps });
+      const [a, b] = [await layer2Of(model, plain), await layer2Of(model, holed)];
       let d = 0;
       let n = 0;
       for (let ch = 0; ch < a.c; ch++)

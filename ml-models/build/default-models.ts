@@ -172,10 +172,7 @@ function front(g: GraphBuilder, x: string, cfg: BackboneConfig, mean: number[] =
 /** Oriented energies (phase-invariant) and the two signs of a LoG at one scale: [1, n+2, h, w]. */
 function bankAt(g: GraphBuilder, img: string, cfg: BackboneConfig): string {
   const n = cfg.orientations;
-  const filt = (k: { dims: number[]; data: ArrayLike<number> }) => {
-    const r = (k.dims[2] - 1) / 2;
-    return cfg.border === 'reflect' ? g.conv(g.pad(img, r, 'reflect'), k, { pad: 0 }) : g.conv(img, k);
-  };
+  const filt = (k: { dims: number[]; data: ArrayLike<number> }) => (cfg.border === 'reflect' ? g.convReflect(img, k) : g.conv(img, k));
   const resp = filt(stack(gaborBank(cfg)));
   const sq = g.mul(resp, resp);
   const pair = new Float64Array(n * 2 * n);
@@ -224,16 +221,6 @@ export function buildPatchcoreBackbone(cfg: BackboneConfig = DEFAULT_BACKBONE): 
   const g = new GraphBuilder();
   const x = g.input('input', [1, 3, SIZE, SIZE]);
   const { hp, hpRaw, colour } = front(g, x, cfg);
-  const extra2: string[] = [];
-  const extra3: string[] = [];
-  if (cfg.blob) {
-    const B = cfg.blob;
-    const r = (B.size - 1) / 2;
-    const lg = g.conv(g.pad(hp, r, 'reflect'), stack([negLoG(B.size, B.sigma)]), { pad: 0 });
-    const sg = g.relu(g.conv(lg, { dims: [2, 1, 1, 1], data: [1, -1] }));
-    extra2.push(g.mul(compress(g, g.maxPool(sg, 8), cfg.energyFloor), g.scalar(B.weight)));
-    if (B.weight3) extra3.push(g.mul(compress(g, g.maxPool(sg, 16), cfg.energyFloor), g.scalar(B.weight3)));
-  }
   const s1 = g.avgPool(hp, 2);
   const s2 = g.avgPool(s1, 2);
   const f0 = bankAt(g, hp, cfg); // 224
@@ -272,40 +259,37 @@ export function buildPatchcoreBackbone(cfg: BackboneConfig = DEFAULT_BACKBONE): 
     }
     return [g.concat(xs), c];
   };
-  let [layer2, c2] = assemble(parts2, g.avgPool(colour, 8), g.avgPool(hpRaw, 8), 'col', 'lum');
-  let [layer3, c3] = assemble(parts3, g.avgPool(colour, 16), g.avgPool(hpRaw, 16), 'col3', 'lum3');
-  if (extra2.length) {
-    layer2 = g.concat([layer2, ...extra2]);
-    c2 += 2 * extra2.length;
-  }
-  if (extra3.length) {
-    layer3 = g.concat([layer3, ...extra3]);
-    c3 += 2 * extra3.length;
+  // channels after the colour and luminance means: each map, its cell maximum (log-compressed, weighted), channels
+  const tail2: [string, number][] = [];
+  const tail3: [string, number][] = [];
+  const cellMax = (map: string, k: number, floor: number, weight: number) => g.mul(compress(g, g.maxPool(map, k), floor), g.scalar(weight));
+  if (cfg.blob) {
+    const B = cfg.blob;
+    const lg = g.convReflect(hp, stack([negLoG(B.size, B.sigma)]));
+    const sg = g.relu(g.conv(lg, { dims: [2, 1, 1, 1], data: [1, -1] }));
+    tail2.push([cellMax(sg, 8, fl, B.weight), 2]);
+    if (B.weight3) tail3.push([cellMax(sg, 16, fl, B.weight3), 2]);
   }
   if (cfg.line) {
     const L = cfg.line;
-    const src = L.scale === 0 ? hp : s1;
     const ks: Kernel[] = [];
     for (let o = 0; o < L.orientations; o++) ks.push(ridge(L.size, (o * Math.PI) / L.orientations, L.sigmaAlong, L.sigmaAcross));
-    const r = (L.size - 1) / 2;
-    let resp = g.op('Abs', [g.conv(g.pad(src, r, 'reflect'), stack(ks), { pad: 0 })]);
+    let resp = g.op('Abs', [g.convReflect(L.scale === 0 ? hp : s1, stack(ks))]);
     // 'centred': each orientation's image-wide mean out first, so a texture's own direction (brushing) is no line
     if (L.centred) resp = g.sub(resp, g.op('ReduceMean', [resp], { axes: [2, 3], keepdims: 1 }));
     const mx = g.op('ReduceMax', [resp], { axes: [1], keepdims: 1 });
     const ev = L.mode === 'max' ? mx : g.relu(g.sub(mx, g.op('ReduceMean', [resp], { axes: [1], keepdims: 1 })));
-    const f = L.floor ?? fl;
     const k2 = L.scale === 0 ? 8 : 4;
-    layer2 = g.concat([layer2, g.mul(compress(g, g.maxPool(ev, k2), f), g.scalar(L.weight))]);
-    c2 += 1;
-    if (L.weight3) {
-      layer3 = g.concat([layer3, g.mul(compress(g, g.maxPool(ev, 2 * k2), f), g.scalar(L.weight3))]);
-      c3 += 1;
-    }
+    tail2.push([cellMax(ev, k2, L.floor ?? fl, L.weight), 1]);
+    if (L.weight3) tail3.push([cellMax(ev, 2 * k2, L.floor ?? fl, L.weight3), 1]);
   }
-  if (cfg.centreMaps) {
-    layer2 = g.sub(layer2, centreOf(g, layer2, c2, 28, cfg.centreMaps));
-    layer3 = g.sub(layer3, centreOf(g, layer3, c3, 14, cfg.centreMaps));
-  }
+  const withTail = ([map, c]: [string, number], tail: [string, number][]): [string, number] =>
+    tail.length ? [g.concat([map, ...tail.map((t) => t[0])]), c + tail.reduce((a, t) => a + t[1], 0)] : [map, c];
+  const [map2, c2] = withTail(assemble(parts2, g.avgPool(colour, 8), g.avgPool(hpRaw, 8), 'col', 'lum'), tail2);
+  const [map3, c3] = withTail(assemble(parts3, g.avgPool(colour, 16), g.avgPool(hpRaw, 16), 'col3', 'lum3'), tail3);
+  const centred = (map: string, c: number, side: number) => (cfg.centreMaps ? g.sub(map, centreOf(g, map, c, side, cfg.centreMaps)) : map);
+  const layer2 = centred(map2, c2, 28);
+  const layer3 = centred(map3, c3, 14);
   g.output(layer2, 'layer2', [1, c2, 28, 28]);
   g.output(layer3, 'layer3', [1, c3, 14, 14]);
   const onnx = g.toModel({

@@ -139,8 +139,14 @@ export class GraphBuilder {
     return this.op('Pad', [x, this.constInt64([8], [0, 0, p, p, 0, 0, p, p], 'pads')], { mode });
   }
 
-  avgPool(x: string, k: number, stride = k, pad = 0): string {
-    return this.op('AveragePool', [x], { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad], count_include_pad: 0 });
+  /** A 'same' convolution (odd square kernels) on the input mirrored at its border instead of zero-padded. */
+  convReflect(x: string, weight: { dims: number[]; data: ArrayLike<number> }): string {
+    return this.conv(this.pad(x, (weight.dims[2] - 1) / 2, 'reflect'), weight, { pad: 0 });
+  }
+
+  /** Average pooling; `countPad` divides border windows by k² with the padding counted (PyTorch's default). */
+  avgPool(x: string, k: number, stride = k, pad = 0, countPad = false): string {
+    return this.op('AveragePool', [x], { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad], count_include_pad: countPad ? 1 : 0 });
   }
 
   maxPool(x: string, k: number, stride = k, pad = 0): string {
@@ -166,12 +172,13 @@ export class GraphBuilder {
     return xs.length === 1 ? xs[0] : this.op('Concat', xs, { axis });
   }
   /** Resize (bilinear, half-pixel centres) to an explicit [N,C,H,W] size. */
-  resize(x: string, sizes: number[]): string {
+  /** Bilinear resize to `sizes`; 'pytorch_half_pixel' is F.interpolate(align_corners=False) exactly. */
+  resize(x: string, sizes: number[], coordinates: 'half_pixel' | 'pytorch_half_pixel' = 'half_pixel'): string {
     const roi = this.constFloat([0], [], 'roi');
     const scales = this.constFloat([0], [], 'scales');
     return this.op('Resize', [x, roi, scales, this.constInt64([4], sizes, 'sizes')], {
       mode: 'linear',
-      coordinate_transformation_mode: 'half_pixel',
+      coordinate_transformation_mode: coordinates,
     });
   }
 

@@ -21,14 +21,9 @@ export function poolerModel(fine: Shape, coarse: Shape): Uint8Array {
   const g = new GraphBuilder();
   const a = g.input('fine', [1, c1, h, w]);
   const b = g.input('coarse', [1, c2, h2, w2]);
-  const pool = (x: string) => g.op('AveragePool', [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], count_include_pad: 1 });
-  let bp = pool(b);
-  if (h2 !== h || w2 !== w) {
-    const roi = g.constFloat([0], [], 'roi');
-    const scales = g.constFloat([0], [], 'scales');
-    // PyTorch's align_corners=False source index, negative sources clamped to 0, as F.interpolate(bilinear)
-    bp = g.op('Resize', [bp, roi, scales, g.constInt64([4], [1, c2, h, w], 'sizes')], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' });
-  }
+  const pool = (x: string) => g.avgPool(x, 3, 1, 1, true);
+  // PyTorch's align_corners=False source index, negative sources clamped to 0, as F.interpolate(bilinear)
+  const bp = h2 !== h || w2 !== w ? g.resize(pool(b), [1, c2, h, w], 'pytorch_half_pixel') : pool(b);
   const cat = g.concat([pool(a), bp]);
   const rows = g.op('Transpose', [g.op('Reshape', [cat, g.constInt64([2], [c1 + c2, h * w], 'shape')])], { perm: [1, 0] });
   g.output(rows, 'patches', [h * w, c1 + c2]);
