@@ -154,8 +154,13 @@ async function measureSet(
           const out = await pipeline.inspect(productCode, bytes);
           e2e.push(performance.now() - t1);
           anomaly = out.anomaly_score;
-          const row = await svc.read.query<{ t: Record<string, number> }>(`select details->'timingsMs' as t from inspection_results where inspection_id = $1`, [out.inspectionId]);
+          const row = await svc.read.query<{ t: Record<string, number>; e: Record<string, number> }>(
+            `select details->'timingsMs' as t, details->'engineMs' as e from inspection_results where inspection_id = $1`,
+            [out.inspectionId],
+          );
           for (const [k, v] of Object.entries(row.rows[0].t)) (stages[k] ??= []).push(v);
+          // the PatchCore lane's own stages inside `engine`
+          for (const [k, v] of Object.entries(row.rows[0].e ?? {})) (stages[`engine.${k}`] ??= []).push(v);
         }
         const E = median(e2e);
         const M = median(models);

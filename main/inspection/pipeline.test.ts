@@ -188,6 +188,35 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
     expect(rows.rows[0].n).toBe(4);
   });
 
+  it('a transaction that fails after its rows are inserted leaves no rows and no artifact files; its code comes again', async () => {
+    const count = async () => (await db.pool.query('select count(*)::int as n from inspections')).rows[0].n as number;
+    const before = await count();
+    const imageDir = path.join(home, 'images');
+    const files = () => fs.readdirSync(imageDir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile() || d.isDirectory()).map((d) => path.relative(imageDir, path.join(d.parentPath, d.name))).sort();
+    const kept = files();
+    let seen: { inspectionCode: string } | undefined;
+    await expect(
+      pipeline.inspect('castA', { path: path.join(work, 'pc/test/hole_0.png') }, {
+        withinTransaction: async (_c, ins) => {
+          seen = ins;
+          // the folder is in place, complete, before the commit
+          const folder = fs.readdirSync(imageDir, { recursive: true }).map(String).find((f) => f.endsWith(ins.inspectionCode));
+          expect(fs.readdirSync(path.join(imageDir, folder!)).sort()).toEqual(['comparison.png', 'heatmap.png', 'map.png', 'mask.png', 'overlay.png']);
+          throw new Error('watch bookkeeping failed');
+        },
+      }),
+    ).rejects.toThrow('watch bookkeeping failed');
+    expect(seen?.inspectionCode).toMatch(/^INS-\d{8}-\d{4}$/);
+    expect(await count()).toBe(before);
+    // the tested image was stored before (same content); nothing else stays: no staging or placed folder
+    expect(files()).toEqual(kept);
+    const next = await pipeline.inspect('castA', { path: path.join(work, 'pc/test/hole_0.png') });
+    expect(next.inspection_code).toBe(seen!.inspectionCode);
+    for (const rel of Object.values(next.artifacts)) expect(fs.existsSync(svc.store.abs(rel!))).toBe(true);
+    await db.pool.query('delete from inspection_results where inspection_id = $1', [next.inspectionId]);
+    await db.pool.query('delete from inspections where inspection_id = $1', [next.inspectionId]);
+  });
+
   it('names every refusal case in words the station has, in Korean and English', () => {
     for (const lang of ['ko', 'en']) {
       const words = JSON.parse(fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), `../../renderer/src/locales/${lang}/common.json`), 'utf8')).reasons;

@@ -31,7 +31,7 @@ import type { PatchcoreResult } from './engine/ops';
 import { loadRgb, type RgbImage } from './engine/preprocess';
 import { findRegions, mapToSource, type Region as EngineRegion } from './engine/regions';
 import { asInputError, type InspectionService, userRef } from './service';
-import { decodeImage, readImageInput, type DecodedImage, type ImageInput } from './store';
+import { decodeImage, ImageStore, readImageInput, type DecodedImage, type ImageInput } from './store';
 import type { BankBuildOutcome, InspectOutcome, InspectionSource, Region } from './types';
 
 /** The cases of the pipeline's own refusals (ApiError details.reason), beside the image problems of preprocess.ts. */
@@ -545,9 +545,11 @@ export class InspectionPipeline {
       decoding = Promise.reject(e);
     }
     decoding.catch(() => undefined);
-    const product = await svc.getProduct({ productCode });
-    if (!product.isActive) throw new ApiError('conflict', `${productCode} is deactivated; activate it to inspect`, refusal('deactivated'));
-    const [current, cfg] = await Promise.all([svc.currentBank(product.productId), svc.getModelConfig(product.productId)]);
+    const ctx = await svc.inspectionContext(productCode);
+    const product = { productId: ctx.productId };
+    if (!ctx.isActive) throw new ApiError('conflict', `${productCode} is deactivated; activate it to inspect`, refusal('deactivated'));
+    const current = ctx.bank;
+    const cfg = { imageThreshold: ctx.imageThreshold, pixelThreshold: ctx.pixelThreshold };
     if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first (bank build --product ${productCode})`, refusal('no_bank'));
     let decoded: DecodedImage;
     try {
@@ -664,84 +666,110 @@ export class InspectionPipeline {
     const art = await this.renderArtifacts(await basePicture, pc, cfg.pixelThreshold, mapRegions, referencePath);
     checkAbort(opts.signal);
     const stored = svc.store.putDecoded(decoded);
+    // the files are written on libuv's threads while the rows are inserted; their folder gets its name (the
+    // inspection code) inside the transaction, before the commit
+    const staging = svc.store.stageArtifacts(stored.relPath, { 'heatmap.png': art.heatmap, 'mask.png': art.mask, 'overlay.png': art.overlay, 'comparison.png': art.comparison, 'map.png': art.map });
+    staging.catch(() => undefined);
     mark('artifacts');
     const processingS = (performance.now() - t0) / 1000;
 
-    const row = await withTransaction(svc.read, async (c: pg.PoolClient) => {
-      const img = await c.query<{ image_id: number }>(
-        `insert into images (product_id, image_type, file_name, file_path, sha256, file_size, width, height, format, uploaded_by)
-         values ($1, 'test', $2, $3, $4, $5, $6, $7, $8, $9) returning image_id`,
-        [product.productId, decoded.fileName, stored.relPath, stored.sha256, stored.bytes.length, stored.width, stored.height, stored.format.toUpperCase(), userRef(opts.actor)],
-      );
-      const imageId = img.rows[0].image_id;
-      await c.query(
-        `insert into image_metadata (image_id, exif_data, preprocessing_applied, embedding_vector, embedding_model, embedding_dim) values ($1, $2, $3, $4, $5, $6)`,
-        [
-          imageId,
-          JSON.stringify(stored.meta),
-          JSON.stringify({ backbone: backbone.manifest.input, geometry: { resize: pc.geometry.resize, crop: pc.geometry.crop ?? null }, embedding: embedding?.manifest.input ?? null }),
-          embeddingVec ? f32ToBytes(embeddingVec) : null,
-          embeddingVec && embedding ? embeddingKey(embedding) : null,
-          embeddingVec ? embeddingVec.length : null,
-        ],
-      );
-      const ins = await c.query<{ inspection_id: number; inspection_code: string }>(
-        `insert into inspections (product_id, test_image_id, reference_image_id, inspector_id, inspection_date, status, processing_time, source, deployment_id)
-         values ($1, $2, $3, $4, coalesce($5, now()), 'completed', $6, $7, $8) returning inspection_id, inspection_code`,
-        [product.productId, imageId, referenceImageId, userRef(opts.actor), opts.at ?? null, processingS, opts.source ?? 'upload', current.deploymentId],
-      );
-      const { inspection_id: inspectionId, inspection_code: code } = ins.rows[0];
-      const dir = svc.store.artifactDir(stored.relPath, code);
-      const artifacts = {
-        original: stored.relPath,
-        heatmap: svc.store.writeArtifact(dir, 'heatmap.png', art.heatmap),
-        mask: svc.store.writeArtifact(dir, 'mask.png', art.mask),
-        overlay: svc.store.writeArtifact(dir, 'overlay.png', art.overlay),
-        comparison: svc.store.writeArtifact(dir, 'comparison.png', art.comparison),
-        anomalyMap: svc.store.writeArtifact(dir, 'map.png', art.map),
-      };
-      await c.query(
-        `insert into inspection_results (inspection_id, defect_detected, defect_type_id, confidence_score, anomaly_score, similarity_score,
-           raw_anomaly_score, raw_max_patch_distance, image_threshold, pixel_threshold, heatmap_path, mask_path, overlay_path, comparison_path,
-           detected_regions, details, guide_generated, guide_content)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-        [
-          inspectionId,
-          defectDetected,
-          defectTypeId,
-          confidence,
-          anomaly,
-          similarity,
-          pc.imageScore,
-          pc.maxPatchDistance,
-          cfg.imageThreshold,
-          cfg.pixelThreshold,
-          artifacts.heatmap,
-          artifacts.mask,
-          artifacts.overlay,
-          artifacts.comparison,
-          JSON.stringify(regions),
-          JSON.stringify({
-            deploymentId: current.deploymentId,
-            backbone: backbone.manifest.name,
-            embedding: embedding?.manifest.name ?? null,
-            argmaxPatch: pc.argmax,
-            grid: pc.grid,
-            regionRule,
-            defectCandidates: candidates.slice(0, 5),
-            embeddingError,
-            artifactSize: art.size,
-            anomalyMap: artifacts.anomalyMap,
-            engineMs: pc.ms,
-            timingsMs: timings,
-          }),
-          Boolean(guideText),
-          guideText,
-        ],
-      );
-      if (opts.withinTransaction) await opts.withinTransaction(c, { inspectionId, inspectionCode: code });
-      return { inspectionId, code, artifacts };
-    });
+    const prefix = ImageStore.artifactPrefix(stored.relPath);
+    const details = {
+      deploymentId: current.deploymentId,
+      backbone: backbone.manifest.name,
+      embedding: embedding?.manifest.name ?? null,
+      argmaxPatch: pc.argmax,
+      grid: pc.grid,
+      regionRule,
+      defectCandidates: candidates.slice(0, 5),
+      embeddingError,
+      artifactSize: art.size,
+      engineMs: pc.ms,
+      timingsMs: timings,
+    };
+    let row: { inspectionId: number; code: string; artifacts: InspectOutcome['artifacts'] };
+    try {
+      row = await withTransaction(svc.read, async (c: pg.PoolClient) => {
+        // the four rows in one statement (one round trip): the image, its metadata, the inspection (its code from
+        // the trigger) and the result, whose artifact paths are the folder prefix and that code
+        const ins = await c.query<{ inspection_id: number; inspection_code: string }>({
+          // prepared once per connection (the plan of the five-table statement is not made again each time)
+          name: 'inspection-insert',
+          text: `with img as (
+             insert into images (product_id, image_type, file_name, file_path, sha256, file_size, width, height, format, uploaded_by)
+             values ($1, 'test', $2, $3, $4, $5, $6, $7, $8, $9) returning image_id
+           ), md as (
+             insert into image_metadata (image_id, exif_data, preprocessing_applied, embedding_vector, embedding_model, embedding_dim)
+             select image_id, $10, $11, $12, $13, $14 from img
+           ), ins as (
+             insert into inspections (product_id, test_image_id, reference_image_id, inspector_id, inspection_date, status, processing_time, source, deployment_id)
+             select $1, image_id, $15, $9, coalesce($16, now()), 'completed', $17, $18, $19 from img
+             returning inspection_id, inspection_code
+           ), res as (
+             insert into inspection_results (inspection_id, defect_detected, defect_type_id, confidence_score, anomaly_score, similarity_score,
+               raw_anomaly_score, raw_max_patch_distance, image_threshold, pixel_threshold, heatmap_path, mask_path, overlay_path, comparison_path,
+               detected_regions, details, guide_generated, guide_content)
+             select inspection_id, $20, $21, $22, $23, $24, $25, $26, $27, $28,
+               $29::text || inspection_code || '/heatmap.png', $29::text || inspection_code || '/mask.png',
+               $29::text || inspection_code || '/overlay.png', $29::text || inspection_code || '/comparison.png',
+               $30, $31::jsonb || jsonb_build_object('anomalyMap', $29::text || inspection_code || '/map.png'), $32, $33
+             from ins
+           )
+           select inspection_id, inspection_code from ins`,
+          values: [
+            product.productId,
+            decoded.fileName,
+            stored.relPath,
+            stored.sha256,
+            stored.bytes.length,
+            stored.width,
+            stored.height,
+            stored.format.toUpperCase(),
+            userRef(opts.actor),
+            JSON.stringify(stored.meta),
+            JSON.stringify({ backbone: backbone.manifest.input, geometry: { resize: pc.geometry.resize, crop: pc.geometry.crop ?? null }, embedding: embedding?.manifest.input ?? null }),
+            embeddingVec ? f32ToBytes(embeddingVec) : null,
+            embeddingVec && embedding ? embeddingKey(embedding) : null,
+            embeddingVec ? embeddingVec.length : null,
+            referenceImageId,
+            opts.at ?? null,
+            processingS,
+            opts.source ?? 'upload',
+            current.deploymentId,
+            defectDetected,
+            defectTypeId,
+            confidence,
+            anomaly,
+            similarity,
+            pc.imageScore,
+            pc.maxPatchDistance,
+            cfg.imageThreshold,
+            cfg.pixelThreshold,
+            prefix,
+            JSON.stringify(regions),
+            JSON.stringify(details),
+            Boolean(guideText),
+            guideText,
+          ],
+        });
+        const { inspection_id: inspectionId, inspection_code: code } = ins.rows[0];
+        const files = (await staging).place(code);
+        if (opts.withinTransaction) await opts.withinTransaction(c, { inspectionId, inspectionCode: code });
+        const artifacts = {
+          original: stored.relPath,
+          heatmap: files['heatmap.png'],
+          mask: files['mask.png'],
+          overlay: files['overlay.png'],
+          comparison: files['comparison.png'],
+          anomalyMap: files['map.png'],
+        };
+        return { inspectionId, code, artifacts };
+      });
+    } catch (e) {
+      // nothing committed: no files either
+      await staging.then((s) => s.discard()).catch(() => undefined);
+      throw e;
+    }
     mark('database');
 
     const outcome: InspectOutcome = {

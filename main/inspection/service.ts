@@ -1139,6 +1139,43 @@ export class InspectionService {
   }
 
   /** The latest completed bank deployment of a product, or null. */
+  /**
+   * What one inspection needs to know before it runs, in one round trip: the product (by code), whether it is
+   * active, its current bank's deployment and file, and its thresholds (the design defaults without a config row).
+   */
+  async inspectionContext(productCode: string): Promise<{
+    productId: number;
+    isActive: boolean;
+    bank: { deploymentId: number; summary: { bank_path: string | null } } | null;
+    imageThreshold: number;
+    pixelThreshold: number;
+  }> {
+    const r = await this.read.query(
+      `select p.product_id, p.is_active, b.deployment_id, b.bank_path, mc.image_threshold, mc.pixel_threshold
+       from products p
+       left join lateral (
+         select deployment_id, result_summary->>'bank_path' as bank_path from deployments d
+         where d.product_id = p.product_id and d.deployment_type = 'patchcore_bank' and d.status = 'completed'
+         order by d.completed_at desc, d.deployment_id desc limit 1
+       ) b on true
+       left join lateral (
+         select image_threshold, pixel_threshold from model_configs m
+         where m.product_id = p.product_id and m.model_type = 'anomaly_detection' and m.is_active limit 1
+       ) mc on true
+       where p.product_code = $1`,
+      [productCode],
+    );
+    if (!r.rowCount) throw new ApiError('not_found', `no product ${productCode}`);
+    const x = r.rows[0];
+    return {
+      productId: x.product_id,
+      isActive: x.is_active,
+      bank: x.deployment_id == null ? null : { deploymentId: x.deployment_id, summary: { bank_path: x.bank_path } },
+      imageThreshold: x.image_threshold ?? DEFAULT_IMAGE_THRESHOLD,
+      pixelThreshold: x.pixel_threshold ?? DEFAULT_PIXEL_THRESHOLD,
+    };
+  }
+
   async currentBank(productId: number): Promise<{ deploymentId: number; summary: Record<string, any> } | null> {
     const r = await this.read.query(
       `select deployment_id, result_summary from deployments where product_id = $1 and deployment_type = 'patchcore_bank' and status = 'completed'

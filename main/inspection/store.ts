@@ -190,9 +190,52 @@ export class ImageStore {
   /** Folder (relative) for the artifacts of one inspection of a stored image: next to the image. */
   artifactDir(imageRelPath: string, inspectionCode: string): string {
     if (!/^INS-\d{8}-\d{4,}$/.test(inspectionCode)) throw new Error(`bad inspection code ${inspectionCode}`);
+    return `${ImageStore.artifactPrefix(imageRelPath)}${inspectionCode}`;
+  }
+
+  /** What an inspection's artifact folder is named before its code: `ab/cd/<sha>.` (the code follows). */
+  static artifactPrefix(imageRelPath: string): string {
     const dir = path.posix.dirname(imageRelPath);
     const stem = path.posix.basename(imageRelPath).replace(/\.[^.]+$/, '');
-    return `${dir}/${stem}.${inspectionCode}`;
+    return `${dir}/${stem}.`;
+  }
+
+  /**
+   * Writes an inspection's artifacts (on libuv's threads, all at once) into a hidden staging folder next to the
+   * image, before the inspection has its code; `place(code)` then renames the folder to `artifactDir(image, code)`
+   * in one step, so the folder a row names is complete or absent. `discard()` removes what was written (the
+   * staging folder, or the placed folder when the transaction that named it rolled back: its code is then
+   * unused and comes again with the next inspection).
+   */
+  async stageArtifacts(imageRelPath: string, files: Record<string, Buffer>): Promise<StagedArtifacts> {
+    for (const name of Object.keys(files)) if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad artifact name ${name}`);
+    const prefix = ImageStore.artifactPrefix(imageRelPath);
+    const staging = this.abs(`${path.posix.dirname(prefix)}/.${path.posix.basename(prefix)}staging-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    await fs.promises.mkdir(staging, { recursive: true });
+    let placed: string | null = null;
+    const discard = () => {
+      fs.rmSync(staging, { recursive: true, force: true });
+      if (placed) fs.rmSync(placed, { recursive: true, force: true });
+    };
+    try {
+      await Promise.all(Object.entries(files).map(([name, bytes]) => fs.promises.writeFile(path.join(staging, name), bytes)));
+    } catch (e) {
+      discard();
+      throw e;
+    }
+    return {
+      prefix,
+      place: (code: string) => {
+        const rel = this.artifactDir(imageRelPath, code);
+        const dest = this.abs(rel);
+        // a folder under this code is left from a transaction that rolled back after placing it (its rows are gone)
+        fs.rmSync(dest, { recursive: true, force: true });
+        fs.renameSync(staging, dest);
+        placed = dest;
+        return Object.fromEntries(Object.keys(files).map((name) => [name, `${rel}/${name}`]));
+      },
+      discard,
+    };
   }
 
   /** Writes one artifact file; returns its relative path. */
@@ -214,6 +257,14 @@ export class ImageStore {
       return false;
     }
   }
+}
+
+export interface StagedArtifacts {
+  /** the placed folder's relative path less the inspection code (the SQL that inserts the rows appends it) */
+  prefix: string;
+  /** renames the staging folder to the inspection's; returns each file's relative path by name */
+  place(inspectionCode: string): Record<string, string>;
+  discard(): void;
 }
 
 export function writeAtomic(file: string, bytes: Buffer | string): void {
