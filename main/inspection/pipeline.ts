@@ -23,7 +23,7 @@ import { writeAudit } from '../audit/audit';
 import { readStationConfig } from '../config';
 import { withTransaction } from '../db/pools';
 import { log } from '../log';
-import { comparisonPng, heatmapPng, mapPng, maskPng, overlayRgb, rgbPng } from './engine/artifacts';
+import { atHeight, comparisonPng, heatmapPng, mapPng, maskPng, overlayRgb, rgbPng } from './engine/artifacts';
 import { CancelledError } from './engine/coreset';
 import { InspectionEngine, type EngineOptions } from './engine/engine';
 import { builtinModelsDir, discoverModels, type ModelEntry } from './engine/models';
@@ -46,6 +46,7 @@ export const MIN_NORMAL_IMAGES = 2;
 export const ARTIFACT_MAX_SIDE = 512;
 const IMAGE_EXT = /\.(png|jpe?g|webp|tiff?)$/i;
 const EMBED_BATCH = 8;
+const REFERENCE_CACHE = 16;
 
 export interface PipelineOptions {
   /** model folder of the PatchCore backbone (default: `linedeck-patchcore-default` in the model roots) */
@@ -179,6 +180,8 @@ async function artifactBase(rgb: RgbImage): Promise<RgbImage> {
 export class InspectionPipeline {
   private engine?: Promise<InspectionEngine>;
   private disposed = false;
+  /** reference pictures at a comparison height, most recently used last */
+  private references = new Map<string, Promise<RgbImage>>();
   private logger = log('inspection');
 
   constructor(
@@ -845,13 +848,34 @@ export class InspectionPipeline {
     // the reference is decoded and the three map pictures encoded on sharp's threads while the overlay is drawn
     // here; the overlay's pixels then feed the comparison directly (no PNG decode of the overlay)
     const refFile = referencePath && this.svc.store.exists(referencePath) ? this.svc.store.abs(referencePath) : null;
-    const reference = refFile ? loadRgb(refFile) : Promise.resolve(base);
+    const reference = refFile ? this.referenceSide(refFile, H) : Promise.resolve(base);
     reference.catch(() => undefined);
     const maps = Promise.all([heatmapPng(disp, W, H, { min: 0, max: 1 }), maskPng(disp, W, H, pixelThreshold), mapPng(disp, W, H)]);
     maps.catch(() => undefined);
     const overlay = await overlayRgb(base, disp, W, H, { min: 0, max: 1, regions: boxes, boxColor: [255, 45, 45] });
     const [[heatmap, mask, map], overlayFile, comparison] = await Promise.all([maps, rgbPng(overlay), comparisonPng(await reference, overlay, { height: H })]);
     return { heatmap, mask, overlay: overlayFile, comparison, map, size: { width: W, height: H } };
+  }
+
+  /**
+   * A reference picture decoded and scaled to the comparison's height, kept for the next inspections (the most
+   * similar normal of a product is mostly one of a few pictures): a camera frame's comparison then decodes and
+   * scales nothing but the inspected picture. Keyed by file, its size and mtime, and the height; the last
+   * REFERENCE_CACHE entries (each at most 512 px a side: under 1 MB).
+   */
+  private referenceSide(file: string, height: number): Promise<RgbImage> {
+    const st = fs.statSync(file);
+    const key = `${file}|${st.size}|${st.mtimeMs}|${height}`;
+    const cache = this.references;
+    let p = cache.get(key);
+    if (p) cache.delete(key);
+    else {
+      p = loadRgb(file).then((img) => atHeight(img, height));
+      p.catch(() => cache.delete(key));
+    }
+    cache.set(key, p);
+    while (cache.size > REFERENCE_CACHE) cache.delete(cache.keys().next().value!);
+    return p;
   }
 
   /** Starts the engine's worker now (a station warms it at start so its first inspection is not the slow one). */

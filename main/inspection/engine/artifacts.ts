@@ -255,32 +255,39 @@ export async function comparisonPng(reference: ImageSource | RgbImage, inspected
   const H = Math.max(16, Math.round(opts.height ?? Math.min(1024, a.height, b.height)));
   const gap = opts.gap ?? 8;
   // each side at height H (lanczos3 where it must be scaled), pasted row by row, one PNG encode
-  const sides = await Promise.all(
-    [a, b].map(async (img): Promise<RgbImage> => {
-      const width = Math.max(1, Math.round((img.width * H) / img.height));
-      if (width === img.width && H === img.height) return img;
-      const { data } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
-        .resize(width, H, { fit: 'fill', kernel: 'lanczos3' })
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      return { width, height: H, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-    }),
-  );
+  const sides = await Promise.all([a, b].map((img) => atHeight(img, H)));
   const W = sides[0].width + gap + sides[1].width;
   const bg = opts.background ?? [32, 32, 32];
   const out = new Uint8Array(W * H * 3);
-  for (let i = 0; i < W * H; i++) {
-    out[i * 3] = bg[0];
-    out[i * 3 + 1] = bg[1];
-    out[i * 3 + 2] = bg[2];
-  }
   const left = [0, sides[0].width + gap];
-  for (let y = 0; y < H; y++)
+  for (let y = 0; y < H; y++) {
     for (let k = 0; k < 2; k++) {
       const row = sides[k].width * 3;
       out.set(sides[k].data.subarray(y * row, (y + 1) * row), (y * W + left[k]) * 3);
     }
+    // the gap between them
+    for (let x = sides[0].width; x < left[1]; x++) {
+      const p = (y * W + x) * 3;
+      out[p] = bg[0];
+      out[p + 1] = bg[1];
+      out[p + 2] = bg[2];
+    }
+  }
   return png(out, W, H, 3, PNG_LEVEL.picture);
+}
+
+/**
+ * A picture scaled to height H at its aspect ratio (lanczos3), as a comparison side; the picture itself when it
+ * has that height. A caller that shows the same reference again can keep this and pass it to comparisonPng.
+ */
+export async function atHeight(img: RgbImage, H: number): Promise<RgbImage> {
+  const width = Math.max(1, Math.round((img.width * H) / img.height));
+  if (width === img.width && H === img.height) return img;
+  const { data } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(width, H, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width, height: H, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
 /** RGB image → PNG. */

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { colorize, colorLut, comparisonPng, heatmapPng, maskPng, overlayPng } from './artifacts';
+import { atHeight, colorize, colorLut, comparisonPng, heatmapPng, maskPng, overlayPng } from './artifacts';
 import { findRegions, labelComponents, mapToSource, resizeMap, scaleRegion, thresholdMask } from './regions';
 
 function grid(rows: string[]): { map: Float32Array; w: number; h: number } {
@@ -102,5 +102,24 @@ describe('artifacts', () => {
     expect(await sharp(cmp).metadata()).toMatchObject({ width: 64 + 4 + 64, height: 48 });
     const tall = { width: 10, height: 96, data: new Uint8Array(10 * 96 * 3) };
     expect(await sharp(await comparisonPng(tall, base)).metadata()).toMatchObject({ height: 48, width: 5 + 8 + 64 });
+  });
+
+  it('a reference kept at the comparison height (the pipeline caches it) gives the same comparison, gap included', async () => {
+    // a reference with structure, at another size than the inspected picture: it is scaled (lanczos3)
+    const ref = { width: 80, height: 60, data: new Uint8Array(80 * 60 * 3).map((_, i) => (i * 37) % 256) };
+    const inspected = { width: 64, height: 48, data: new Uint8Array(64 * 48 * 3).map((_, i) => (i * 11) % 256) };
+    const side = await atHeight(ref, 48);
+    expect([side.width, side.height]).toEqual([64, 48]);
+    expect(await atHeight(inspected, 48)).toBe(inspected);
+    const fresh = await sharp(await comparisonPng(ref, inspected, { background: [1, 2, 3] })).raw().toBuffer();
+    const kept = await sharp(await comparisonPng(side, inspected, { background: [1, 2, 3] })).raw().toBuffer();
+    expect(kept.equals(fresh)).toBe(true);
+    // the gap (8 px between the sides) is the background; the sides are the pictures
+    const W = 64 + 8 + 64;
+    const at = (x: number, y: number) => Array.from(fresh.subarray((y * W + x) * 3, (y * W + x) * 3 + 3));
+    expect(at(64, 10)).toEqual([1, 2, 3]);
+    expect(at(71, 47)).toEqual([1, 2, 3]);
+    expect(at(72, 0)).toEqual(Array.from(inspected.data.subarray(0, 3)));
+    expect(at(0, 0)).toEqual(Array.from(side.data.subarray(0, 3)));
   });
 });
