@@ -847,8 +847,7 @@ export class InspectionPipeline {
     });
     // the reference is decoded and the three map pictures encoded on sharp's threads while the overlay is drawn
     // here; the overlay's pixels then feed the comparison directly (no PNG decode of the overlay)
-    const refFile = referencePath && this.svc.store.exists(referencePath) ? this.svc.store.abs(referencePath) : null;
-    const reference = refFile ? this.referenceSide(refFile, H) : Promise.resolve(base);
+    const reference = (referencePath && this.referenceSide(referencePath, H)) || Promise.resolve(base);
     reference.catch(() => undefined);
     const maps = Promise.all([heatmapPng(disp, W, H, { min: 0, max: 1 }), maskPng(disp, W, H, pixelThreshold), mapPng(disp, W, H)]);
     maps.catch(() => undefined);
@@ -861,10 +860,19 @@ export class InspectionPipeline {
    * A reference picture decoded and scaled to the comparison's height, kept for the next inspections (the most
    * similar normal of a product is mostly one of a few pictures): a camera frame's comparison then decodes and
    * scales nothing but the inspected picture. Keyed by file, its size and mtime, and the height; the last
-   * REFERENCE_CACHE entries (each at most 512 px a side: under 1 MB).
+   * REFERENCE_CACHE entries (each at most 512 px a side: under 1 MB). Null when the stored file is gone (or its
+   * path leaves the store): the comparison then shows the inspected picture twice.
    */
-  private referenceSide(file: string, height: number): Promise<RgbImage> {
-    const st = fs.statSync(file);
+  private referenceSide(relPath: string, height: number): Promise<RgbImage> | null {
+    let file: string;
+    let st: fs.Stats | undefined;
+    try {
+      file = this.svc.store.abs(relPath);
+      st = fs.statSync(file, { throwIfNoEntry: false });
+    } catch {
+      return null;
+    }
+    if (!st?.isFile()) return null;
     const key = `${file}|${st.size}|${st.mtimeMs}|${height}`;
     const cache = this.references;
     let p = cache.get(key);

@@ -229,6 +229,14 @@ function inspectionPageSql(where: string, order: string, limit: number, offset: 
 }
 const NEWEST_FIRST = 'ins.inspection_date desc, ins.inspection_id desc';
 
+/** The latest completed bank deployment of the product `productId` (an SQL expression: `$1`, or an outer column). */
+const currentBankSql = (productId: string) =>
+  `select deployment_id, result_summary from deployments where product_id = ${productId} and deployment_type = 'patchcore_bank' and status = 'completed'
+   order by completed_at desc, deployment_id desc limit 1`;
+
+/** The active anomaly-detection config of the product `productId` (at most one: uq_model_configs_active). */
+const activeConfigSql = (productId: string) => `select * from model_configs where product_id = ${productId} and model_type = 'anomaly_detection' and is_active limit 1`;
+
 function mapInspection(r: Record<string, any>): InspectionListRow {
   return {
     inspectionId: r.inspection_id,
@@ -1051,7 +1059,7 @@ export class InspectionService {
   async getModelConfig(productId: number, q: Q = this.read): Promise<ModelConfigView> {
     const p = await q.query('select 1 from products where product_id = $1', [productId]);
     if (!p.rowCount) throw new ApiError('not_found', `no product with id ${productId}`);
-    const r = await q.query("select * from model_configs where product_id = $1 and model_type = 'anomaly_detection' and is_active", [productId]);
+    const r = await q.query(activeConfigSql('$1'), [productId]);
     const x = r.rows[0];
     return {
       configId: x?.config_id ?? null,
@@ -1138,7 +1146,6 @@ export class InspectionService {
       await this.read.query('update deployments set status = $2, completed_at = now(), error_message = $3 where deployment_id = $1', [deploymentId, outcome.status, outcome.error.slice(0, 4000)]);
   }
 
-  /** The latest completed bank deployment of a product, or null. */
   /**
    * What one inspection needs to know before it runs, in one round trip: the product (by code), whether it is
    * active, its current bank's deployment and file, and its thresholds (the design defaults without a config row).
@@ -1151,17 +1158,10 @@ export class InspectionService {
     pixelThreshold: number;
   }> {
     const r = await this.read.query(
-      `select p.product_id, p.is_active, b.deployment_id, b.bank_path, mc.image_threshold, mc.pixel_threshold
+      `select p.product_id, p.is_active, b.deployment_id, b.result_summary->>'bank_path' as bank_path, mc.image_threshold, mc.pixel_threshold
        from products p
-       left join lateral (
-         select deployment_id, result_summary->>'bank_path' as bank_path from deployments d
-         where d.product_id = p.product_id and d.deployment_type = 'patchcore_bank' and d.status = 'completed'
-         order by d.completed_at desc, d.deployment_id desc limit 1
-       ) b on true
-       left join lateral (
-         select image_threshold, pixel_threshold from model_configs m
-         where m.product_id = p.product_id and m.model_type = 'anomaly_detection' and m.is_active limit 1
-       ) mc on true
+       left join lateral (${currentBankSql('p.product_id')}) b on true
+       left join lateral (${activeConfigSql('p.product_id')}) mc on true
        where p.product_code = $1`,
       [productCode],
     );
@@ -1176,12 +1176,9 @@ export class InspectionService {
     };
   }
 
+  /** The latest completed bank deployment of a product, or null. */
   async currentBank(productId: number): Promise<{ deploymentId: number; summary: Record<string, any> } | null> {
-    const r = await this.read.query(
-      `select deployment_id, result_summary from deployments where product_id = $1 and deployment_type = 'patchcore_bank' and status = 'completed'
-       order by completed_at desc, deployment_id desc limit 1`,
-      [productId],
-    );
+    const r = await this.read.query(currentBankSql('$1'), [productId]);
     return r.rowCount ? { deploymentId: r.rows[0].deployment_id, summary: r.rows[0].result_summary } : null;
   }
 }

@@ -224,7 +224,6 @@ export class ImageStore {
       throw e;
     }
     return {
-      prefix,
       place: (code: string) => {
         const rel = this.artifactDir(imageRelPath, code);
         const dest = this.abs(rel);
@@ -238,30 +237,12 @@ export class ImageStore {
     };
   }
 
-  /** Writes one artifact file; returns its relative path. */
-  writeArtifact(dirRel: string, name: string, bytes: Buffer): string {
-    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad artifact name ${name}`);
-    const rel = `${dirRel}/${name}`;
-    writeAtomic(this.abs(rel), bytes);
-    return rel;
-  }
-
   read(relPath: string): Buffer {
     return fs.readFileSync(this.abs(relPath));
-  }
-
-  exists(relPath: string): boolean {
-    try {
-      return fs.statSync(this.abs(relPath)).isFile();
-    } catch {
-      return false;
-    }
   }
 }
 
 export interface StagedArtifacts {
-  /** the placed folder's relative path less the inspection code (the SQL that inserts the rows appends it) */
-  prefix: string;
   /** renames the staging folder to the inspection's; returns each file's relative path by name */
   place(inspectionCode: string): Record<string, string>;
   discard(): void;
