@@ -5,7 +5,7 @@
  * See ml-models/README.md for the design and the measured results.
  */
 import { gabor, negLoG, ridge, stack, type Kernel } from './filters';
-import { GraphBuilder } from './onnx-builder';
+import { GraphBuilder } from '../../main/inspection/engine/onnx/builder';
 
 export const BUILD_VERSION = '1.0.0';
 

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { mulberry32 } from '../../main/lib/mulberry32';
-import { GraphBuilder } from './onnx-builder';
+import { GraphBuilder } from '../../main/inspection/engine/onnx/builder';
 
 const IMAGENET = { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 const CLIP = { scale: 1 / 255, mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] };

@@ -6,7 +6,7 @@
  * the reference; a test holds the two together.
  */
 import ort from 'onnxruntime-node';
-import { GraphBuilder } from '../../../ml-models/build/onnx-builder';
+import { GraphBuilder } from './onnx/builder';
 import { sessionOptions } from './ort';
 import type { PatchGrid } from './patchcore';
 
