@@ -17,14 +17,9 @@ import type { LoadedModel } from './models';
 import { kNearestOne, type Searcher } from './knn';
 import { patchEmbeddingOrt } from './pooler';
 import { preprocess, type ImageSource, type LoadOptions, type PreprocessResult, type RgbImage } from './preprocess';
+import type { PatchGrid } from './types';
 
-/** Patch embeddings of one image: h·w rows of `dim` floats, row = patch (row-major over the grid). */
-export interface PatchGrid {
-  h: number;
-  w: number;
-  dim: number;
-  data: Float32Array;
-}
+export type { PatchGrid };
 
 export interface FeatureMap {
   data: Float32Array; // [c, h, w]

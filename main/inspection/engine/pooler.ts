@@ -8,7 +8,7 @@
 import ort from 'onnxruntime-node';
 import { GraphBuilder } from './onnx/builder';
 import { sessionOptions } from './ort';
-import type { PatchGrid } from './patchcore';
+import type { PatchGrid } from './types';
 
 type Shape = [number, number, number];
 
