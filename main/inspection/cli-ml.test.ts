@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cosine } from '../../inspection/engine/clip';
-import { releaseModels } from '../../inspection/engine/models';
-import { fixturesAvailable, maxRelError, prepareFixtures, type FixtureSet } from '../../inspection/engine/testkit';
-import { CliFailure, createCliContext } from '../context';
-import { register } from './ml';
+import { cosine } from './engine/clip';
+import { releaseModels } from './engine/models';
+import { fixturesAvailable, maxRelError, prepareFixtures, type FixtureSet } from './engine/testkit';
+import { CliFailure, createCliContext } from '../cli/context';
+import { register } from './cli-ml';
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

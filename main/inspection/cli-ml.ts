@@ -12,10 +12,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { ModelError } from '../../inspection/engine/models';
-import { opEmbed, opPatchcoreAdhoc } from '../../inspection/engine/ops';
-import { ImageInputError } from '../../inspection/engine/preprocess';
-import type { CliContext } from '../context';
+import { ModelError } from './engine/models';
+import { opEmbed, opPatchcoreAdhoc } from './engine/ops';
+import { ImageInputError } from './engine/preprocess';
+import type { CliContext } from '../domain';
 
 const IMAGE_EXT = /\.(png|jpe?g|bmp|tiff?|webp|gif)$/i;
 

@@ -9,10 +9,10 @@
  *   cylinders freshness
  */
 import type { Command } from 'commander';
-import { ApiError } from '../../api/kit';
-import { ensureCylinderSync } from '../../cylinders/migrations';
-import { CylinderService, type CylinderFilters } from '../../cylinders/service';
-import type { CliContext } from '../context';
+import { ApiError } from '../api/kit';
+import { ensureCylinderSync } from './migrations';
+import { CylinderService, type CylinderFilters } from './service';
+import type { CliContext } from '../domain';
 
 interface FilterOpts {
   gas?: string;

@@ -4,15 +4,15 @@
  * Also `telemetryDoctorChecks` for `linedeck doctor`.
  */
 import type { Command } from 'commander';
-import { ApiError } from '../../api/kit';
-import type { Check } from '../../doctor';
-import { describePgError, type Databases } from '../../db/pools';
-import { DERIVED_COLUMNS, DERIVED_RELATIONS } from '../../telemetry/migrations';
-import * as Q from '../../telemetry/queries';
-import { isTimescale, refreshTelemetry } from '../../telemetry/refresh';
-import { BUCKETS, WINDOWS, bucketForSeconds, isBucket, isIsoDate, isIsoWithOffset, isWindow, pgTimestampToIso, type BucketName } from '../../telemetry/rules';
-import { defaultCommStart } from '../../telemetry/service';
-import type { CliContext } from '../context';
+import { ApiError } from '../api/kit';
+import type { Check } from '../domain';
+import { describePgError, type Databases } from '../db/pools';
+import { DERIVED_COLUMNS, DERIVED_RELATIONS } from './migrations';
+import * as Q from './queries';
+import { isTimescale, refreshTelemetry } from './refresh';
+import { BUCKETS, WINDOWS, bucketForSeconds, isBucket, isIsoDate, isIsoWithOffset, isWindow, pgTimestampToIso, type BucketName } from './rules';
+import { defaultCommStart } from './service';
+import type { CliContext } from '../domain';
 
 const TIME_HINT = 'an ISO 8601 time with an offset, e.g. 2025-08-15T00:00:00Z or 2025-08-15T09:00:00+09:00';
 

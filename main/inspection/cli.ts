@@ -6,13 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { ApiError } from '../../api/kit';
-import { migrateAll } from '../../db/station';
-import { EventBus } from '../../events';
-import { InspectionPipeline } from '../../inspection/pipeline';
-import { InspectionService } from '../../inspection/service';
-import type { CliContext } from '../context';
-import { CLI_USER } from '../context';
+import { ApiError } from '../api/kit';
+import { migrateAll } from '../db/station';
+import { EventBus } from '../events';
+import { InspectionPipeline } from './pipeline';
+import { InspectionService } from './service';
+import type { CliContext } from '../domain';
+import { CLI_USER } from '../domain';
 
 const PRODUCT_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{1,49}$/;
 
