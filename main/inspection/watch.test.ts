@@ -226,7 +226,7 @@ describe('watch folder', () => {
       (await db.pool.query<{ n: number }>("select count(*)::int as n from inspections ins join images i on i.image_id = ins.test_image_id where ins.source = 'watch' and i.file_name like 'kill\\_%'")).rows[0].n;
     const launch = async (): Promise<ChildProcess> => {
       // node itself with tsx's loader (not the tsx wrapper, whose child would survive a SIGKILL of the wrapper)
-      const child = spawn(process.execPath, ['--import', 'tsx', 'main/inspection/watch-station.ts', '--database-url', db.url, '--home', home, '--poll-ms', '150', '--stable-ms', '300'], {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'main/inspection/testing/watch-station.ts', '--database-url', db.url, '--home', home, '--poll-ms', '150', '--stable-ms', '300'], {
         cwd: ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],
       });

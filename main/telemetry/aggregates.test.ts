@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../testing/db';
-import { FIXTURE_TAGS, fixtureRows, insertRows, loadFixture } from './fixture';
+import { FIXTURE_TAGS, fixtureRows, insertRows, loadFixture } from './testing/fixture';
 import * as Q from './queries';
 import { refreshTelemetry } from './refresh';
-import { refAgg, refComm, refFeatures, refKpi, refLatest, refTech } from './reference';
+import { refAgg, refComm, refFeatures, refKpi, refLatest, refTech } from './testing/reference';
 import { WINDOWS, pgTimestampToIso, type BucketName } from './rules';
 
 const TIME_KEYS = new Set(['bucket', 'ts', 'bucket_utc', 'start_ts_utc', 'end_ts_utc']);

@@ -10,7 +10,7 @@ import { createTestDb, type TestDb } from '../testing/db';
 import { register, telemetryDoctorChecks } from '../cli/commands/telemetry';
 import { runCli } from '../cli/index';
 import { DEMO_TAGS, seedTelemetryDemo } from './demo';
-import { loadFixture } from './fixture';
+import { loadFixture } from './testing/fixture';
 import * as Q from './queries';
 import { refreshTelemetry } from './refresh';
 

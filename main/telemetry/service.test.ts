@@ -13,7 +13,7 @@ import { stationPaths } from '../config';
 import { Databases } from '../db/pools';
 import { createTestDb, type TestDb } from '../testing/db';
 import type { JobProgress } from '../api/events';
-import { loadFixture } from './fixture';
+import { loadFixture } from './testing/fixture';
 import * as Q from './queries';
 import { refreshTelemetry } from './refresh';
 import { TelemetryService, startTelemetryScheduler } from './service';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from './coreset';
 import { InspectionEngine } from './engine';
 import { releaseModels } from './models';
-import { fixturesAvailable, prepareFixtures, type FixtureSet } from './testkit';
+import { fixturesAvailable, prepareFixtures, type FixtureSet } from './testing/testkit';
 
 describe.skipIf(!fixturesAvailable())('InspectionEngine (worker thread)', () => {
   let fx: FixtureSet;

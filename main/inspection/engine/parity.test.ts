@@ -16,7 +16,7 @@ import { extractFeatures } from './patchcore';
 import { loadRgb, preprocess } from './preprocess';
 import { resizePil, type Interpolation } from './resample';
 import { readTar } from './tar';
-import { FIXTURE_DIR, fixtureFacts, fixturesAvailable, maxRelError, prepareFixtures, type FixtureSet } from './testkit';
+import { FIXTURE_DIR, fixtureFacts, fixturesAvailable, maxRelError, prepareFixtures, type FixtureSet } from './testing/testkit';
 
 const skip = process.env.LINEDECK_ML_FIXTURES === 'skip';
 const facts = !skip && fixturesAvailable() ? fixtureFacts() : null;

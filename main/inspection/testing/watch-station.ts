@@ -1,16 +1,16 @@
 /**
- * A station that only watches folders, in its own process: `tsx main/inspection/watch-station.ts --database-url URL
+ * A station that only watches folders, in its own process: `tsx main/inspection/testing/watch-station.ts --database-url URL
  * --home DIR [--poll-ms N] [--stable-ms N]`. Prints `ready` once watching. watch.test.ts kills it with SIGKILL
  * midway to prove that a file and its inspection commit together (exactly once across a hard stop).
  */
 import { parseArgs } from 'node:util';
-import { stationPaths } from '../config';
-import { Databases } from '../db/pools';
-import { EventBus } from '../events';
-import { initLogging } from '../log';
-import { InspectionPipeline } from './pipeline';
-import { InspectionService } from './service';
-import { FolderWatcher } from './watch';
+import { stationPaths } from '../../config';
+import { Databases } from '../../db/pools';
+import { EventBus } from '../../events';
+import { initLogging } from '../../log';
+import { InspectionPipeline } from '../pipeline';
+import { InspectionService } from '../service';
+import { FolderWatcher } from '../watch';
 
 const { values } = parseArgs({ options: { 'database-url': { type: 'string' }, home: { type: 'string' }, 'poll-ms': { type: 'string' }, 'stable-ms': { type: 'string' } } });
 if (!values['database-url'] || !values.home) {

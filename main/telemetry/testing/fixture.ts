@@ -5,7 +5,7 @@
  * that starts late and samples sparsely.
  */
 import type pg from 'pg';
-import { mulberry32 } from '../lib/mulberry32';
+import { mulberry32 } from '../../lib/mulberry32';
 
 export const FIXTURE_START = Date.parse('2025-03-01T00:00:00Z');
 export const FIXTURE_END = Date.parse('2025-03-05T00:00:00Z');

@@ -14,10 +14,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeModelFolder, type RawManifest } from './models';
-import { extractTar, readTar } from './tar';
+import { writeModelFolder, type RawManifest } from '../models';
+import { extractTar, readTar } from '../tar';
 
-export const FIXTURE_DIR = process.env.LINEDECK_ML_FIXTURES ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/ml-parity');
+export const FIXTURE_DIR = process.env.LINEDECK_ML_FIXTURES ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../../shared/fixtures/ml-parity');
 
 export function fixturesAvailable(): boolean {
   return fs.existsSync(path.join(FIXTURE_DIR, 'fixtures.tar'));
