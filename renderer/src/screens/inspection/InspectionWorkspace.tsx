@@ -6,10 +6,10 @@ import { useEffect } from 'react';
 import { NavLink, Navigate, Route, Routes, useSearchParams } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { hasRole, useSession } from '../../stores/session';
-import { HistoryDetailScreen, HistoryScreen } from './HistoryScreen';
-import { OverviewScreen } from './OverviewScreen';
-import { ProductsScreen } from './ProductsScreen';
-import { StationScreen } from './StationScreen';
+import { HistoryDetailScreen, HistoryScreen } from './history/HistoryScreen';
+import { OverviewScreen } from './overview/OverviewScreen';
+import { ProductsScreen } from './products/ProductsScreen';
+import { StationScreen } from './station/StationScreen';
 import { useInspectionPrefs } from './store';
 import './inspection.css';
 

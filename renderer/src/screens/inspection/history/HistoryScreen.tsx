@@ -2,13 +2,13 @@
 import { useDeferredValue, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { call } from '../../api/client';
-import { useCall } from '../../api/hooks';
-import { Empty, ErrorState, Loading } from '../../app/ui';
-import { fmtDateTime } from '../../lib/time';
-import { ActionStatusBadge, ProductSelect, useInspectionLive, VerdictBadge } from './common';
-import { defectName, EMPTY_FILTERS, filtersToQuery, fmtPct, fmtScore, type HistoryFilters } from './logic';
-import { ResultView } from './ResultView';
+import { call } from '../../../api/client';
+import { useCall } from '../../../api/hooks';
+import { Empty, ErrorState, Loading } from '../../../app/ui';
+import { fmtDateTime } from '../../../lib/time';
+import { ActionStatusBadge, ProductSelect, useInspectionLive, VerdictBadge } from '../common';
+import { defectName, EMPTY_FILTERS, filtersToQuery, fmtPct, fmtScore, type HistoryFilters } from '../logic';
+import { ResultView } from '../result/ResultView';
 
 const PAGE = 50;
 

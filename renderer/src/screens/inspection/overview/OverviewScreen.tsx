@@ -2,12 +2,12 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
-import { useCall } from '../../api/hooks';
-import { useECharts } from '../../charts/useECharts';
-import { Empty, ErrorState, Loading } from '../../app/ui';
-import { fmtDateTime } from '../../lib/time';
-import { ProductSelect, SeverityBadge, useDark, useFontGlyphs, useInspectionLive } from './common';
-import { defectName, defectRateOption, defectTypeOption, fmtPct, mergeSharesByCode, totals } from './logic';
+import { useCall } from '../../../api/hooks';
+import { useECharts } from '../../../charts/useECharts';
+import { Empty, ErrorState, Loading } from '../../../app/ui';
+import { fmtDateTime } from '../../../lib/time';
+import { ProductSelect, SeverityBadge, useDark, useFontGlyphs, useInspectionLive } from '../common';
+import { defectName, defectRateOption, defectTypeOption, fmtPct, mergeSharesByCode, totals } from '../logic';
 
 const RANGES = [7, 14, 30, 90] as const;
 

@@ -7,15 +7,15 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
-import { call, onEvent } from '../../api/client';
-import { useCall, useCallMutation } from '../../api/hooks';
-import { useECharts } from '../../charts/useECharts';
-import { Empty, ErrorState, Field, Loading } from '../../app/ui';
-import { fmtDateTime } from '../../lib/time';
-import type { JobProgress } from '../../../../main/api/events';
-import type { DefectTypeRow, ImageRow, ProductRow } from '../../../../main/api/types';
-import { SeverityBadge, useDark, useFontGlyphs, useStoredImage } from './common';
-import { fmtBytes, fmtMs, judgeAt, previewOption } from './logic';
+import { call, onEvent } from '../../../api/client';
+import { useCall, useCallMutation } from '../../../api/hooks';
+import { useECharts } from '../../../charts/useECharts';
+import { Empty, ErrorState, Field, Loading } from '../../../app/ui';
+import { fmtDateTime } from '../../../lib/time';
+import type { JobProgress } from '../../../../../main/api/events';
+import type { DefectTypeRow, ImageRow, ProductRow } from '../../../../../main/api/types';
+import { SeverityBadge, useDark, useFontGlyphs, useStoredImage } from '../common';
+import { fmtBytes, fmtMs, judgeAt, previewOption } from '../logic';
 
 type Tab = 'types' | 'images' | 'manuals' | 'model' | 'watch';
 const TABS: Tab[] = ['types', 'images', 'manuals', 'model', 'watch'];

@@ -6,14 +6,14 @@
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useCall, useCallMutation } from '../../api/hooks';
-import { ErrorState, Field, Loading } from '../../app/ui';
-import { fmtDateTime } from '../../lib/time';
-import { hasRole, useSession } from '../../stores/session';
-import type { ActionResult, FeedbackType, InspectionDetail } from '../../../../main/api/types';
-import { ActionStatusBadge, SeverityBadge, useStoredImage, VerdictBadge } from './common';
-import { defectName, fmtMs, fmtPct, fmtScore, paintHeat, paintMaskOutline, regionBox } from './logic';
-import { useInspectionPrefs } from './store';
+import { useCall, useCallMutation } from '../../../api/hooks';
+import { ErrorState, Field, Loading } from '../../../app/ui';
+import { fmtDateTime } from '../../../lib/time';
+import { hasRole, useSession } from '../../../stores/session';
+import type { ActionResult, FeedbackType, InspectionDetail } from '../../../../../main/api/types';
+import { ActionStatusBadge, SeverityBadge, useStoredImage, VerdictBadge } from '../common';
+import { defectName, fmtMs, fmtPct, fmtScore, paintHeat, paintMaskOutline, regionBox } from '../logic';
+import { useInspectionPrefs } from '../store';
 
 /** Decodes the 8-bit anomaly map into RGBA pixels once per map. */
 function useMapPixels(url: string | null): { pixels: Uint8ClampedArray; width: number; height: number } | null {

@@ -7,15 +7,15 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
-import { call, CallError, onEvent } from '../../api/client';
-import { useCall } from '../../api/hooks';
-import { Empty, ErrorState, Loading, refusalReason, useReasonText } from '../../app/ui';
-import { hasRole, useSession } from '../../stores/session';
-import type { ProductRow, WatchQueueState } from '../../../../main/api/types';
-import { ProductSelect, VerdictBadge } from './common';
-import { fmtMs } from './logic';
-import { ResultView } from './ResultView';
-import { useInspectionPrefs } from './store';
+import { call, CallError, onEvent } from '../../../api/client';
+import { useCall } from '../../../api/hooks';
+import { Empty, ErrorState, Loading, refusalReason, useReasonText } from '../../../app/ui';
+import { hasRole, useSession } from '../../../stores/session';
+import type { ProductRow, WatchQueueState } from '../../../../../main/api/types';
+import { ProductSelect, VerdictBadge } from '../common';
+import { fmtMs } from '../logic';
+import { ResultView } from '../result/ResultView';
+import { useInspectionPrefs } from '../store';
 
 interface QueueItem {
   key: number;
