@@ -97,7 +97,7 @@ export const DEFAULT_BACKBONE: BackboneConfig = {
   illumWindow: 5,
   contrastNorm: 1,
   energyFloor: 0.02,
-  // measured on a second, independently written generator (scripts/independent-parts), whose hard level also
+  // measured on a second, independently written generator (bench/inspection/independent-parts), whose hard level also
   // shifts the lamp's colour: hard mean AUROC 0.932 → 0.953 (seed A), 0.904 both ways (seed B); ours unchanged
   colourCast: true,
   // the rest measured on the independent generator's hard sets (seeds A, B and a held-out C; cast, the weak surface,

@@ -5,7 +5,7 @@
  *
  *   npx tsx ml-models/build/try-backbone.ts '{"line":null}' [SET...]
  *
- * SET: `indep<SEED>:<surface>-<level>` (scripts/independent-parts/generate.mjs with that seed: A and B are the
+ * SET: `indep<SEED>:<surface>-<level>` (bench/inspection/independent-parts/generate.mjs with that seed: A and B are the
  * bench's seeds, any number is a seed of its own; generated once into the temp folder) or
  * `ours[=<seed>]:<surface>-<level>` (main/inspection/synth, seed `eval` by default). Default: the cast-hard sets.
  * With BORDER=k the score is the largest patch distance at least k cells from the border (a probe, not the engine's
@@ -19,8 +19,8 @@ import path from 'node:path';
 import { buildBank, normalizeScore, PatchcoreScorer } from '../../main/inspection/engine/bank';
 import { loadModel } from '../../main/inspection/engine/models';
 import { extractFeatures } from '../../main/inspection/engine/patchcore';
-import { INDEPENDENT_GENERATOR, INDEPENDENT_SEEDS } from '../../main/inspection/synth/db-eval';
-import { auroc } from '../../main/inspection/synth/eval';
+import { INDEPENDENT_GENERATOR, INDEPENDENT_SEEDS } from '../../bench/inspection/db-eval';
+import { auroc } from '../../bench/inspection/eval';
 import { generateSet, type Level, type Surface } from '../../main/inspection/synth/generate';
 import { buildPatchcoreBackbone, DEFAULT_BACKBONE, type BackboneConfig } from './default-models';
 

@@ -8,12 +8,12 @@
  */
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { migrateDatabase } from '../db/migrate';
-import { allHooks, allMigrations } from '../db/migrations';
-import { seedTelemetryDemo } from './demo';
-import * as Q from './queries';
-import { refreshTelemetry } from './refresh';
-import { WINDOWS, type BucketName } from './rules';
+import { migrateDatabase } from '../../main/db/migrate';
+import { allHooks, allMigrations } from '../../main/migrations';
+import { seedTelemetryDemo } from '../../main/telemetry/demo';
+import * as Q from '../../main/telemetry/queries';
+import { refreshTelemetry } from '../../main/telemetry/refresh';
+import { WINDOWS, type BucketName } from '../../main/telemetry/rules';
 
 export interface BenchGoal {
   goal: string;

@@ -10,12 +10,14 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
-import { migrateDatabase } from '../db/migrate';
-import { allHooks, allMigrations } from '../db/migrations';
-import { createScratchDatabase } from '../db/scratch';
-import { insertFcmsDemo, insertPolicyDemo } from './demo';
-import { createFcmsDemoSchema, ensureCylinderSync } from './migrations';
-import { CylinderService, listQueries, summaryQuery, type CylinderFilters, type ListQuery } from './service';
+import { migrateDatabase } from '../../main/db/migrate';
+import { allHooks, allMigrations } from '../../main/migrations';
+import { createScratchDatabase } from '../../main/db/scratch';
+import { insertFcmsDemo, insertPolicyDemo } from '../../main/cylinders/demo';
+import { createFcmsDemoSchema, ensureCylinderSync } from '../../main/cylinders/migrations';
+import { listQueries, summaryQuery } from '../../main/cylinders/queries';
+import { CylinderService } from '../../main/cylinders/service';
+import type { CylinderFilters, ListQuery } from '../../main/cylinders/types';
 
 export interface Stat {
   p50: number;

@@ -11,20 +11,20 @@
  *   - coreset: pruned typed-array greedy vs blocked Gemm greedy (same selection);
  *   - bank build from 200 normal images at coreset 0.1 (features, coreset, held-out calibration).
  *
- *   npx tsx main/inspection/engine/bench.ts            (or register `bench` in scripts/benches.ts)
+ *   npx tsx bench/inspection/engine.ts            (or register `bench` in bench/benches.ts)
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
-import { buildBank, PatchcoreScorer, type MemoryBank } from './bank';
-import { embedImage } from './clip';
-import { kCenterGreedy, kCenterGreedyBlocked, seededRng } from './coreset';
-import { createSearcher } from './knn';
-import { loadModel, releaseModels, type LoadedModel } from './models';
-import { ortThreads } from './ort';
-import { extractFeatures } from './patchcore';
-import { loadRgb, preprocess, type RgbImage } from './preprocess';
-import { fixturesAvailable, prepareFixtures } from './testkit';
+import { buildBank, PatchcoreScorer, type MemoryBank } from '../../main/inspection/engine/bank';
+import { embedImage } from '../../main/inspection/engine/clip';
+import { kCenterGreedy, kCenterGreedyBlocked, seededRng } from '../../main/inspection/engine/coreset';
+import { createSearcher } from '../../main/inspection/engine/knn';
+import { loadModel, releaseModels, type LoadedModel } from '../../main/inspection/engine/models';
+import { ortThreads } from '../../main/inspection/engine/ort';
+import { extractFeatures } from '../../main/inspection/engine/patchcore';
+import { loadRgb, preprocess, type RgbImage } from '../../main/inspection/engine/preprocess';
+import { fixturesAvailable, prepareFixtures } from '../../main/inspection/engine/testing/testkit';
 
 export interface Goal {
   goal: string;

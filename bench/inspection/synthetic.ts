@@ -4,14 +4,14 @@
  *   - the generator: one 256×256 part image rendered and PNG-encoded (goal < 50 ms, so a demo product's 60 images
  *     take a few seconds).
  *
- *   npx tsx main/inspection/synth/bench.ts        (or register `bench` in scripts/benches.ts)
+ *   npx tsx bench/inspection/synthetic.ts        (or register `bench` in bench/benches.ts)
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
-import { loadModel, releaseModels } from '../engine/models';
+import { loadModel, releaseModels } from '../../main/inspection/engine/models';
 import { DEFAULT_BACKBONE_DIR, DEFAULT_EMBED_DIR } from './eval';
-import { generateImage, SURFACES } from './generate';
+import { generateImage, SURFACES } from '../../main/inspection/synth/generate';
 
 export interface Goal {
   goal: string;

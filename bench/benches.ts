@@ -1,13 +1,13 @@
 /** The registered benchmarks; each gets a base database URL (it may create databases there), a log and a temp dir. */
 import { createScratchDatabase } from '../main/db/scratch';
-import { benchCylinders } from '../main/cylinders/bench';
-import { benchTelemetry } from '../main/telemetry/bench';
-import { inspectionDataBench } from '../main/inspection/bench';
-import { inspectionE2eBench } from '../main/inspection/e2e-bench';
-import { bench as engineBench } from '../main/inspection/engine/bench';
-import { bench as synthBench } from '../main/inspection/synth/bench';
-import { chartBench } from './ui-bench/chart-bench';
-import { dbEval, dbEvalGoals, independentEval } from '../main/inspection/synth/db-eval';
+import { benchCylinders } from './cylinders/bench';
+import { benchTelemetry } from './telemetry/bench';
+import { inspectionDataBench } from './inspection/data';
+import { inspectionE2eBench } from './inspection/e2e';
+import { bench as engineBench } from './inspection/engine';
+import { bench as synthBench } from './inspection/synthetic';
+import { chartBench } from './ui/chart-bench';
+import { dbEval, dbEvalGoals, independentEval } from './inspection/db-eval';
 
 export interface Goal {
   goal: string;

@@ -1,11 +1,11 @@
 /**
  * The default models proven on synthetic parts through the engine's PatchCore (bank of 40 normal images per surface,
  * coreset 0.1). The vitest run uses a representative subset of the test images (8 held-out normals + 2 per defect
- * kind per surface × level, every surface and level); `npx tsx main/inspection/synth/eval-cli.ts` runs the full
+ * kind per surface × level, every surface and level); `npx tsx bench/inspection/eval-cli.ts` runs the full
  * evaluation (20 normals + 6 per kind) whose figures are in ml-models/README.md.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { releaseModels } from '../engine/models';
+import { releaseModels } from '../../main/inspection/engine/models';
 import { auroc, evaluateDefaultModel, formatReport, HARD_MEAN_AUROC, PLAIN_MIN_AUROC } from './eval';
 
 afterAll(() => releaseModels());

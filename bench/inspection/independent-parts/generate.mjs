@@ -2,11 +2,11 @@
  * A second synthetic part generator, written independently of main/inspection/synth/generate.ts (by someone who
  * had not read it, from the issue's words only: brushed, cast and machined surfaces; hole, scratch, crack, burr and
  * stain; a plain level and a hard level where lighting and pose vary and defects are faint). It exists so the
- * default models are also measured on images they were not tuned on (`npx tsx scripts/bench.ts
+ * default models are also measured on images they were not tuned on (`npx tsx bench/index.ts
  * inspection-independent`). Other choices than ours on purpose: 320×320 PNG (plain), 400×300 with JPEG test images
  * (hard), a colour-temperature shift of the lighting, rotation ±8°.
  *
- *   node scripts/independent-parts/generate.mjs [outDir] [seed]
+ *   node bench/inspection/independent-parts/generate.mjs [outDir] [seed]
  *
  * Layout: <outDir>/<surface>-<level>/train/normal_000…039.png, test/normal_000…019 and <kind>_000…003, and
  * <outDir>/labels.json ({ set: { test file: 0 | 1 } }). Deterministic for a seed.

@@ -1,7 +1,7 @@
 /**
  * The full evaluation of the default models on synthetic parts (the vitest test runs a subset):
  *
- *   npx tsx main/inspection/synth/eval-cli.ts [--surfaces brushed,cast,machined] [--levels plain,hard]
+ *   npx tsx bench/inspection/eval-cli.ts [--surfaces brushed,cast,machined] [--levels plain,hard]
  *       [--train 40] [--test-normals 20] [--per-kind 6] [--seed eval] [--coreset 0.1] [--threads 2]
  *       [--backbone <model folder>] [--embed <model folder> | --no-embed] [--json]
  *
@@ -10,9 +10,9 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { releaseModels } from '../engine/models';
+import { releaseModels } from '../../main/inspection/engine/models';
 import { evaluateDefaultModel, formatReport, type EvalOptions } from './eval';
-import type { Level, Surface } from './generate';
+import type { Level, Surface } from '../../main/inspection/synth/generate';
 
 export async function main(argv: string[]): Promise<number> {
   const opts: EvalOptions = {};

@@ -1,6 +1,6 @@
 /**
  * Browser side of the chart bench: the Trend screen's real option builder (renderer/src/screens/telemetry/options.ts)
- * and ECharts, bundled by esbuild and run in Chromium by scripts/ui-bench/chart-bench.ts.
+ * and ECharts, bundled by esbuild and run in Chromium by bench/ui/chart-bench.ts.
  */
 import * as echarts from 'echarts';
 import { trendOption, SERIES, type SeriesKey } from '../../renderer/src/screens/telemetry/options';

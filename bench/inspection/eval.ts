@@ -14,13 +14,13 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildBank, normalizeScore, PatchcoreScorer } from '../engine/bank';
-import { embedImage } from '../engine/clip';
-import { loadModel } from '../engine/models';
-import { extractFeatures } from '../engine/patchcore';
-import { DEFECT_KINDS, generateSet, LEVELS, SURFACES, type DefectKind, type Level, type Surface, type SynthImage } from './generate';
+import { buildBank, normalizeScore, PatchcoreScorer } from '../../main/inspection/engine/bank';
+import { embedImage } from '../../main/inspection/engine/clip';
+import { loadModel } from '../../main/inspection/engine/models';
+import { extractFeatures } from '../../main/inspection/engine/patchcore';
+import { DEFECT_KINDS, generateSet, LEVELS, SURFACES, type DefectKind, type Level, type Surface, type SynthImage } from '../../main/inspection/synth/generate';
 
-export const MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../ml-models');
+export const MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../ml-models');
 export const DEFAULT_BACKBONE_DIR = path.join(MODELS_DIR, 'linedeck-patchcore-default');
 export const DEFAULT_EMBED_DIR = path.join(MODELS_DIR, 'linedeck-embed-default');
 

@@ -5,10 +5,10 @@
  * CLI's own code against a PostgreSQL database; the image AUROC is computed from the normalized `anomaly_score`
  * the CLI printed, and the `inspections` rows are counted back from the database (every inspection stored).
  *
- *   npx tsx main/inspection/synth/db-eval.ts [--database-url URL] [--surfaces brushed,cast] [--levels plain]
+ *   npx tsx bench/inspection/db-eval.ts [--database-url URL] [--surfaces brushed,cast] [--levels plain]
  * Without a URL it starts a throw-away embedded PostgreSQL. Also registered in `npm run bench` (inspection-db-eval).
  *
- * `independentEval` runs the same path on the sets of scripts/independent-parts/generate.mjs, a second generator
+ * `independentEval` runs the same path on the sets of bench/inspection/independent-parts/generate.mjs, a second generator
  * written without reading ours (other sizes, JPEG test images, a colour shift of the lamp), so the default models are
  * also judged on pictures they were not tuned on (`npm run bench -- inspection-independent`).
  */
@@ -18,10 +18,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { runCli } from '../../cli/index';
-import { startEmbedded } from '../../db/embedded';
+import { runCli } from '../../main/cli/index';
+import { startEmbedded } from '../../main/db/embedded';
 import { auroc, HARD_MEAN_AUROC, PLAIN_MIN_AUROC } from './eval';
-import { generateSet, LEVELS, SURFACES, writeSet, type Level, type Surface } from './generate';
+import { generateSet, LEVELS, SURFACES, writeSet, type Level, type Surface } from '../../main/inspection/synth/generate';
 
 export interface DbEvalRow {
   surface: Surface;
@@ -125,7 +125,7 @@ async function evalSet(client: pg.Client, product: string, trainDir: string, tes
   };
 }
 
-export const INDEPENDENT_GENERATOR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../scripts/independent-parts/generate.mjs');
+export const INDEPENDENT_GENERATOR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), './independent-parts/generate.mjs');
 /**
  * the generator's own default seed (A), a second one (B), and two added when the backbone's line and blob channels
  * were chosen: C (used in that choice, as A and B were) and D (looked at only after it)

@@ -1,5 +1,5 @@
 /**
- * Speed goals of the inspection data side, measured in one run (scripts/bench.ts runs it; never a timed unit test):
+ * Speed goals of the inspection data side, measured in one run (bench/index.ts runs it; never a timed unit test):
  *   - the history, dashboard and defect-rate queries answer within the read pools' 900 ms statement timeout with a
  *     year of a busy line's inspections (default 200 000 rows, LINEDECK_BENCH_INSPECTIONS);
  *   - one inspection end to end (decode, models, artifacts, database) against the engine's share of it, when the
@@ -8,15 +8,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stationPaths } from '../config';
-import { createScratchDatabase } from '../db/scratch';
-import { migrateAll } from '../db/station';
-import { releaseModels, writeModelFolder, loadModel } from './engine/models';
-import { extractFeatures } from './engine/patchcore';
-import { extractTar } from './engine/tar';
-import { inspectionListSchema } from './contract';
-import { InspectionPipeline } from './pipeline';
-import { InspectionService } from './service';
+import { stationPaths } from '../../main/config';
+import { createScratchDatabase } from '../../main/db/scratch';
+import { migrateAll } from '../../main/migrations';
+import { releaseModels, writeModelFolder, loadModel } from '../../main/inspection/engine/models';
+import { extractFeatures } from '../../main/inspection/engine/patchcore';
+import { extractTar } from '../../main/inspection/engine/tar';
+import { inspectionListSchema } from '../../main/inspection/contract';
+import { InspectionPipeline } from '../../main/inspection/pipeline';
+import { InspectionService } from '../../main/inspection/service';
 
 interface Goal {
   goal: string;
