@@ -6,7 +6,6 @@ export type * from '../telemetry/contract';
 export type * from '../system/contract';
 export type { CommCell, Outage, KpiTile } from '../telemetry/queries';
 export type { QcRule } from '../telemetry/rules';
-export type * from '../cylinders/contract';
+export type * from '../cylinders/types';
 export type * from '../inspection/types';
 export type * from '../inspection/contract';
-export type { SummaryRow, SummaryResult, CylinderRow, ListResult, ListSort, SummarySort, FieldComparison, DefaultRuleRow, ExceptionRow, MappingRow, ValveGroupRow, ValveSpecOption, PolicyEffect, SyncResult, Freshness, FilterOptions, CylinderFilters } from '../cylinders/service';

@@ -11,7 +11,8 @@
 import type { Command } from 'commander';
 import { ApiError } from '../api/kit';
 import { ensureCylinderSync } from './migrations';
-import { CylinderService, type CylinderFilters } from './service';
+import { CylinderService } from './service';
+import type { CylinderFilters } from './types';
 import type { CliContext } from '../domain';
 
 interface FilterOpts {

@@ -8,20 +8,22 @@
  */
 import { z } from 'zod';
 import { proc, type ProcedureTable } from '../api/kit';
-import type {
-  DefaultRuleRow,
-  ExceptionRow,
-  FilterOptions,
-  Freshness,
-  ListResult,
-  PolicyEffect,
-  SummaryResult,
-  SyncResult,
-  ValveGroupRow,
-  ValveSpecOption,
-  FieldComparison,
-} from './service';
-import { LIST_SORTS, SUMMARY_SORTS } from './service';
+import {
+  LIST_SORTS,
+  SUMMARY_SORTS,
+  type CylinderDetail,
+  type DefaultRuleRow,
+  type ExceptionRow,
+  type ExportResult,
+  type FilterOptions,
+  type Freshness,
+  type ListResult,
+  type PolicyEffect,
+  type SummaryResult,
+  type SyncResult,
+  type ValveGroupRow,
+  type ValveSpecOption,
+} from './types';
 
 /**
  * A filter value: one string or several. A lone empty string means "no filter" (a form's "all"); inside an array an
@@ -79,37 +81,6 @@ const defaultRuleSchema = z.object({
 });
 
 const id = z.number().int().positive();
-
-export interface CylinderDetail {
-  cylinderNo: string;
-  inFcms: boolean;
-  inSnapshot: boolean;
-  /** the stored snapshot row equals what FCMS + the policies give now */
-  inSync: boolean;
-  staleColumns: string[];
-  snapshot: Record<string, unknown> | null;
-  computed: Record<string, unknown> | null;
-  fcms: Record<string, unknown> | null;
-  fields: FieldComparison[];
-  enduser: {
-    value: string;
-    source: 'exception' | 'default' | 'fallback';
-    exception: { id: number; enduser: string; reason: string | null; isActive: boolean; updatedAt: string | null } | null;
-    rule: Record<string, unknown> | null;
-    candidates: Record<string, unknown>[];
-  };
-  valve: { rawName: string | null; dashboardName: string | null; group: string | null; mapping: Record<string, unknown> | null; grouped: boolean };
-  typeKey: { key: string; input: string; rawKey: string; rawInput: string };
-}
-
-export interface ExportResult {
-  filename: string;
-  mimeType: string;
-  /** csv: utf8 text (with a BOM so Excel reads Korean); xlsx: base64 */
-  encoding: 'utf8' | 'base64';
-  data: string;
-  rows: number;
-}
 
 export const cylindersProcedures = {
   'cylinders.summary': proc<SummaryResult>()({

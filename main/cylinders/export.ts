@@ -1,6 +1,6 @@
 /** CSV and XLSX exports of the inventory summary and list (the rows the screen shows, with its filters). */
 import ExcelJS from 'exceljs';
-import type { CylinderRow, SummaryRow } from './service';
+import type { CylinderRow, SummaryRow } from './types';
 
 export interface Column<T> {
   key: keyof T & string;

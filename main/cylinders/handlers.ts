@@ -3,7 +3,8 @@ import type { HandlerTable } from '../api/dispatch';
 import type { AppServices } from '../app';
 import { cylindersProcedures } from './contract';
 import { LIST_COLUMNS, SUMMARY_COLUMNS, toCsv, toXlsx } from './export';
-import { CylinderService, type SyncResult } from './service';
+import { CylinderService } from './service';
+import type { SyncResult } from './types';
 
 export function createCylindersHandlers(s: AppServices): HandlerTable<typeof cylindersProcedures> {
   const svc = new CylinderService(s.dbs);

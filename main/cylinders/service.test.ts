@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionUser } from '../api/kit';
 import { createTestDb, type TestDb } from '../testing/db';
 import { createFcmsDemoSchema, ensureCylinderSync } from './migrations';
-import { CylinderService, type SummaryRow } from './service';
+import { CylinderService } from './service';
+import type { SummaryRow } from './types';
 import { baseFixture } from './testing/fixture';
 import { expectedRows, writeFixture, type ExpectedRow } from './testing/reference';
 
