@@ -4,6 +4,12 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
+// main/ is plain Node: it runs in tests, the CLI and workers; it never reaches for Electron or the renderer.
+const mainPatterns = [
+  { group: ['electron', 'electron/*'], message: 'main/ is plain Node: it runs in tests, the CLI and workers. Only electron/ imports electron.' },
+  { group: ['**/renderer/**', '../renderer/*'], message: 'main/ never imports the renderer.' },
+];
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-results*/**', 'playwright-report/**', '.tmp/**', 'ml-models/**/*.onnx'] },
   js.configs.recommended,
@@ -19,12 +25,21 @@ export default tseslint.config(
   {
     files: ['main/**/*.ts'],
     rules: {
+      'no-restricted-imports': ['error', { patterns: mainPatterns }],
+    },
+  },
+  {
+    // product code: benches, evaluations (bench/) and test kits (any testing/ folder) stay out of it
+    files: ['main/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**'],
+    rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['electron', 'electron/*'], message: 'main/ is plain Node: it runs in tests, the CLI and workers. Only electron/ imports electron.' },
-            { group: ['**/renderer/**', '../renderer/*'], message: 'main/ never imports the renderer.' },
+            ...mainPatterns,
+            { regex: '(^|/)bench(/|$)', message: 'product code never imports bench/ (benches and evaluations import the product, not the other way).' },
+            { regex: '(^|/)testing(/|$)', message: 'product code never imports a testing/ folder (test kits and references are for tests and benches).' },
           ],
         },
       ],
