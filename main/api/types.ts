@@ -2,10 +2,8 @@
  * The data types the renderer may see, re-exported from each domain's contract (types only; the renderer imports
  * nothing else from main/). Add a line when a domain contract exports new result types.
  */
-export type * from '../telemetry/contract';
+export type * from '../telemetry/types';
 export type * from '../system/contract';
-export type { CommCell, Outage, KpiTile } from '../telemetry/queries';
-export type { QcRule } from '../telemetry/rules';
 export type * from '../cylinders/types';
 export type * from '../inspection/types';
 export type * from '../inspection/contract';

@@ -10,7 +10,8 @@ import { FIXTURE_TAGS, fixtureRows, insertRows, loadFixture } from './testing/fi
 import * as Q from './queries';
 import { refreshTelemetry } from './refresh';
 import { refAgg, refComm, refFeatures, refKpi, refLatest, refTech } from './testing/reference';
-import { WINDOWS, pgTimestampToIso, type BucketName } from './rules';
+import { pgTimestampToIso } from './rules';
+import { WINDOWS, type BucketName } from './types';
 
 const TIME_KEYS = new Set(['bucket', 'ts', 'bucket_utc', 'start_ts_utc', 'end_ts_utc']);
 

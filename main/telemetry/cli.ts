@@ -10,7 +10,8 @@ import { describePgError, type Databases } from '../db/pools';
 import { DERIVED_COLUMNS, DERIVED_RELATIONS } from './migrations';
 import * as Q from './queries';
 import { isTimescale, refreshTelemetry } from './refresh';
-import { BUCKETS, WINDOWS, bucketForSeconds, isBucket, isIsoDate, isIsoWithOffset, isWindow, pgTimestampToIso, type BucketName } from './rules';
+import { bucketForSeconds, isBucket, isIsoDate, isIsoWithOffset, isWindow, pgTimestampToIso } from './rules';
+import { BUCKETS, WINDOWS, type BucketName } from './types';
 import { defaultCommStart } from './service';
 import type { CliContext } from '../domain';
 

@@ -1,11 +1,25 @@
 /** Procedures of the telemetry workspace. Names are `telemetry.<noun>[.<verb>]`; see main/api/kit.ts for proc(). */
 import { z } from 'zod';
 import { proc, type ProcedureTable } from '../api/kit';
-import { BUCKETS, DEFAULT_WINDOW, TAG_PATTERN, WINDOWS, isIsoDate, isIsoWithOffset, type QcRule } from './rules';
-import type { AnomalyRow, CommResult, Expectation, FeatureRow, KpiResult, LatestRow, PredictionRow, TagInfo, TechRow, TrendRow } from './queries';
-import type { Served, TelemetryStatus } from './service';
-
-export type { AnomalyRow, CommResult, Expectation, FeatureRow, KpiResult, LatestRow, PredictionRow, QcRule, Served, TagInfo, TechRow, TelemetryStatus, TrendRow };
+import { TAG_PATTERN, isIsoDate, isIsoWithOffset } from './rules';
+import {
+  BUCKETS,
+  DEFAULT_WINDOW,
+  WINDOWS,
+  type AnomalyRow,
+  type CommResult,
+  type Expectation,
+  type FeatureRow,
+  type KpiResult,
+  type LatestRow,
+  type PredictionRow,
+  type QcRule,
+  type Served,
+  type TagInfo,
+  type TechRow,
+  type TelemetryStatus,
+  type TrendRow,
+} from './types';
 
 const tag = z.string().trim().regex(TAG_PATTERN, 'a tag name: letters, digits, _ . : / - (at most 100)');
 const isoTime = z.string().trim().refine(isIsoWithOffset, 'an ISO 8601 time with an offset, e.g. 2025-08-15T00:00:00Z');

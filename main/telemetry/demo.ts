@@ -17,7 +17,7 @@ import pg from 'pg';
 import type { AppServices } from '../app';
 import { refreshTelemetry, type RefreshResult } from './refresh';
 import { telemetryServiceFor } from './service';
-import type { QcRule } from './rules';
+import type { QcRule } from './types';
 
 export interface DemoTag {
   tag: string;

@@ -21,10 +21,26 @@ import {
   rangeLabel,
   statusLevel,
   activeRule,
-  type BucketName,
-  type QcRule,
-  type WindowName,
 } from './rules';
+import type {
+  AnomalyRow,
+  BucketName,
+  CommCell,
+  CommResult,
+  CommState,
+  Expectation,
+  FeatureRow,
+  KpiResult,
+  KpiTile,
+  LatestRow,
+  Outage,
+  PredictionRow,
+  QcRule,
+  TagInfo,
+  TechRow,
+  TrendRow,
+  WindowName,
+} from './types';
 
 export interface Queryable {
   query: pg.Pool['query'];
@@ -54,19 +70,6 @@ const iso = (v: string | null): string | null => (v === null ? null : pgTimestam
 
 // ---------------------------------------------------------------------------------------------------------------
 // Trend (design §10, decisions 2: explicit from/to hold from <= bucket < to; a window holds now-W <= bucket <= now)
-
-export interface TrendRow {
-  bucket: string;
-  tag_name: string;
-  n: number;
-  avg: number | null;
-  min: number | null;
-  max: number | null;
-  first: number | null;
-  last: number | null;
-  sum: number | null;
-  diff: number | null;
-}
 
 export interface RangeQuery {
   tag: string;
@@ -123,17 +126,6 @@ export async function trendFromRaw(q: Queryable, a: RangeQuery & { bucket: Bucke
 // ---------------------------------------------------------------------------------------------------------------
 // Tech indicators (design §11, decisions 6): computed from influx_agg_1m with the 60 rows before the range
 
-export interface TechRow {
-  bucket: string;
-  tag_name: string;
-  avg: number | null;
-  sma_10: number | null;
-  sma_60: number | null;
-  bb_top: number | null;
-  bb_bot: number | null;
-  slope_60: number | null;
-}
-
 export async function tech(q: Queryable, a: RangeQuery): Promise<TechRow[]> {
   const rows = await sql<TechRow>(
     q,
@@ -165,18 +157,6 @@ export async function tech(q: Queryable, a: RangeQuery): Promise<TechRow[]> {
 // ---------------------------------------------------------------------------------------------------------------
 // Features (design A.7 / B9)
 
-export interface FeatureRow {
-  bucket: string;
-  tag_name: string;
-  mean_5m: number | null;
-  std_5m: number | null;
-  min_5m: number | null;
-  max_5m: number | null;
-  p10_5m: number | null;
-  p90_5m: number | null;
-  n_5m: number;
-}
-
 export async function features(q: Queryable, a: { tag?: string; from: string; to: string; toInclusive?: boolean }): Promise<FeatureRow[]> {
   const rows = await sql<FeatureRow>(
     q,
@@ -201,12 +181,30 @@ export async function listQcRules(q: Queryable): Promise<QcRule[]> {
   return sql<QcRule>(q, `SELECT ${QC_COLUMNS} FROM public.influx_qc_rule ORDER BY tag_name`);
 }
 
-export interface Expectation {
-  tag_name: string;
-  exp_per_min: number;
-  slo_warn: number;
-  slo_crit: number;
-  updated_at: string | null;
+/** The tag's QC rule, locked for a change in the caller's transaction (undefined when it has none). */
+export async function qcRuleForUpdate(c: Queryable, tag: string): Promise<QcRule | undefined> {
+  const cols = QC_FIELDS;
+  return (await sql<QcRule>(c, `SELECT ${cols.join(', ')} FROM public.influx_qc_rule WHERE tag_name = $1 FOR UPDATE`, [tag]))[0];
+}
+
+/** Creates or replaces a tag's QC rule (meta as JSON); the stored row. */
+export async function upsertQcRule(c: Queryable, row: Omit<QcRule, 'meta'> & { meta: Record<string, unknown> }): Promise<QcRule> {
+  const cols = QC_FIELDS;
+  const values = cols.map((k) => (k === 'meta' ? JSON.stringify(row.meta) : (row as Record<string, unknown>)[k] ?? null));
+  return (
+    await sql<QcRule>(
+      c,
+      `INSERT INTO public.influx_qc_rule (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})
+           ON CONFLICT (tag_name) DO UPDATE SET ${cols.filter((k) => k !== 'tag_name').map((k) => `${k} = EXCLUDED.${k}`).join(', ')}
+           RETURNING ${cols.join(', ')}`,
+      values,
+    )
+  )[0];
+}
+
+/** Deletes a tag's QC rule; the deleted row (undefined when there was none). */
+export async function deleteQcRule(c: Queryable, tag: string): Promise<QcRule | undefined> {
+  return (await sql<QcRule>(c, `DELETE FROM public.influx_qc_rule WHERE tag_name = $1 RETURNING ${QC_FIELDS.join(', ')}`, [tag]))[0];
 }
 
 export async function listExpectations(q: Queryable): Promise<Expectation[]> {
@@ -217,16 +215,27 @@ export async function listExpectations(q: Queryable): Promise<Expectation[]> {
   return rows.map((r) => ({ ...r, slo_warn: Number(r.slo_warn), slo_crit: Number(r.slo_crit), updated_at: iso(r.updated_at) }));
 }
 
+/** The tag's expectation row as stored, locked for a change in the caller's transaction (undefined when none). */
+export async function expectationForUpdate(c: Queryable, tag: string): Promise<pg.QueryResultRow | undefined> {
+  return (await sql(c, 'SELECT tag_name, exp_per_min, slo_warn, slo_crit FROM public.ingest_expectation WHERE tag_name = $1 FOR UPDATE', [tag]))[0];
+}
+
+/** Creates or replaces a tag's ingest expectation (the SLOs as numeric text), stamped now. */
+export async function upsertExpectation(c: Queryable, e: { tag_name: string; exp_per_min: number; slo_warn: number; slo_crit: number }): Promise<void> {
+  await c.query(
+    `INSERT INTO public.ingest_expectation (tag_name, exp_per_min, slo_warn, slo_crit, updated_at) VALUES ($1, $2, $3::numeric, $4::numeric, now())
+         ON CONFLICT (tag_name) DO UPDATE SET exp_per_min = EXCLUDED.exp_per_min, slo_warn = EXCLUDED.slo_warn, slo_crit = EXCLUDED.slo_crit, updated_at = now()`,
+    [e.tag_name, e.exp_per_min, String(e.slo_warn), String(e.slo_crit)],
+  );
+}
+
+/** Deletes a tag's ingest expectation; the deleted row as stored (undefined when there was none). */
+export async function deleteExpectation(c: Queryable, tag: string): Promise<pg.QueryResultRow | undefined> {
+  return (await sql(c, 'DELETE FROM public.ingest_expectation WHERE tag_name = $1 RETURNING tag_name, exp_per_min, slo_warn, slo_crit', [tag]))[0];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Tags
-
-export interface TagInfo {
-  tag_name: string;
-  latest_ts: string | null;
-  latest_value: number | null;
-  rule: QcRule | null;
-  expectation: Expectation | null;
-}
 
 export async function tags(q: Queryable): Promise<TagInfo[]> {
   const [latest, rules, exps] = await Promise.all([
@@ -263,36 +272,6 @@ export async function assertKnownTag(q: Queryable, tag: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // KPI tiles (design §4, §5, §7; decisions 3-5)
-
-export interface KpiTile {
-  tag_name: string;
-  /** `last` of the newest bucket in the window */
-  value: number | null;
-  delta_pct: number;
-  gauge_pct: number | null;
-  status_level: 0 | 1 | 2 | null;
-  range_label: string | null;
-  count: number;
-  min: number | null;
-  max: number | null;
-  first: number | null;
-  last: number | null;
-  /** time of the sample that gave `value` */
-  ts: string | null;
-  /** start of the newest bucket in the window */
-  bucket: string | null;
-  /** the design's widget contract (§5): formatted for the tile, times in Asia/Seoul */
-  value_s: string;
-  delta_s: string;
-  ts_s: string;
-}
-
-export interface KpiResult {
-  window: WindowName;
-  bucket: BucketName;
-  now: string;
-  tiles: KpiTile[];
-}
 
 /** "2025-08-15 16:26:07" in Asia/Seoul (UTC+9, no daylight saving) from an ISO UTC time. */
 export function seoul(isoUtc: string | null): string {
@@ -367,20 +346,6 @@ export async function kpi(q: Queryable, a: { window: WindowName; now: string }):
 // ---------------------------------------------------------------------------------------------------------------
 // Latest snapshot table (design §2: TAG | Time Stamp | Value | Comm. | Alarm.)
 
-export type CommState = 'ok' | 'late' | 'lost';
-export interface LatestRow {
-  tag_name: string;
-  ts: string;
-  value: number;
-  age_s: number;
-  /** expected seconds between samples (60 / exp_per_min; 60 without an expectation) */
-  expected_interval_s: number;
-  comm: CommState;
-  /** status level of the latest value against the tag's enabled QC rule (decisions 5) */
-  alarm: 0 | 1 | 2;
-  ts_s: string;
-}
-
 /**
  * Comm: `ok` while the latest sample is younger than the tag's allowed gap (the enabled rule's max_gap_seconds,
  * else three expected intervals), `late` up to ten allowed gaps, then `lost`.
@@ -421,34 +386,6 @@ export async function latest(q: Queryable, a: { now: string }): Promise<LatestRo
 
 // ---------------------------------------------------------------------------------------------------------------
 // Communication success (design §28, decisions 7)
-
-export interface CommCell {
-  bucket_utc: string;
-  /** null = no data (the hour has not ended at `now`) */
-  success_rate: number | null;
-  recv_msgs: number | null;
-  exp_msgs: number;
-  missing_msgs: number | null;
-  /** the last minute with a message in the hour */
-  last_seen_min: string | null;
-}
-export interface Outage {
-  start_ts_utc: string;
-  end_ts_utc: string;
-  hours: number;
-}
-export interface CommResult {
-  tag_name: string;
-  start: string;
-  now: string;
-  exp_per_min: number;
-  slo_warn: number;
-  slo_crit: number;
-  /** false when the tag has no ingest_expectation row (the table's defaults apply) */
-  has_expectation: boolean;
-  cells: CommCell[];
-  outages: Outage[];
-}
 
 /** 30 × 24 UTC hours from `startDate` (YYYY-MM-DD, UTC midnight). A cell holds data once its hour has ended at `now`. */
 export async function comm(q: Queryable, a: { tag: string; startDate: string; now: string }): Promise<CommResult> {
@@ -523,24 +460,6 @@ export async function comm(q: Queryable, a: { tag: string; startDate: string; no
 // ---------------------------------------------------------------------------------------------------------------
 // Predictions and anomalies (design §12: overlays for the trend)
 
-export interface PredictionRow {
-  ts: string;
-  tag_name: string;
-  horizon: string;
-  yhat: number;
-  pi_low: number | null;
-  pi_high: number | null;
-  model_id: string;
-  version: string;
-}
-export interface AnomalyRow {
-  ts: string;
-  tag_name: string;
-  score: number;
-  level: string;
-  context: unknown;
-}
-
 export async function overlays(q: Queryable, a: RangeQuery): Promise<{ predictions: PredictionRow[]; anomalies: AnomalyRow[] }> {
   const op = a.toInclusive ? '<=' : '<';
   const [p, an] = await Promise.all([
@@ -566,4 +485,27 @@ export async function overlays(q: Queryable, a: RangeQuery): Promise<{ predictio
 export async function windowRange(q: Queryable, w: WindowName, now: string): Promise<{ from: string; to: string }> {
   const r = await sql<{ f: string; t: string }>(q, `SELECT $1::timestamptz - $2::double precision * interval '1 second' AS f, $1::timestamptz AS t`, [now, WINDOW_SECONDS[w]]);
   return { from: pgTimestampToIso(r[0].f), to: pgTimestampToIso(r[0].t) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Status (telemetry.status: how the derived relations are kept and how fresh they are)
+
+export interface RefreshStateRow {
+  pending: number;
+  newest: string | null;
+  newest1m: string | null;
+  lr_at: string | null;
+  lr: unknown;
+}
+
+/** Pending invalidations, the newest sample, the newest 1-minute bucket and the last refresh (times as PostgreSQL's text). */
+export async function refreshState(q: Queryable): Promise<RefreshStateRow[]> {
+  return sql<RefreshStateRow>(
+    q,
+    `SELECT (SELECT count(*)::bigint FROM public.tl_invalidation) AS pending,
+                (SELECT max(ts) FROM public.influx_latest) AS newest,
+                (SELECT max(bucket) FROM public.influx_agg_1m WHERE bucket >= (SELECT max(ts) FROM public.influx_latest) - interval '1 day') AS newest1m,
+                (SELECT updated_at FROM public.tl_state WHERE key = 'last_refresh') AS lr_at,
+                (SELECT value FROM public.tl_state WHERE key = 'last_refresh') AS lr`,
+  );
 }

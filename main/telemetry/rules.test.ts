@@ -1,7 +1,8 @@
 /** Pure rules of the telemetry screens (no database). */
 import { describe, expect, it } from 'vitest';
 import { dayChunks, mergeRanges } from './refresh';
-import { bucketForWindow, deltaPct, gaugePct, gaugeRange, isIsoDate, isIsoWithOffset, pgTimestampToIso, pyFixed1, rangeLabel, statusLevel, WINDOWS, type QcRule } from './rules';
+import { bucketForWindow, deltaPct, gaugePct, gaugeRange, isIsoDate, isIsoWithOffset, pgTimestampToIso, pyFixed1, rangeLabel, statusLevel } from './rules';
+import { WINDOWS, type QcRule } from './types';
 import { commState } from './queries';
 import { TtlCache, defaultCommStart, resolveRange, validateExpectation, validateQcRule, type QcRuleInput } from './service';
 

@@ -1,19 +1,12 @@
 /**
- * The telemetry screens' fixed vocabulary and pure rules (decisions.md "Telemetry" 1-5): windows, buckets, the
- * KPI tile's delta / gauge / status / range label, and time formatting. No I/O: shared by the service, the CLI and
- * the tests.
+ * The telemetry screens' pure rules (decisions.md "Telemetry" 1-5) over the vocabulary of types.ts: windows →
+ * buckets, the KPI tile's delta / gauge / status / range label, and time formatting. No I/O: shared by the service,
+ * the contract, the CLI and the tests.
  */
-
-/** The design's 13 window options (§2, §10): 1m 5m 10m 60m are minutes; 3m 6m 12m are months (90/180/365 days). */
-export const WINDOWS = ['1m', '5m', '10m', '60m', '12h', '24h', '48h', '7d', '14d', '30d', '3m', '6m', '12m'] as const;
-export type WindowName = (typeof WINDOWS)[number];
-export const DEFAULT_WINDOW: WindowName = '5m';
+import { BUCKETS, WINDOWS, type BucketName, type QcRule, type WindowName } from './types';
 
 /** Tag names: letters, digits, _ . : / - (at most 100). */
 export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
-
-export const BUCKETS = ['1m', '10m', '1h', '1d'] as const;
-export type BucketName = (typeof BUCKETS)[number];
 
 const MIN = 60;
 const HOUR = 3600;
@@ -104,24 +97,6 @@ export function pyFixed1(x: number): string {
     return x < 0 ? `-${s}` : s;
   }
   return x.toFixed(1);
-}
-
-export interface QcRule {
-  tag_name: string;
-  min_val: number | null;
-  max_val: number | null;
-  max_step: number | null;
-  max_gap_seconds: number | null;
-  allow_negative: boolean | null;
-  enabled: boolean | null;
-  meta: Record<string, unknown> | null;
-  warn_min: number | null;
-  warn_max: number | null;
-  crit_min: number | null;
-  crit_max: number | null;
-  roc_max_per_min: number | null;
-  spike_zscore: number | null;
-  deadband_pct: number | null;
 }
 
 /** A rule applies unless it is explicitly disabled (`enabled = false`); a NULL `enabled` counts as enabled. */

@@ -17,6 +17,7 @@ import { loadFixture } from './testing/fixture';
 import * as Q from './queries';
 import { refreshTelemetry } from './refresh';
 import { TelemetryService, startTelemetryScheduler } from './service';
+import type { CommResult, Expectation, KpiResult, TagInfo } from './types';
 import { startTelemetrySimulator } from './simulator';
 import { DEMO_TAGS } from './demo';
 
@@ -180,9 +181,9 @@ describe('telemetry service', () => {
     const both = await call('telemetry.trend', { tag: 'T100', window: '24h', from: '2025-03-01T00:00:00Z', to: '2025-03-02T00:00:00Z' });
     expect(both).toMatchObject({ ok: false, error: { kind: 'validation' } });
     const comm = await call('telemetry.comm', { tag: 'T200', startDate: '2025-03-01', now: '2025-03-05T00:00:00Z' });
-    expect(comm.ok && (comm.value as Q.CommResult).outages.length).toBeGreaterThan(0);
+    expect(comm.ok && (comm.value as CommResult).outages.length).toBeGreaterThan(0);
     const tags = await call('telemetry.tags', {});
-    expect(tags.ok && (tags.value as { tags: Q.TagInfo[] }).tags.map((t) => t.tag_name)).toEqual(['T100', 'T200', 'T300', 'T400']);
+    expect(tags.ok && (tags.value as { tags: TagInfo[] }).tags.map((t) => t.tag_name)).toEqual(['T100', 'T200', 'T300', 'T400']);
     const tech = await call('telemetry.tech', { tag: 'T100', from: '2025-03-01T10:00:00Z', to: '2025-03-01T11:00:00Z' });
     expect(tech.ok && (tech.value as { rows: unknown[] }).rows).toHaveLength(60);
     const feats = await call('telemetry.features', { tag: 'T100', from: '2025-03-01T10:00:00Z', to: '2025-03-01T11:00:00Z' });
@@ -198,7 +199,7 @@ describe('telemetry service', () => {
   it('QC rules and expectations: validated, audited, and they change what the screens show', async () => {
     const call = (name: string, input: unknown) => app.call(name, input, { transport: 'cli', user: MANAGER });
     const before = await call('telemetry.kpi', { window: '24h', now: NOW });
-    const t100 = before.ok && (before.value as Q.KpiResult).tiles.find((t) => t.tag_name === 'T100')!;
+    const t100 = before.ok && (before.value as KpiResult).tiles.find((t) => t.tag_name === 'T100')!;
     expect(t100 && t100.range_label).toBe('0.0 ~ 200.0');
 
     const nested = await call('telemetry.qc.save', { tag_name: 'T100', min_val: 0, max_val: 300, warn_max: 250, crit_max: 240 });
@@ -210,7 +211,7 @@ describe('telemetry service', () => {
     const saved = await call('telemetry.qc.save', { tag_name: 'T100', min_val: 0, max_val: 300, warn_max: 240, crit_max: 250, max_gap_seconds: 30 });
     expect(saved).toMatchObject({ ok: true, value: { tag_name: 'T100', max_val: 300, enabled: true, allow_negative: false } });
     const after = await call('telemetry.kpi', { window: '24h', now: NOW });
-    expect(after.ok && (after.value as Q.KpiResult).tiles.find((t) => t.tag_name === 'T100')!.range_label).toBe('0.0 ~ 300.0'); // cache cleared
+    expect(after.ok && (after.value as KpiResult).tiles.find((t) => t.tag_name === 'T100')!.range_label).toBe('0.0 ~ 300.0'); // cache cleared
 
     const audit = await db.pool.query(`SELECT username, operation, target, old_data, new_data FROM audit_logs WHERE action = 'telemetry.qc.save' ORDER BY log_id`);
     expect(audit.rows).toHaveLength(1);
@@ -230,10 +231,10 @@ describe('telemetry service', () => {
     const comm = await call('telemetry.comm', { tag: 'T200', startDate: '2025-03-01', now: '2025-03-05T00:00:00Z' });
     expect(comm.ok && comm.value).toMatchObject({ has_expectation: true, exp_per_min: 6, slo_crit: 0.8 });
     // 6 a minute expected now: day 3 (10 % lost) stays above the 80 % SLO, the dead hours do not
-    const c = comm.ok ? (comm.value as Q.CommResult) : null;
+    const c = comm.ok ? (comm.value as CommResult) : null;
     expect(c!.outages.map((o) => o.hours)).toEqual([5]);
     const list = await call('telemetry.expectations.list', {});
-    expect(list.ok && (list.value as { expectations: Q.Expectation[] }).expectations.map((e) => e.tag_name)).toEqual(['T100', 'T200', 'T300', 'T400']);
+    expect(list.ok && (list.value as { expectations: Expectation[] }).expectations.map((e) => e.tag_name)).toEqual(['T100', 'T200', 'T300', 'T400']);
     expect(await call('telemetry.expectations.delete', { tag_name: 'T200' })).toMatchObject({ ok: true });
     const audits = await db.pool.query(`SELECT action FROM audit_logs WHERE action LIKE 'telemetry.expectation.%' ORDER BY log_id`);
     expect(audits.rows.map((r) => r.action)).toEqual(['telemetry.expectation.save', 'telemetry.expectation.delete']);

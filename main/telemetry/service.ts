@@ -22,32 +22,26 @@ import { describePgError, isUnavailable, withTransaction, type Databases } from 
 import { log } from '../log';
 import * as Q from './queries';
 import { refreshTelemetry, isTimescale, derivedKinds, type RefreshResult } from './refresh';
-import {
-  BUCKET_RELATION,
-  WINDOW_SECONDS,
-  bucketForSeconds,
-  bucketForWindow,
-  pgTimestampToIso,
-  TAG_PATTERN,
-  type BucketName,
-  type QcRule,
-  type WindowName,
-} from './rules';
-
-export type NoticeCode = 'DB_TIMEOUT' | 'DB_CONN' | 'NO_ROWS' | 'SCHEMA_DRIFT' | 'PAYLOAD_BLOAT';
-export interface Notice {
-  code: NoticeCode;
-  message: string;
-}
-export interface ServedMeta {
-  /** true when the database failed and this is the last good answer */
-  stale: boolean;
-  /** when this answer was read from the database (ISO, UTC) */
-  servedAt: string;
-  cacheHit: boolean;
-  notice?: Notice;
-}
-export type Served<T> = T & ServedMeta;
+import { BUCKET_RELATION, WINDOW_SECONDS, bucketForSeconds, bucketForWindow, pgTimestampToIso, TAG_PATTERN } from './rules';
+import type {
+  AnomalyRow,
+  BucketName,
+  CommResult,
+  Expectation,
+  FeatureRow,
+  KpiResult,
+  LatestRow,
+  NoticeCode,
+  PredictionRow,
+  QcRule,
+  Served,
+  ServedMeta,
+  TagInfo,
+  TechRow,
+  TelemetryStatus,
+  TrendRow,
+  WindowName,
+} from './types';
 
 /** The design's standard messages (§6 "DSN/타임아웃/빈 데이터 메시지 표준화"). */
 export const MESSAGES = {
@@ -261,15 +255,6 @@ export function validateExpectation(e: ExpectationInput): string[] {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-export interface TelemetryStatus {
-  mode: 'timescaledb' | 'postgres';
-  relations: { relation: string; kind: string }[];
-  pendingInvalidations: number;
-  newestSample: string | null;
-  newest1m: string | null;
-  lastRefresh: { at: string; value: unknown } | null;
-}
-
 export class TelemetryService {
   readonly cache: TtlCache;
   private inflight = new Map<string, Promise<{ value: unknown; at: number }>>();
@@ -377,7 +362,7 @@ export class TelemetryService {
 
   // ---- reads -------------------------------------------------------------------------------------------------
 
-  async kpi(a: { window: WindowName; now?: string }): Promise<Served<Q.KpiResult>> {
+  async kpi(a: { window: WindowName; now?: string }): Promise<Served<KpiResult>> {
     const bucket = bucketForWindow(a.window);
     return this.served(
       `kpi|${a.window}|${a.now ?? ''}`,
@@ -388,7 +373,7 @@ export class TelemetryService {
     );
   }
 
-  async latest(a: { now?: string } = {}): Promise<Served<{ rows: Q.LatestRow[] }>> {
+  async latest(a: { now?: string } = {}): Promise<Served<{ rows: LatestRow[] }>> {
     const r = await this.served(
       `latest|${a.now ?? ''}`,
       this.ttl.snapshotMs,
@@ -401,7 +386,7 @@ export class TelemetryService {
     return r;
   }
 
-  async trend(a: TrendArgs): Promise<Served<{ rows: Q.TrendRow[]; bucket: BucketName; from: string; to: string }>> {
+  async trend(a: TrendArgs): Promise<Served<{ rows: TrendRow[]; bucket: BucketName; from: string; to: string }>> {
     const rr = resolveRange(a);
     return this.served(
       `trend|${a.tag}|${rr.bucket}|${a.window ?? ''}|${a.window ? (a.now ?? '') : `${rr.from}|${rr.to}`}`,
@@ -415,7 +400,7 @@ export class TelemetryService {
     );
   }
 
-  async tech(a: Omit<TrendArgs, 'bucket'>): Promise<Served<{ rows: Q.TechRow[]; from: string; to: string }>> {
+  async tech(a: Omit<TrendArgs, 'bucket'>): Promise<Served<{ rows: TechRow[]; from: string; to: string }>> {
     const rr = resolveRange(a, '1m');
     return this.served(
       `tech|${a.tag}|${a.window ?? ''}|${a.window ? (a.now ?? '') : `${rr.from}|${rr.to}`}`,
@@ -429,7 +414,7 @@ export class TelemetryService {
     );
   }
 
-  async features(a: Omit<TrendArgs, 'bucket' | 'tag'> & { tag?: string }): Promise<Served<{ rows: Q.FeatureRow[]; from: string; to: string }>> {
+  async features(a: Omit<TrendArgs, 'bucket' | 'tag'> & { tag?: string }): Promise<Served<{ rows: FeatureRow[]; from: string; to: string }>> {
     const rr = resolveRange({ ...a, tag: a.tag ?? '' }, '1m');
     return this.served(
       `features|${a.tag ?? '*'}|${a.window ?? ''}|${a.window ? (a.now ?? '') : `${rr.from}|${rr.to}`}`,
@@ -440,7 +425,7 @@ export class TelemetryService {
     );
   }
 
-  async overlays(a: Omit<TrendArgs, 'bucket'>): Promise<Served<{ predictions: Q.PredictionRow[]; anomalies: Q.AnomalyRow[]; from: string; to: string }>> {
+  async overlays(a: Omit<TrendArgs, 'bucket'>): Promise<Served<{ predictions: PredictionRow[]; anomalies: AnomalyRow[]; from: string; to: string }>> {
     const rr = resolveRange(a, '1m');
     return this.served(
       `overlays|${a.tag}|${a.window ?? ''}|${a.window ? (a.now ?? '') : `${rr.from}|${rr.to}`}`,
@@ -451,7 +436,7 @@ export class TelemetryService {
     );
   }
 
-  async comm(a: { tag: string; startDate?: string; now?: string }): Promise<Served<Q.CommResult>> {
+  async comm(a: { tag: string; startDate?: string; now?: string }): Promise<Served<CommResult>> {
     const now = a.now ?? new Date().toISOString();
     const startDate = a.startDate ?? defaultCommStart(now);
     return this.served(
@@ -466,7 +451,7 @@ export class TelemetryService {
     );
   }
 
-  async tags(): Promise<Served<{ tags: Q.TagInfo[] }>> {
+  async tags(): Promise<Served<{ tags: TagInfo[] }>> {
     return this.served('tags', this.ttl.tagsMs, { event: 'range_change_ok', view: 'influx_latest' }, async () => ({ tags: await Q.tags(this.read) }), (v) => v.tags.length);
   }
 
@@ -475,14 +460,7 @@ export class TelemetryService {
     const [ts, kinds, s] = await Promise.all([
       isTimescale(q),
       derivedKinds(q),
-      Q.sql<{ pending: number; newest: string | null; newest1m: string | null; lr_at: string | null; lr: unknown }>(
-        q,
-        `SELECT (SELECT count(*)::bigint FROM public.tl_invalidation) AS pending,
-                (SELECT max(ts) FROM public.influx_latest) AS newest,
-                (SELECT max(bucket) FROM public.influx_agg_1m WHERE bucket >= (SELECT max(ts) FROM public.influx_latest) - interval '1 day') AS newest1m,
-                (SELECT updated_at FROM public.tl_state WHERE key = 'last_refresh') AS lr_at,
-                (SELECT value FROM public.tl_state WHERE key = 'last_refresh') AS lr`,
-      ),
+      Q.refreshState(q),
     ]);
     const r = s[0];
     const iso = (v: string | null) => (v ? pgTimestampToIso(v) : null);
@@ -522,20 +500,10 @@ export class TelemetryService {
     if (!TAG_PATTERN.test(input.tag_name)) throw new ApiError('validation', `tag name ${JSON.stringify(input.tag_name)} is not valid (letters, digits, _ . : / -; at most 100)`);
     const errs = validateQcRule(input);
     if (errs.length) throw new ApiError('validation', errs.join('; '), { rule: errs });
-    const cols = Q.QC_FIELDS;
     const row = { ...input, meta: input.meta ?? {} };
     const saved = await withTransaction(this.read, async (c) => {
-      const before = (await Q.sql<QcRule>(c, `SELECT ${cols.join(', ')} FROM public.influx_qc_rule WHERE tag_name = $1 FOR UPDATE`, [input.tag_name]))[0];
-      const values = cols.map((k) => (k === 'meta' ? JSON.stringify(row.meta) : (row as Record<string, unknown>)[k] ?? null));
-      const out = (
-        await Q.sql<QcRule>(
-          c,
-          `INSERT INTO public.influx_qc_rule (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})
-           ON CONFLICT (tag_name) DO UPDATE SET ${cols.filter((k) => k !== 'tag_name').map((k) => `${k} = EXCLUDED.${k}`).join(', ')}
-           RETURNING ${cols.join(', ')}`,
-          values,
-        )
-      )[0];
+      const before = await Q.qcRuleForUpdate(c, input.tag_name);
+      const out = await Q.upsertQcRule(c, row);
       await writeAudit(c, user, { action: 'telemetry.qc.save', table: 'influx_qc_rule', operation: before ? 'UPDATE' : 'INSERT', target: input.tag_name, before, after: out });
       return out;
     });
@@ -545,7 +513,7 @@ export class TelemetryService {
 
   async deleteQc(tag: string, user: SessionUser | undefined): Promise<{ deleted: true }> {
     await withTransaction(this.read, async (c) => {
-      const before = (await Q.sql<QcRule>(c, `DELETE FROM public.influx_qc_rule WHERE tag_name = $1 RETURNING ${Q.QC_FIELDS.join(', ')}`, [tag]))[0];
+      const before = await Q.deleteQcRule(c, tag);
       if (!before) throw new ApiError('not_found', `no QC rule for ${tag}`);
       await writeAudit(c, user, { action: 'telemetry.qc.delete', table: 'influx_qc_rule', operation: 'DELETE', target: tag, before });
     });
@@ -553,21 +521,17 @@ export class TelemetryService {
     return { deleted: true };
   }
 
-  async listExpectations(): Promise<Q.Expectation[]> {
+  async listExpectations(): Promise<Expectation[]> {
     return Q.listExpectations(this.read);
   }
 
-  async saveExpectation(input: ExpectationInput, user: SessionUser | undefined): Promise<Q.Expectation> {
+  async saveExpectation(input: ExpectationInput, user: SessionUser | undefined): Promise<Expectation> {
     if (!TAG_PATTERN.test(input.tag_name)) throw new ApiError('validation', `tag name ${JSON.stringify(input.tag_name)} is not valid (letters, digits, _ . : / -; at most 100)`);
     const errs = validateExpectation(input);
     if (errs.length) throw new ApiError('validation', errs.join('; '), { expectation: errs });
     const saved = await withTransaction(this.read, async (c) => {
-      const before = (await Q.sql(c, 'SELECT tag_name, exp_per_min, slo_warn, slo_crit FROM public.ingest_expectation WHERE tag_name = $1 FOR UPDATE', [input.tag_name]))[0];
-      await c.query(
-        `INSERT INTO public.ingest_expectation (tag_name, exp_per_min, slo_warn, slo_crit, updated_at) VALUES ($1, $2, $3::numeric, $4::numeric, now())
-         ON CONFLICT (tag_name) DO UPDATE SET exp_per_min = EXCLUDED.exp_per_min, slo_warn = EXCLUDED.slo_warn, slo_crit = EXCLUDED.slo_crit, updated_at = now()`,
-        [input.tag_name, input.exp_per_min, String(input.slo_warn), String(input.slo_crit)],
-      );
+      const before = await Q.expectationForUpdate(c, input.tag_name);
+      await Q.upsertExpectation(c, input);
       const after = (await Q.listExpectations(c)).find((x) => x.tag_name === input.tag_name)!;
       await writeAudit(c, user, { action: 'telemetry.expectation.save', table: 'ingest_expectation', operation: before ? 'UPDATE' : 'INSERT', target: input.tag_name, before, after });
       return after;
@@ -578,7 +542,7 @@ export class TelemetryService {
 
   async deleteExpectation(tag: string, user: SessionUser | undefined): Promise<{ deleted: true }> {
     await withTransaction(this.read, async (c) => {
-      const before = (await Q.sql(c, 'DELETE FROM public.ingest_expectation WHERE tag_name = $1 RETURNING tag_name, exp_per_min, slo_warn, slo_crit', [tag]))[0];
+      const before = await Q.deleteExpectation(c, tag);
       if (!before) throw new ApiError('not_found', `no ingest expectation for ${tag}`);
       await writeAudit(c, user, { action: 'telemetry.expectation.delete', table: 'ingest_expectation', operation: 'DELETE', target: tag, before });
     });
