@@ -48,10 +48,8 @@ export function createInspectionHandlers(s: AppServices): HandlerTable<typeof in
     'inspection.images.setActive': async (i, c) => svc.setImageActive(i.imageId, i.isActive, c.user),
     'inspection.file.get': async (i) => svc.readStoredFile(i.path),
 
-    'inspection.inspect': async (i, c) => {
-      const product = await svc.getProduct('productId' in i ? { productId: i.productId } : { productCode: i.productCode });
-      return pipeline.inspect(product.productCode, i.image as ImageInput, { source: i.source, actor: c.user, signal: c.signal });
-    },
+    'inspection.inspect': async (i, c) =>
+      pipeline.inspect('productId' in i ? { productId: i.productId } : { productCode: i.productCode }, i.image as ImageInput, { source: i.source, actor: c.user, signal: c.signal }),
     'inspection.inspections.list': async (i) => svc.listInspections(i),
     'inspection.inspectors.list': async () => svc.listInspectors(),
     'inspection.inspections.export': async (i) => svc.exportInspectionsCsv(i),
@@ -88,9 +86,8 @@ export function createInspectionHandlers(s: AppServices): HandlerTable<typeof in
       return { ok: true, backbone: brief(f.backbone), embedding: brief(f.embedding), problem: f.embedding ? null : 'no embedding model: no reference images or defect types' };
     },
     'inspection.bank.build': async (i, c) => {
-      const product = await svc.getProduct('productId' in i ? { productId: i.productId } : { productCode: i.productCode });
       // the lock and the deployment row are taken before the job starts, so a second build is refused at once
-      const build = await pipeline.beginBankBuild(product.productCode, { coresetRatio: i.coresetRatio, actor: c.user });
+      const build = await pipeline.beginBankBuild('productId' in i ? { productId: i.productId } : { productCode: i.productCode }, { coresetRatio: i.coresetRatio, actor: c.user });
       const { jobId } = s.jobs.start('inspection.bank.build', (jc) => build.run({ signal: jc.signal, progress: jc.progress }));
       return { jobId, deploymentId: build.deploymentId };
     },

@@ -8,12 +8,12 @@
  * LINEDECK_HOME/models/<product>/bank-<deployment>.ldb; CLIP embeddings of every active reference image into
  * image_metadata.embedding_vector; the calibration in the deployment's result_summary.
  *
- * Inspect: decode and check → PatchCore in the engine (raw and normalized scores, normalized map, regions at the
- * product's pixel threshold) → embedding → most similar normal reference (reference_image_id, similarity_score)
- * and, when anomalous, the defect type of the nearest defect exemplar → artifacts → inspections +
- * inspection_results in one transaction → bus event `inspection.completed`.
+ * Inspect: a composition of the stages in ./stages/, one file each — decode (and check) → score (PatchCore and the
+ * embedding in the engine, the verdict and its regions) → describe (most similar normal reference, defect type of
+ * the nearest defect exemplar, confidence, guide: the verdict as plain data) → artifacts (drawn, the original
+ * stored, the files staged) → persist (the four rows in one transaction from a plain record, the staged folder
+ * named by the inspection code) → bus event `inspection.completed`.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
@@ -23,27 +23,31 @@ import { writeAudit } from '../audit/audit';
 import { readStationConfig } from '../config';
 import { withTransaction } from '../db/pools';
 import { log } from '../log';
-import { atHeight, comparisonPng, heatmapPng, mapPng, maskPng, overlayRgb, rgbPng } from './engine/artifacts';
+import { embeddingKey, f32ToBytes } from './embeddings';
+import { atHeight } from './engine/artifacts';
 import { CancelledError } from './engine/coreset';
 import { InspectionEngine, type EngineOptions } from './engine/engine';
 import { builtinModelsDir, discoverModels, type ModelEntry } from './engine/models';
-import type { PatchcoreResult } from './engine/ops';
 import { loadRgb, type RgbImage } from './engine/preprocess';
-import { findRegions, mapToSource, type Region as EngineRegion } from './engine/regions';
+import * as queries from './queries';
 import { asInputError, type InspectionService, userRef } from './service';
-import { decodeImage, ImageStore, readImageInput, type DecodedImage, type ImageInput } from './store';
-import type { BankBuildOutcome, InspectOutcome, InspectionSource, Region } from './types';
+import { artifactBase, artifacts, type StagedFiles } from './stages/artifacts';
+import { decode, type Decoded } from './stages/decode';
+import { describe, type Described } from './stages/describe';
+import { persist, type InspectionRecord } from './stages/persist';
+import { refusal } from './stages/refusals';
+import { score, type Scored } from './stages/score';
+import { decodeImage, readImageInput, type DecodedImage, type ImageInput } from './store';
+import type { BankBuildOutcome, InspectOutcome, InspectionSource, ProductRef } from './types';
 
-/** The cases of the pipeline's own refusals (ApiError details.reason), beside the image problems of preprocess.ts. */
-export const PIPELINE_REFUSALS = ['no_bank', 'rebuild_bank', 'deactivated', 'no_model'] as const;
-const refusal = (reason: (typeof PIPELINE_REFUSALS)[number]) => ({ reason });
+export { PIPELINE_REFUSALS } from './stages/refusals';
+export { regionToSource } from './stages/score';
+export { ARTIFACT_MAX_SIDE } from './stages/artifacts';
 
 export const DEFAULT_BACKBONE = 'linedeck-patchcore-default';
 export const DEFAULT_EMBEDDING = 'linedeck-embed-default';
 export const DEFAULT_CORESET_RATIO = 0.1;
 export const MIN_NORMAL_IMAGES = 2;
-/** longest side of the artifact PNGs */
-export const ARTIFACT_MAX_SIDE = 512;
 const IMAGE_EXT = /\.(png|jpe?g|webp|tiff?)$/i;
 const EMBED_BATCH = 8;
 const REFERENCE_CACHE = 16;
@@ -86,95 +90,78 @@ export interface InspectOptions {
   withinTransaction?: (c: pg.PoolClient, inspection: { inspectionId: number; inspectionCode: string }) => Promise<void>;
 }
 
-function f32ToBytes(v: Float32Array): Buffer {
-  const b = Buffer.alloc(v.length * 4);
-  for (let i = 0; i < v.length; i++) b.writeFloatLE(v[i], i * 4);
-  return b;
-}
-
-function bytesToF32(b: Buffer): Float32Array {
-  const out = new Float32Array(b.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
-  return out;
-}
-
 function checkAbort(signal?: AbortSignal): void {
   if (signal?.aborted) throw new CancelledError('cancelled');
 }
 
-const shaCache = new Map<string, string>();
+const productRef = (p: ProductRef | string): ProductRef => (typeof p === 'string' ? { productCode: p } : p);
 
-/** sha-256 of a model file, cached per path, size and mtime. */
-function fileSha256(file: string): string {
-  const st = fs.statSync(file);
-  const key = `${path.resolve(file)}|${st.size}|${st.mtimeMs}`;
-  let h = shaCache.get(key);
-  if (!h) {
-    const hash = crypto.createHash('sha256');
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.allocUnsafe(1 << 20);
-      let n: number;
-      while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
-    } finally {
-      fs.closeSync(fd);
-    }
-    h = hash.digest('hex');
-    shaCache.set(key, h);
-  }
-  return h;
-}
-
-/** What identifies an embedding space: the model's name and file hash (other models' embeddings are never compared). */
-function embeddingKey(m: ModelEntry): string {
-  return `${m.manifest.name}@${fileSha256(m.onnxPath).slice(0, 16)}`;
-}
-
-/**
- * A region of the model's map in the original picture's pixels (the inverse of stretch / shortest-edge crop),
- * with its peak and scores.
- */
-export function regionToSource(r: EngineRegion, mapW: number, mapH: number, g: PatchcoreResult['geometry'], rawMax?: number): Region {
-  const { width: sw, height: sh } = g.sourceSize;
-  let fx: (x: number) => number;
-  let fy: (y: number) => number;
-  if (g.resize === 'shortest-edge-center-crop' && g.crop) {
-    const c = g.crop;
-    fx = (x) => ((x + c.left) * sw) / c.resizedWidth;
-    fy = (y) => ((y + c.top) * sh) / c.resizedHeight;
-  } else {
-    fx = (x) => (x * sw) / mapW;
-    fy = (y) => (y * sh) / mapH;
-  }
-  const x0 = Math.max(0, Math.floor(fx(r.bbox.x)));
-  const y0 = Math.max(0, Math.floor(fy(r.bbox.y)));
-  const x1 = Math.min(sw, Math.ceil(fx(r.bbox.x + r.bbox.width)));
-  const y1 = Math.min(sh, Math.ceil(fy(r.bbox.y + r.bbox.height)));
+/** The plain record persist writes, from the stages' answers (the live parts end here). */
+function inspectionRecord(a: {
+  productId: number;
+  deploymentId: number;
+  backbone: ModelEntry;
+  embedding: ModelEntry | null;
+  image: Decoded;
+  scored: Scored;
+  described: Described;
+  pixelThreshold: number;
+  files: StagedFiles;
+  opts: InspectOptions;
+  timings: Record<string, number>;
+  processingS: number;
+}): InspectionRecord {
+  const { decoded } = a.image;
+  const { pc } = a.scored;
+  const v = a.described.verdict;
+  const vec = a.scored.embedding;
   return {
-    x: x0,
-    y: y0,
-    width: Math.max(1, x1 - x0),
-    height: Math.max(1, y1 - y0),
-    area: r.area,
-    areaFraction: r.areaFraction,
-    score: Math.round(r.max * 1e6) / 1e6,
-    mean: Math.round(r.mean * 1e6) / 1e6,
-    ...(rawMax !== undefined ? { rawMax } : {}),
-    peak: { x: Math.round(fx(r.peak.x + 0.5)), y: Math.round(fy(r.peak.y + 0.5)) },
+    productId: a.productId,
+    deploymentId: a.deploymentId,
+    source: a.opts.source ?? 'upload',
+    inspectorId: userRef(a.opts.actor),
+    at: a.opts.at ? a.opts.at.toISOString() : null,
+    processingS: a.processingS,
+    image: {
+      fileName: decoded.fileName,
+      sha256: decoded.sha256,
+      fileSize: decoded.bytes.length,
+      width: decoded.width,
+      height: decoded.height,
+      format: decoded.format.toUpperCase(),
+      meta: decoded.meta,
+    },
+    preprocessing: { backbone: a.backbone.manifest.input, geometry: { resize: pc.geometry.resize, crop: pc.geometry.crop ?? null }, embedding: a.embedding?.manifest.input ?? null },
+    embedding: vec ? { vector: f32ToBytes(vec), model: a.embedding ? embeddingKey(a.embedding) : null, dim: vec.length } : null,
+    result: {
+      defectDetected: v.defect_detected,
+      defectTypeId: a.described.defectTypeId,
+      referenceImageId: v.reference_image_id,
+      confidence: v.confidence_score,
+      anomaly: v.anomaly_score,
+      similarity: v.similarity_score,
+      rawAnomaly: v.raw_anomaly_score,
+      rawMaxPatchDistance: v.raw_max_patch_distance,
+      imageThreshold: v.image_threshold,
+      pixelThreshold: a.pixelThreshold,
+      regions: v.regions,
+      details: {
+        deploymentId: a.deploymentId,
+        backbone: a.backbone.manifest.name,
+        embedding: a.embedding?.manifest.name ?? null,
+        argmaxPatch: pc.argmax,
+        grid: pc.grid,
+        regionRule: a.scored.regionRule,
+        defectCandidates: a.described.candidates.slice(0, 5),
+        embeddingError: a.scored.embeddingError,
+        artifactSize: a.files.size,
+        engineMs: pc.ms,
+        timingsMs: { ...a.timings },
+      },
+      guideText: a.described.guideText,
+    },
+    files: { original: a.files.original, staging: a.files.staging, files: a.files.files },
   };
-}
-
-/** The picture the artifacts are drawn on: the decoded image, scaled so its longer side is at most ARTIFACT_MAX_SIDE. */
-async function artifactBase(rgb: RgbImage): Promise<RgbImage> {
-  const k = Math.min(1, ARTIFACT_MAX_SIDE / Math.max(rgb.width, rgb.height));
-  if (k === 1) return rgb;
-  const width = Math.max(1, Math.round(rgb.width * k));
-  const height = Math.max(1, Math.round(rgb.height * k));
-  const { data } = await sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
 export class InspectionPipeline {
@@ -247,22 +234,18 @@ export class InspectionPipeline {
    * does the work and always releases the lock. Stale `pending`/`running` rows (a station that stopped mid-build)
    * are marked failed here, since nobody holds their lock.
    */
-  async beginBankBuild(productCode: string, opts: BankBuildOptions = {}): Promise<{ deploymentId: number; run: (c?: RunControl) => Promise<BankBuildOutcome> }> {
-    const product = await this.svc.getProduct({ productCode });
+  async beginBankBuild(ref: ProductRef | string, opts: BankBuildOptions = {}): Promise<{ deploymentId: number; run: (c?: RunControl) => Promise<BankBuildOutcome> }> {
+    const product = await this.svc.getProduct(productRef(ref));
+    const { productCode } = product;
     const ratio = opts.coresetRatio ?? DEFAULT_CORESET_RATIO;
     if (!(ratio > 0 && ratio <= 1)) throw new ApiError('validation', `coreset ratio must be in (0, 1], got ${ratio}`);
     const lockKey = `linedeck:bank:${product.productId}`;
     const lockClient = await this.svc.job.connect();
     let owned = false;
     try {
-      const got = await lockClient.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [lockKey]);
-      if (!got.rows[0].ok) throw new ApiError('conflict', `a memory bank for ${productCode} is already being built`);
+      if (!(await queries.tryBankLock(lockClient, lockKey))) throw new ApiError('conflict', `a memory bank for ${productCode} is already being built`);
       owned = true;
-      await lockClient.query(
-        `update deployments set status = 'failed', completed_at = now(), error_message = 'interrupted: the station stopped during the build'
-         where product_id = $1 and deployment_type = 'patchcore_bank' and status in ('pending', 'running')`,
-        [product.productId],
-      );
+      await queries.failInterruptedBankBuilds(lockClient, product.productId);
       const f = this.findModels();
       const deploymentId = await this.svc.createDeployment(
         'patchcore_bank',
@@ -285,21 +268,21 @@ export class InspectionPipeline {
           try {
             return await this.runBankBuild(product.productId, productCode, deploymentId, ratio, opts, c);
           } finally {
-            await lockClient.query('select pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+            await queries.releaseBankLock(lockClient, lockKey).catch(() => undefined);
             lockClient.release();
           }
         },
       };
     } catch (e) {
-      if (owned) await lockClient.query('select pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+      if (owned) await queries.releaseBankLock(lockClient, lockKey).catch(() => undefined);
       lockClient.release();
       throw e;
     }
   }
 
   /** begin + run, for the CLI, the demo and tests. */
-  async buildBank(productCode: string, opts: BankBuildOptions & RunControl = {}): Promise<BankBuildOutcome> {
-    const b = await this.beginBankBuild(productCode, opts);
+  async buildBank(product: ProductRef | string, opts: BankBuildOptions & RunControl = {}): Promise<BankBuildOutcome> {
+    const b = await this.beginBankBuild(product, opts);
     return b.run(opts);
   }
 
@@ -314,12 +297,7 @@ export class InspectionPipeline {
         await this.replaceNormals(productId, productCode, opts, c.signal);
       }
       checkAbort(c.signal);
-      const normals = (
-        await this.svc.read.query<{ image_id: number; file_path: string; file_name: string }>(
-          "select image_id, file_path, file_name from images where product_id = $1 and image_type = 'normal' and is_active order by image_id",
-          [productId],
-        )
-      ).rows;
+      const normals = await queries.activeNormalImages(this.svc.read, productId);
       if (normals.length < MIN_NORMAL_IMAGES)
         throw new ApiError(
           'validation',
@@ -333,12 +311,7 @@ export class InspectionPipeline {
       // time, 3. the embeddings of every active reference image in its embedding worker
       const rel = path.posix.join('models', productCode, `bank-${deploymentId}.ldb`);
       const file = path.join(this.svc.paths.home, rel);
-      const refs = (
-        await this.svc.read.query<{ image_id: number; file_path: string; image_type: string }>(
-          "select image_id, file_path, image_type from images where product_id = $1 and is_active and image_type in ('normal', 'defect') order by image_id",
-          [productId],
-        )
-      ).rows;
+      const refs = await queries.activeReferenceImages(this.svc.read, productId);
       let bankFraction = 0;
       let bankMessage = 'bank';
       let embedded = 0;
@@ -485,17 +458,14 @@ export class InspectionPipeline {
         const row = await this.svc.insertReferenceImage(c, productId, 'normal', null, s, opts.actor, productCode);
         keep.add(row.imageId);
       }
-      const drop = await c.query<{ image_id: number }>(
-        "update images set is_active = false where product_id = $1 and image_type = 'normal' and is_active and not (image_id = any($2::int[])) returning image_id",
-        [productId, [...keep]],
-      );
-      if (drop.rowCount)
+      const dropped = await queries.deactivateOtherNormals(c, productId, [...keep]);
+      if (dropped.length)
         await writeAudit(c, opts.actor, {
           action: 'inspection.image.deactivate',
           table: 'images',
           operation: 'UPDATE',
           target: `${productCode}/normal`,
-          before: { imageIds: drop.rows.map((r) => r.image_id) },
+          before: { imageIds: dropped },
           after: { isActive: false, reason: 'replaced by bank build --images' },
         });
     });
@@ -516,19 +486,16 @@ export class InspectionPipeline {
   }
 
   private async storeEmbedding(imageId: number, model: ModelEntry, v: Float32Array): Promise<void> {
-    await this.svc.read.query(
-      `insert into image_metadata (image_id, embedding_vector, embedding_model, embedding_dim, preprocessing_applied, updated_at)
-       values ($1, $2, $3, $4, $5, now())
-       on conflict (image_id) do update set embedding_vector = excluded.embedding_vector, embedding_model = excluded.embedding_model,
-         embedding_dim = excluded.embedding_dim, preprocessing_applied = excluded.preprocessing_applied, updated_at = now()`,
-      [imageId, f32ToBytes(v), embeddingKey(model), v.length, JSON.stringify({ embedding: model.manifest.input })],
-    );
+    await queries.upsertEmbedding(this.svc.read, { imageId, vector: f32ToBytes(v), model: embeddingKey(model), dim: v.length, preprocessing: JSON.stringify({ embedding: model.manifest.input }) });
   }
 
   // ------------------------------------------------------------------------------------------------ inspect
 
-  /** Inspects one image of a product with its current bank; writes the inspection; emits `inspection.completed`. */
-  async inspect(productCode: string, image: ImageInput | Buffer, opts: InspectOptions = {}): Promise<InspectOutcome> {
+  /**
+   * Inspects one image of a product (by id or code; a string is a code) with its current bank; writes the
+   * inspection; emits `inspection.completed`. The stages in order: decode → score → describe → artifacts → persist.
+   */
+  async inspect(product: ProductRef | string, image: ImageInput | Buffer, opts: InspectOptions = {}): Promise<InspectOutcome> {
     const t0 = performance.now();
     const timings: Record<string, number> = {};
     let tMark = t0;
@@ -538,269 +505,75 @@ export class InspectionPipeline {
       tMark = now;
     };
     const svc = this.svc;
+    const { signal } = opts;
     // the image is decoded and checked (on sharp's threads) while the product, its bank and thresholds are read;
     // a product problem is reported before an image problem, and nothing is computed or written before both pass
-    let decoding: Promise<DecodedImage>;
-    try {
-      const raw = Buffer.isBuffer(image) ? { bytes: image, fileName: 'image' } : readImageInput(image);
-      decoding = decodeImage(raw.bytes, raw.fileName, { pixels: true });
-    } catch (e) {
-      decoding = Promise.reject(e);
-    }
-    decoding.catch(() => undefined);
-    const ctx = await svc.inspectionContext(productCode);
-    const product = { productId: ctx.productId };
+    const decoding = decode(image);
+    const ctx = await svc.inspectionContext(productRef(product));
+    const { productId, productCode, imageThreshold, pixelThreshold } = ctx;
     if (!ctx.isActive) throw new ApiError('conflict', `${productCode} is deactivated; activate it to inspect`, refusal('deactivated'));
     const current = ctx.bank;
-    const cfg = { imageThreshold: ctx.imageThreshold, pixelThreshold: ctx.pixelThreshold };
     if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first (bank build --product ${productCode})`, refusal('no_bank'));
-    let decoded: DecodedImage;
-    try {
-      decoded = await decoding;
-    } catch (e) {
-      return asInputError(e);
-    }
-    const label = Buffer.isBuffer(image) ? decoded.fileName : 'path' in image ? image.path : (image.fileName ?? decoded.fileName);
-    checkAbort(opts.signal);
+    const input = await decoding;
+    checkAbort(signal);
     const { backbone, embedding } = this.models();
     const bankFile = this.bankFileOf(productCode, current);
     const engine = await this.eng();
     mark('prepare');
 
-    // the artifacts' base picture is scaled on sharp's threads while the engine's worker runs the models on the
-    // pixels decoded above (one decode for everything; CLIP gets the bytes only when it must composite an alpha)
-    const rgb = decoded.rgb!;
-    const basePicture = artifactBase(rgb);
-    basePicture.catch(() => undefined);
-    // the reference images' embeddings are read while the engine runs
-    const referenceRows = embedding
-      ? svc.read.query<{ image_id: number; image_type: string; defect_type_id: number | null; defect_code: string | null; file_path: string; embedding_vector: Buffer }>(
-          `select i.image_id, i.image_type, i.defect_type_id, d.defect_code, i.file_path, md.embedding_vector
-           from images i join image_metadata md on md.image_id = i.image_id left join defect_types d on d.defect_type_id = i.defect_type_id
-           where i.product_id = $1 and i.is_active and i.image_type in ('normal', 'defect') and md.embedding_model = $2 and (d.defect_type_id is null or d.is_active)`,
-          [product.productId, embeddingKey(embedding)],
-        )
-      : null;
-    referenceRows?.catch(() => undefined);
-    const run = await engine
-      .inspect(
-        {
-          backbone: backbone.dir,
-          bank: bankFile,
-          embedding: embedding?.dir,
-          image: rgb,
-          alphaSource: decoded.meta.hasAlpha ? new Uint8Array(decoded.bytes) : undefined,
-          name: label,
-          regionThreshold: cfg.pixelThreshold,
-        },
-        { signal: opts.signal },
-      )
-      .catch((e) => {
-        if (/rebuild the bank/.test((e as Error).message)) throw new ApiError('conflict', `${productCode}: ${(e as Error).message}`, refusal('rebuild_bank'));
-        throw e;
-      });
-    const pc = run.patchcore;
-    // without a working embedding model the inspection still runs: no reference image, no defect type
-    const embeddingError = run.embeddingError;
-    if (embeddingError) this.logger.warn({ productCode, err: embeddingError }, 'embedding failed; inspecting without similarity');
-    const embs = run.embedding ? [run.embedding] : null;
-    mark('engine');
-    if (pc.anomalyScore == null || !pc.normalizedMap) throw new ApiError('unavailable', `the memory bank of ${productCode} has no normalization; rebuild the bank`, refusal('rebuild_bank'));
-    const anomaly = Math.min(1, Math.max(0, pc.anomalyScore));
-    const defectDetected = anomaly >= cfg.imageThreshold;
-    const [mapH, mapW] = pc.mapSize;
-    let mapRegions: (EngineRegion & { rawMax?: number })[] = defectDetected ? pc.regions : [];
-    let regionRule: string | null = defectDetected ? 'pixel_threshold' : null;
-    if (defectDetected && !mapRegions.length) {
-      // anomalous image without a pixel above the pixel threshold: the peak's own area (≥ 60 % of the peak)
-      let peak = 0;
-      for (const v of pc.normalizedMap) if (v > peak) peak = v;
-      mapRegions = peak > 0 ? findRegions(pc.normalizedMap, mapW, mapH, 0.6 * peak, { minArea: 1, limit: 1 }) : [];
-      regionRule = 'peak_60pct';
-    }
-    const regions = mapRegions.map((r) => regionToSource(r, mapW, mapH, pc.geometry, r.rawMax));
-
-    // similarity: most similar normal reference; defect type from the nearest defect exemplars
-    let similarity: number | null = null;
-    let referenceImageId: number | null = null;
-    let referencePath: string | null = null;
-    let defectTypeId: number | null = null;
-    let candidates: { defectTypeId: number; defectCode: string; similarity: number; imageId: number }[] = [];
-    const embeddingVec = embs?.[0]?.normalized ?? null;
-    if (embedding && embeddingVec) {
-      const refs = await referenceRows!;
-      let bestNormal = -Infinity;
-      const perType = new Map<number, { defectCode: string; similarity: number; imageId: number }>();
-      for (const r of refs.rows) {
-        const v = bytesToF32(r.embedding_vector);
-        if (v.length !== embeddingVec.length) continue;
-        let d = 0;
-        for (let k = 0; k < v.length; k++) d += v[k] * embeddingVec[k];
-        if (r.image_type === 'normal') {
-          if (d > bestNormal) {
-            bestNormal = d;
-            referenceImageId = r.image_id;
-            referencePath = r.file_path;
-          }
-        } else if (r.defect_type_id != null) {
-          const prev = perType.get(r.defect_type_id);
-          if (!prev || d > prev.similarity) perType.set(r.defect_type_id, { defectCode: r.defect_code!, similarity: d, imageId: r.image_id });
-        }
-      }
-      if (referenceImageId != null) similarity = Math.min(1, Math.max(0, bestNormal));
-      candidates = [...perType.entries()].map(([id, v]) => ({ defectTypeId: id, ...v })).sort((a, b) => b.similarity - a.similarity);
-      if (defectDetected && candidates.length) defectTypeId = candidates[0].defectTypeId;
-    }
-    // confidence in the verdict: 0.5 at the threshold, 1 at the ends of the scale
-    const th = cfg.imageThreshold;
-    const confidence = Math.min(1, Math.max(0, defectDetected ? 0.5 + (0.5 * (anomaly - th)) / (1 - th) : 0.5 + (0.5 * (th - anomaly)) / th));
-    const [defectType, guide] = defectTypeId ? await Promise.all([svc.getDefectType(defectTypeId), svc.guideFor(defectTypeId)]) : [null, null];
-    const guideText =
-      guide && guide.cause.length + guide.action.length
-        ? [
-            ...guide.cause.map((s) => `[원인] ${s.sectionTitle ? `${s.sectionTitle}: ` : ''}${s.sectionContent}`),
-            ...guide.action.map((s) => `[조치] ${s.sectionTitle ? `${s.sectionTitle}: ` : ''}${s.sectionContent}`),
-          ].join('\n')
-        : null;
+    // the artifacts' base picture is scaled on sharp's threads and the references' embeddings are read while the
+    // engine's workers run the models on the pixels decoded above (one decode for everything)
+    const base = artifactBase(input.decoded.rgb);
+    base.catch(() => undefined);
+    const references = embedding ? queries.referenceEmbeddings(svc.read, productId, embeddingKey(embedding)) : null;
+    references?.catch(() => undefined);
+    const scored = await score({ engine, backbone, embedding, bankFile, image: input, productCode, imageThreshold, pixelThreshold, signal }, () => mark('engine'));
+    const described = await describe({ productCode, label: input.label, scored, imageThreshold, references }, svc);
     mark('similarity');
 
-    // artifacts at the picture's aspect ratio (at most ARTIFACT_MAX_SIDE), drawn before the transaction (encoding
-    // them while the transaction runs was measured slower: the encodes and the database share the same two cores)
-    const art = await this.renderArtifacts(await basePicture, pc, cfg.pixelThreshold, mapRegions, referencePath);
-    checkAbort(opts.signal);
-    const stored = svc.store.putDecoded(decoded);
-    // the files are written on libuv's threads while the rows are inserted; their folder gets its name (the
-    // inspection code) inside the transaction, before the commit
-    const staging = svc.store.stageArtifacts(stored.relPath, { 'heatmap.png': art.heatmap, 'mask.png': art.mask, 'overlay.png': art.overlay, 'comparison.png': art.comparison, 'map.png': art.map });
-    staging.catch(() => undefined);
+    const referencePath = described.referencePath;
+    const { files, written } = await artifacts({
+      store: svc.store,
+      decoded: input.decoded,
+      base,
+      pc: scored.pc,
+      mapRegions: scored.mapRegions,
+      pixelThreshold,
+      referenceAt: referencePath ? (height) => this.referenceSide(referencePath, height) : null,
+      signal,
+    });
     mark('artifacts');
-    const processingS = (performance.now() - t0) / 1000;
-
-    const prefix = ImageStore.artifactPrefix(stored.relPath);
-    const details = {
-      deploymentId: current.deploymentId,
-      backbone: backbone.manifest.name,
-      embedding: embedding?.manifest.name ?? null,
-      argmaxPatch: pc.argmax,
-      grid: pc.grid,
-      regionRule,
-      defectCandidates: candidates.slice(0, 5),
-      embeddingError,
-      artifactSize: art.size,
-      engineMs: pc.ms,
-      timingsMs: timings,
-    };
-    let row: { inspectionId: number; code: string; artifacts: InspectOutcome['artifacts'] };
-    try {
-      row = await withTransaction(svc.read, async (c: pg.PoolClient) => {
-        // the four rows in one statement (one round trip): the image, its metadata, the inspection (its code from
-        // the trigger) and the result, whose artifact paths are the folder prefix and that code
-        const ins = await c.query<{ inspection_id: number; inspection_code: string }>({
-          // prepared once per connection (the plan of the five-table statement is not made again each time)
-          name: 'inspection-insert',
-          text: `with img as (
-             insert into images (product_id, image_type, file_name, file_path, sha256, file_size, width, height, format, uploaded_by)
-             values ($1, 'test', $2, $3, $4, $5, $6, $7, $8, $9) returning image_id
-           ), md as (
-             insert into image_metadata (image_id, exif_data, preprocessing_applied, embedding_vector, embedding_model, embedding_dim)
-             select image_id, $10, $11, $12, $13, $14 from img
-           ), ins as (
-             insert into inspections (product_id, test_image_id, reference_image_id, inspector_id, inspection_date, status, processing_time, source, deployment_id)
-             select $1, image_id, $15, $9, coalesce($16, now()), 'completed', $17, $18, $19 from img
-             returning inspection_id, inspection_code
-           ), res as (
-             insert into inspection_results (inspection_id, defect_detected, defect_type_id, confidence_score, anomaly_score, similarity_score,
-               raw_anomaly_score, raw_max_patch_distance, image_threshold, pixel_threshold, heatmap_path, mask_path, overlay_path, comparison_path,
-               detected_regions, details, guide_generated, guide_content)
-             select inspection_id, $20, $21, $22, $23, $24, $25, $26, $27, $28,
-               $29::text || inspection_code || '/heatmap.png', $29::text || inspection_code || '/mask.png',
-               $29::text || inspection_code || '/overlay.png', $29::text || inspection_code || '/comparison.png',
-               $30, $31::jsonb || jsonb_build_object('anomalyMap', $29::text || inspection_code || '/map.png'), $32, $33
-             from ins
-           )
-           select inspection_id, inspection_code from ins`,
-          values: [
-            product.productId,
-            decoded.fileName,
-            stored.relPath,
-            stored.sha256,
-            stored.bytes.length,
-            stored.width,
-            stored.height,
-            stored.format.toUpperCase(),
-            userRef(opts.actor),
-            JSON.stringify(stored.meta),
-            JSON.stringify({ backbone: backbone.manifest.input, geometry: { resize: pc.geometry.resize, crop: pc.geometry.crop ?? null }, embedding: embedding?.manifest.input ?? null }),
-            embeddingVec ? f32ToBytes(embeddingVec) : null,
-            embeddingVec && embedding ? embeddingKey(embedding) : null,
-            embeddingVec ? embeddingVec.length : null,
-            referenceImageId,
-            opts.at ?? null,
-            processingS,
-            opts.source ?? 'upload',
-            current.deploymentId,
-            defectDetected,
-            defectTypeId,
-            confidence,
-            anomaly,
-            similarity,
-            pc.imageScore,
-            pc.maxPatchDistance,
-            cfg.imageThreshold,
-            cfg.pixelThreshold,
-            prefix,
-            JSON.stringify(regions),
-            JSON.stringify(details),
-            Boolean(guideText),
-            guideText,
-          ],
-        });
-        const { inspection_id: inspectionId, inspection_code: code } = ins.rows[0];
-        const files = (await staging).place(code);
-        if (opts.withinTransaction) await opts.withinTransaction(c, { inspectionId, inspectionCode: code });
-        const artifacts = {
-          original: stored.relPath,
-          heatmap: files['heatmap.png'],
-          mask: files['mask.png'],
-          overlay: files['overlay.png'],
-          comparison: files['comparison.png'],
-          anomalyMap: files['map.png'],
-        };
-        return { inspectionId, code, artifacts };
-      });
-    } catch (e) {
-      // nothing committed: no files either
-      await staging.then((s) => s.discard()).catch(() => undefined);
-      throw e;
-    }
+    const record = inspectionRecord({ productId, deploymentId: current.deploymentId, backbone, embedding, image: input, scored, described, pixelThreshold, files, opts, timings, processingS: (performance.now() - t0) / 1000 });
+    const row = await persist(svc.read, svc.store, record, { written, withinTransaction: opts.withinTransaction });
     mark('database');
 
+    const v = described.verdict;
     const outcome: InspectOutcome = {
-      image: label,
+      image: v.image,
       inspectionId: row.inspectionId,
-      inspection_code: row.code,
-      productCode,
-      defect_detected: defectDetected,
-      anomaly_score: anomaly,
-      raw_anomaly_score: pc.imageScore,
-      raw_max_patch_distance: pc.maxPatchDistance,
-      image_threshold: cfg.imageThreshold,
-      defect_type: defectType?.defectCode ?? null,
-      defect_type_name_ko: defectType?.defectNameKo ?? null,
-      severity_level: defectType?.severityLevel ?? null,
-      confidence_score: confidence,
-      similarity_score: similarity,
-      reference_image_id: referenceImageId,
-      regions,
+      inspection_code: row.inspectionCode,
+      productCode: v.productCode,
+      defect_detected: v.defect_detected,
+      anomaly_score: v.anomaly_score,
+      raw_anomaly_score: v.raw_anomaly_score,
+      raw_max_patch_distance: v.raw_max_patch_distance,
+      image_threshold: v.image_threshold,
+      defect_type: v.defect_type,
+      defect_type_name_ko: v.defect_type_name_ko,
+      severity_level: v.severity_level,
+      confidence_score: v.confidence_score,
+      similarity_score: v.similarity_score,
+      reference_image_id: v.reference_image_id,
+      regions: v.regions,
       artifacts: row.artifacts,
       processing_ms: Math.round(performance.now() - t0),
     };
     svc.bus?.emit('inspection.completed', {
       inspectionId: row.inspectionId,
-      inspectionCode: row.code,
+      inspectionCode: row.inspectionCode,
       productCode,
       source: opts.source ?? 'upload',
-      defectDetected,
+      defectDetected: v.defect_detected,
     });
     return outcome;
   }
@@ -816,8 +589,9 @@ export class InspectionPipeline {
    * Normalized anomaly scores of stored images against the product's current bank, without writing anything
    * (the threshold preview scores the defect exemplars this way).
    */
-  async scoreStoredImages(productCode: string, relPaths: string[], signal?: AbortSignal): Promise<{ deploymentId: number; scores: number[] }> {
-    const product = await this.svc.getProduct({ productCode });
+  async scoreStoredImages(ref: ProductRef | string, relPaths: string[], signal?: AbortSignal): Promise<{ deploymentId: number; scores: number[] }> {
+    const product = await this.svc.getProduct(productRef(ref));
+    const { productCode } = product;
     const current = await this.svc.currentBank(product.productId);
     if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first`, refusal('no_bank'));
     const bankFile = this.bankFileOf(productCode, current);
@@ -832,28 +606,6 @@ export class InspectionPipeline {
       for (const r of out) scores.push(Math.min(1, Math.max(0, r.anomalyScore ?? 0)));
     }
     return { deploymentId: current.deploymentId, scores };
-  }
-
-  /** Heatmap, mask, overlay (with region boxes), map and comparison PNGs with the engine's drawing functions. */
-  private async renderArtifacts(base: RgbImage, pc: PatchcoreResult, pixelThreshold: number, mapRegions: EngineRegion[], referencePath: string | null) {
-    const W = base.width;
-    const H = base.height;
-    const [mapH, mapW] = pc.mapSize;
-    // the normalized map on the (scaled) picture: crop / stretch undone
-    const disp = mapToSource(pc.normalizedMap!, mapW, mapH, { ...pc.geometry, sourceSize: { width: W, height: H } });
-    const boxes = mapRegions.map((r) => {
-      const s = regionToSource(r, mapW, mapH, { ...pc.geometry, sourceSize: { width: W, height: H } });
-      return { ...r, bbox: { x: s.x, y: s.y, width: s.width, height: s.height } };
-    });
-    // the reference is decoded and the three map pictures encoded on sharp's threads while the overlay is drawn
-    // here; the overlay's pixels then feed the comparison directly (no PNG decode of the overlay)
-    const reference = (referencePath && this.referenceSide(referencePath, H)) || Promise.resolve(base);
-    reference.catch(() => undefined);
-    const maps = Promise.all([heatmapPng(disp, W, H, { min: 0, max: 1 }), maskPng(disp, W, H, pixelThreshold), mapPng(disp, W, H)]);
-    maps.catch(() => undefined);
-    const overlay = await overlayRgb(base, disp, W, H, { min: 0, max: 1, regions: boxes, boxColor: [255, 45, 45] });
-    const [[heatmap, mask, map], overlayFile, comparison] = await Promise.all([maps, rgbPng(overlay), comparisonPng(await reference, overlay, { height: H })]);
-    return { heatmap, mask, overlay: overlayFile, comparison, map, size: { width: W, height: H } };
   }
 
   /**
@@ -892,12 +644,8 @@ export class InspectionPipeline {
     if (this.disposed || !f.ok) return;
     const engine = await this.eng();
     // the models and the bank of the product inspected last (or any with a bank): one small picture through both
-    const r = await this.svc.read.query<{ bank_path: string }>(
-      `select d.result_summary->>'bank_path' as bank_path from deployments d
-       where d.deployment_type = 'patchcore_bank' and d.status = 'completed'
-       order by (select max(i.inspection_date) from inspections i where i.product_id = d.product_id) desc nulls last, d.completed_at desc limit 1`,
-    );
-    const bank = r.rows[0]?.bank_path ? path.join(this.svc.paths.home, r.rows[0].bank_path) : null;
+    const bankPath = await queries.warmBankPath(this.svc.read);
+    const bank = bankPath ? path.join(this.svc.paths.home, bankPath) : null;
     const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toBuffer();
     const img = new Uint8Array(png);
     if (this.disposed) return;

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { applyMapping, BANK_MAGIC, type BankHeader } from './engine/bank';
 import type { InspectionPipeline } from './pipeline';
+import { cacheReferenceScore, defectExemplarScores, recentScoredInspections } from './queries';
 import type { InspectionService } from './service';
 import type { PreviewItem, ThresholdPreview } from './types';
 
@@ -35,7 +36,7 @@ export function readBankHeader(file: string): BankHeader {
 }
 
 export async function thresholdPreview(svc: InspectionService, pipeline: InspectionPipeline, productId: number, imageThreshold: number, signal?: AbortSignal): Promise<ThresholdPreview> {
-  const product = await svc.getProduct({ productId });
+  await svc.getProduct({ productId }); // not_found for an unknown product
   const cfg = await svc.getModelConfig(productId);
   const bank = await svc.currentBank(productId);
   const th = imageThreshold;
@@ -55,43 +56,26 @@ export async function thresholdPreview(svc: InspectionService, pipeline: Inspect
   // defect exemplars: cached scores for this bank, the rest scored now
   const defects: PreviewItem[] = [];
   if (bank) {
-    const refs = await svc.read.query<{ image_id: number; file_name: string; file_path: string; defect_code: string | null; score: number | null }>(
-      `select i.image_id, i.file_name, i.file_path, d.defect_code, s.anomaly_score as score
-       from images i left join defect_types d on d.defect_type_id = i.defect_type_id
-       left join inspection_reference_scores s on s.image_id = i.image_id and s.deployment_id = $2
-       where i.product_id = $1 and i.is_active and i.image_type = 'defect' order by d.defect_code, i.image_id`,
-      [productId, bank.deploymentId],
-    );
-    const missing = refs.rows.filter((r) => r.score == null);
+    const refs = await defectExemplarScores(svc.read, productId, bank.deploymentId);
+    const missing = refs.filter((r) => r.score == null);
     if (missing.length) {
       cached = false;
-      const scored = await pipeline.scoreStoredImages(product.productCode, missing.map((r) => r.file_path), signal);
+      const scored = await pipeline.scoreStoredImages({ productId }, missing.map((r) => r.file_path), signal);
       // the bank may have changed meanwhile: cache under the bank that scored
       for (let k = 0; k < missing.length; k++) {
         missing[k].score = scored.scores[k];
-        await svc.read.query('insert into inspection_reference_scores (deployment_id, image_id, anomaly_score) values ($1, $2, $3) on conflict do nothing', [
-          scored.deploymentId,
-          missing[k].image_id,
-          scored.scores[k],
-        ]);
+        await cacheReferenceScore(svc.read, scored.deploymentId, missing[k].image_id, scored.scores[k]);
       }
     }
-    for (const r of refs.rows) defects.push({ imageId: r.image_id, label: r.file_name, score: Number(r.score), defectCode: r.defect_code });
+    for (const r of refs) defects.push({ imageId: r.image_id, label: r.file_name, score: Number(r.score), defectCode: r.defect_code });
   }
 
   // recent inspections with stored scores
-  const hist = await svc.read.query<{ inspection_id: number; inspection_code: string; test_image_id: number | null; anomaly_score: number; defect_detected: boolean; defect_code: string | null }>(
-    `select ins.inspection_id, ins.inspection_code, ins.test_image_id, r.anomaly_score, r.defect_detected, d.defect_code
-     from inspections ins join inspection_results r on r.inspection_id = ins.inspection_id
-     left join defect_types d on d.defect_type_id = r.defect_type_id
-     where ins.product_id = $1 and ins.status = 'completed' and r.anomaly_score is not null
-     order by ins.inspection_date desc, ins.inspection_id desc limit ${HISTORY_LIMIT}`,
-    [productId],
-  );
-  const history: PreviewItem[] = hist.rows.map((r) => ({ imageId: r.test_image_id, inspectionId: r.inspection_id, defectDetected: r.defect_detected, label: r.inspection_code, score: r.anomaly_score, defectCode: r.defect_code }));
-  const defectsNow = hist.rows.filter((r) => r.defect_detected).length;
-  const defectsAt = hist.rows.filter((r) => r.anomaly_score >= th).length;
-  const changed = hist.rows.filter((r) => r.defect_detected !== r.anomaly_score >= th).length;
+  const hist = await recentScoredInspections(svc.read, productId, HISTORY_LIMIT);
+  const history: PreviewItem[] = hist.map((r) => ({ imageId: r.test_image_id, inspectionId: r.inspection_id, defectDetected: r.defect_detected, label: r.inspection_code, score: r.anomaly_score, defectCode: r.defect_code }));
+  const defectsNow = hist.filter((r) => r.defect_detected).length;
+  const defectsAt = hist.filter((r) => r.anomaly_score >= th).length;
+  const changed = hist.filter((r) => r.defect_detected !== r.anomaly_score >= th).length;
 
   return {
     productId,

@@ -34,6 +34,8 @@ import type {
   SectionPatch,
   Thresholds,
 } from './contract';
+import * as queries from './queries';
+import { activeConfigSql } from './queries';
 import { ImageInputError, ImageStore, mimeOf, readImageInput, safeFileName, writeAtomic, MAX_IMAGE_BYTES, type DecodedImage, type ImageInput } from './store';
 import type {
   ActionRow,
@@ -51,6 +53,7 @@ import type {
   ManualDetail,
   ManualRow,
   ModelConfigView,
+  ProductRef,
   ProductRow,
   Region,
   SectionRow,
@@ -228,14 +231,6 @@ function inspectionPageSql(where: string, order: string, limit: number, offset: 
   order by ${order}`;
 }
 const NEWEST_FIRST = 'ins.inspection_date desc, ins.inspection_id desc';
-
-/** The latest completed bank deployment of the product `productId` (an SQL expression: `$1`, or an outer column). */
-const currentBankSql = (productId: string) =>
-  `select deployment_id, result_summary from deployments where product_id = ${productId} and deployment_type = 'patchcore_bank' and status = 'completed'
-   order by completed_at desc, deployment_id desc limit 1`;
-
-/** The active anomaly-detection config of the product `productId` (at most one: uq_model_configs_active). */
-const activeConfigSql = (productId: string) => `select * from model_configs where product_id = ${productId} and model_type = 'anomaly_detection' and is_active limit 1`;
 
 function mapInspection(r: Record<string, any>): InspectionListRow {
   return {
@@ -1147,28 +1142,22 @@ export class InspectionService {
   }
 
   /**
-   * What one inspection needs to know before it runs, in one round trip: the product (by code), whether it is
-   * active, its current bank's deployment and file, and its thresholds (the design defaults without a config row).
+   * What one inspection needs to know before it runs, in one round trip: the product (by id or code), whether it
+   * is active, its current bank's deployment and file, and its thresholds (the design defaults without a config row).
    */
-  async inspectionContext(productCode: string): Promise<{
+  async inspectionContext(ref: ProductRef): Promise<{
     productId: number;
+    productCode: string;
     isActive: boolean;
     bank: { deploymentId: number; summary: { bank_path: string | null } } | null;
     imageThreshold: number;
     pixelThreshold: number;
   }> {
-    const r = await this.read.query(
-      `select p.product_id, p.is_active, b.deployment_id, b.result_summary->>'bank_path' as bank_path, mc.image_threshold, mc.pixel_threshold
-       from products p
-       left join lateral (${currentBankSql('p.product_id')}) b on true
-       left join lateral (${activeConfigSql('p.product_id')}) mc on true
-       where p.product_code = $1`,
-      [productCode],
-    );
-    if (!r.rowCount) throw new ApiError('not_found', `no product ${productCode}`);
-    const x = r.rows[0];
+    const x = await queries.inspectionContext(this.read, ref);
+    if (!x) throw new ApiError('not_found', 'productId' in ref ? `no product with id ${ref.productId}` : `no product ${ref.productCode}`);
     return {
       productId: x.product_id,
+      productCode: x.product_code,
       isActive: x.is_active,
       bank: x.deployment_id == null ? null : { deploymentId: x.deployment_id, summary: { bank_path: x.bank_path } },
       imageThreshold: x.image_threshold ?? DEFAULT_IMAGE_THRESHOLD,
@@ -1178,7 +1167,7 @@ export class InspectionService {
 
   /** The latest completed bank deployment of a product, or null. */
   async currentBank(productId: number): Promise<{ deploymentId: number; summary: Record<string, any> } | null> {
-    const r = await this.read.query(currentBankSql('$1'), [productId]);
-    return r.rowCount ? { deploymentId: r.rows[0].deployment_id, summary: r.rows[0].result_summary } : null;
+    const r = await queries.currentBank(this.read, productId);
+    return r ? { deploymentId: r.deployment_id, summary: r.result_summary } : null;
   }
 }

@@ -201,40 +201,46 @@ export class ImageStore {
   }
 
   /**
-   * Writes an inspection's artifacts (on libuv's threads, all at once) into a hidden staging folder next to the
-   * image, before the inspection has its code; `place(code)` then renames the folder to `artifactDir(image, code)`
-   * in one step, so the folder a row names is complete or absent. `discard()` removes what was written (the
-   * staging folder, or the placed folder when the transaction that named it rolled back: its code is then
-   * unused and comes again with the next inspection).
+   * An inspection's artifacts are written (on libuv's threads, all at once) into a hidden staging folder next to
+   * the image, before the inspection has its code; `placeStaged(…, code)` then renames the folder to
+   * `artifactDir(image, code)` in one step, so the folder a row names is complete or absent. `discardStaged`
+   * removes what was written (the staging folder, or the placed folder when the transaction that named it rolled
+   * back: its code is then unused and comes again with the next inspection). The three steps take plain data
+   * (store-relative paths and file names), so the writing and the placing can happen at different times.
    */
-  async stageArtifacts(imageRelPath: string, files: Record<string, Buffer>): Promise<StagedArtifacts> {
-    for (const name of Object.keys(files)) if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad artifact name ${name}`);
+  static stagingDirFor(imageRelPath: string): string {
     const prefix = ImageStore.artifactPrefix(imageRelPath);
-    const staging = this.abs(`${path.posix.dirname(prefix)}/.${path.posix.basename(prefix)}staging-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+    return `${path.posix.dirname(prefix)}/.${path.posix.basename(prefix)}staging-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  }
+
+  /** Writes the files into the staging folder `stagingRel` (ImageStore.stagingDirFor); on failure nothing stays. */
+  async writeStaged(stagingRel: string, files: Record<string, Buffer>): Promise<void> {
+    checkArtifactNames(Object.keys(files));
+    const staging = this.abs(stagingRel);
     await fs.promises.mkdir(staging, { recursive: true });
-    let placed: string | null = null;
-    const discard = () => {
-      fs.rmSync(staging, { recursive: true, force: true });
-      if (placed) fs.rmSync(placed, { recursive: true, force: true });
-    };
     try {
       await Promise.all(Object.entries(files).map(([name, bytes]) => fs.promises.writeFile(path.join(staging, name), bytes)));
     } catch (e) {
-      discard();
+      fs.rmSync(staging, { recursive: true, force: true });
       throw e;
     }
-    return {
-      place: (code: string) => {
-        const rel = this.artifactDir(imageRelPath, code);
-        const dest = this.abs(rel);
-        // a folder under this code is left from a transaction that rolled back after placing it (its rows are gone)
-        fs.rmSync(dest, { recursive: true, force: true });
-        fs.renameSync(staging, dest);
-        placed = dest;
-        return Object.fromEntries(Object.keys(files).map((name) => [name, `${rel}/${name}`]));
-      },
-      discard,
-    };
+  }
+
+  /** Renames a written staging folder to the inspection's; returns each file's relative path by name. */
+  placeStaged(stagingRel: string, imageRelPath: string, inspectionCode: string, names: string[]): Record<string, string> {
+    checkArtifactNames(names);
+    const rel = this.artifactDir(imageRelPath, inspectionCode);
+    const dest = this.abs(rel);
+    // a folder under this code is left from a transaction that rolled back after placing it (its rows are gone)
+    fs.rmSync(dest, { recursive: true, force: true });
+    fs.renameSync(this.abs(stagingRel), dest);
+    return Object.fromEntries(names.map((name) => [name, `${rel}/${name}`]));
+  }
+
+  /** Removes a staging folder and, when given, the folder it was placed as. */
+  discardStaged(stagingRel: string, placedRel?: string | null): void {
+    fs.rmSync(this.abs(stagingRel), { recursive: true, force: true });
+    if (placedRel) fs.rmSync(this.abs(placedRel), { recursive: true, force: true });
   }
 
   read(relPath: string): Buffer {
@@ -242,10 +248,8 @@ export class ImageStore {
   }
 }
 
-export interface StagedArtifacts {
-  /** renames the staging folder to the inspection's; returns each file's relative path by name */
-  place(inspectionCode: string): Record<string, string>;
-  discard(): void;
+function checkArtifactNames(names: string[]): void {
+  for (const name of names) if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad artifact name ${name}`);
 }
 
 export function writeAtomic(file: string, bytes: Buffer | string): void {

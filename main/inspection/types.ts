@@ -275,6 +275,15 @@ export interface InspectOutcome {
   processing_ms: number;
 }
 
+/** A product by id or by code (what the procedures take). */
+export type ProductRef = { productId: number } | { productCode: string };
+
+/**
+ * An inspection's verdict before it is written: everything of InspectOutcome the screen shows except the
+ * inspection's id and code, its artifact paths and the total time (stages/describe.ts).
+ */
+export type InspectVerdict = Omit<InspectOutcome, 'inspectionId' | 'inspection_code' | 'artifacts' | 'processing_ms'>;
+
 export interface BankBuildOutcome {
   deployment_id: number;
   bank_size: [number, number];

@@ -25,6 +25,22 @@ import { writeAudit } from '../audit/audit';
 import { withTransaction } from '../db/pools';
 import { log } from '../log';
 import type { InspectionPipeline } from './pipeline';
+import {
+  deleteWatchFolder,
+  enabledWatchFolders,
+  knownWatchFiles,
+  listWatchFolderRows,
+  lockWatchFolder,
+  productCodeOf,
+  recordWatchFileInspected,
+  recordWatchFileRefused,
+  upsertWatchFolder,
+  watchFolderOwner,
+  watchFolderRow,
+  type EnabledWatchFolderRow,
+  type WatchFileIdentity,
+  type WatchFolderDbRow,
+} from './queries';
 import { userRef, type InspectionService } from './service';
 import type { WatchFolderRow, WatchQueueItem, WatchQueueState } from './types';
 
@@ -70,7 +86,7 @@ class AlreadyDone extends Error {
 
 const identity = (size: number, mtimeMs: number) => `${size}:${Math.floor(mtimeMs)}`;
 
-function mapRow(r: Record<string, any>): WatchFolderRow {
+function mapRow(r: WatchFolderDbRow): WatchFolderRow {
   let problem: string | null = null;
   try {
     const st = fs.statSync(r.folder_path);
@@ -94,17 +110,9 @@ function mapRow(r: Record<string, any>): WatchFolderRow {
   };
 }
 
-const FOLDER_SELECT = `
-  select w.*, p.product_code, u.username as updated_by_name,
-    (select count(*) from inspection_watch_files f where f.product_id = w.product_id and f.status = 'inspected') as processed,
-    (select count(*) from inspection_watch_files f where f.product_id = w.product_id and f.status = 'refused') as failed
-  from inspection_watch_folders w join products p on p.product_id = w.product_id
-  left join users u on u.user_id = w.updated_by`;
-
 /** Watch-folder configuration in the database (procedures inspection.watch.*). */
 export async function listWatchFolders(svc: InspectionService): Promise<WatchFolderRow[]> {
-  const r = await svc.read.query(`${FOLDER_SELECT} order by p.product_code`);
-  return r.rows.map(mapRow);
+  return (await listWatchFolderRows(svc.read)).map(mapRow);
 }
 
 export async function setWatchFolder(svc: InspectionService, input: { productId: number; folderPath: string; isEnabled?: boolean }, actor?: SessionUser): Promise<WatchFolderRow> {
@@ -120,44 +128,36 @@ export async function setWatchFolder(svc: InspectionService, input: { productId:
     throw new ApiError('validation', `cannot use ${folder} as a watch folder: ${(e as Error).message}`);
   }
   return withTransaction(svc.read, async (c) => {
-    const p = await c.query('select product_code from products where product_id = $1', [input.productId]);
-    if (!p.rowCount) throw new ApiError('not_found', `no product with id ${input.productId}`);
-    const other = await c.query('select p.product_code from inspection_watch_folders w join products p using (product_id) where w.folder_path = $1 and w.product_id <> $2', [folder, input.productId]);
-    if (other.rowCount) throw new ApiError('conflict', `${folder} is already the watch folder of ${other.rows[0].product_code}`);
-    const before = await c.query('select folder_path, is_enabled from inspection_watch_folders where product_id = $1 for update', [input.productId]);
-    await c.query(
-      `insert into inspection_watch_folders (product_id, folder_path, is_enabled, updated_by) values ($1, $2, $3, $4)
-       on conflict (product_id) do update set folder_path = excluded.folder_path, is_enabled = excluded.is_enabled, updated_by = excluded.updated_by, updated_at = now()`,
-      [input.productId, folder, input.isEnabled ?? true, userRef(actor)],
-    );
+    const productCode = await productCodeOf(c, input.productId);
+    if (productCode === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`);
+    const other = await watchFolderOwner(c, folder, input.productId);
+    if (other !== undefined) throw new ApiError('conflict', `${folder} is already the watch folder of ${other}`);
+    const before = await lockWatchFolder(c, input.productId);
+    await upsertWatchFolder(c, { productId: input.productId, folder, isEnabled: input.isEnabled ?? true, updatedBy: userRef(actor) });
     await writeAudit(c, actor, {
       action: 'inspection.watch.set',
       table: 'inspection_watch_folders',
-      operation: before.rowCount ? 'UPDATE' : 'INSERT',
-      target: p.rows[0].product_code,
-      before: before.rows[0] ? { folderPath: before.rows[0].folder_path, isEnabled: before.rows[0].is_enabled } : undefined,
+      operation: before ? 'UPDATE' : 'INSERT',
+      target: productCode,
+      before: before ? { folderPath: before.folder_path, isEnabled: before.is_enabled } : undefined,
       after: { folderPath: folder, isEnabled: input.isEnabled ?? true },
     });
-    const r = await c.query(`${FOLDER_SELECT} where w.product_id = $1`, [input.productId]);
-    return mapRow(r.rows[0]);
+    return mapRow((await watchFolderRow(c, input.productId))!);
   });
 }
 
 export async function removeWatchFolder(svc: InspectionService, productId: number, actor?: SessionUser): Promise<{ deleted: boolean }> {
   return withTransaction(svc.read, async (c) => {
-    const r = await c.query(
-      'delete from inspection_watch_folders w using products p where p.product_id = w.product_id and w.product_id = $1 returning w.folder_path, p.product_code',
-      [productId],
-    );
-    if (r.rowCount)
+    const deleted = await deleteWatchFolder(c, productId);
+    if (deleted)
       await writeAudit(c, actor, {
         action: 'inspection.watch.remove',
         table: 'inspection_watch_folders',
         operation: 'DELETE',
-        target: r.rows[0].product_code,
-        before: { folderPath: r.rows[0].folder_path },
+        target: deleted.product_code,
+        before: { folderPath: deleted.folder_path },
       });
-    return { deleted: Boolean(r.rowCount) };
+    return { deleted: Boolean(deleted) };
   });
 }
 
@@ -207,14 +207,9 @@ export class FolderWatcher {
   /** Re-reads the configuration (after inspection.watch.set / remove). */
   async reload(): Promise<void> {
     if (!this.running) return;
-    let rows: { watch_id: number; product_id: number; product_code: string; folder_path: string }[];
+    let rows: EnabledWatchFolderRow[];
     try {
-      rows = (
-        await this.svc.read.query(
-          `select w.watch_id, w.product_id, p.product_code, w.folder_path from inspection_watch_folders w join products p using (product_id)
-           where w.is_enabled and p.is_active order by w.watch_id`,
-        )
-      ).rows;
+      rows = await enabledWatchFolders(this.svc.read);
     } catch (e) {
       this.logger.warn({ err: (e as Error).message }, 'watch folders unreadable; retrying at the next scan');
       return;
@@ -324,11 +319,8 @@ export class FolderWatcher {
     for (const k of f.done.keys()) if (!present.has(k)) f.done.delete(k);
     if (!stable.length) return;
     // which of them the database already knows (this station before a restart, or another station)
-    const known = await this.svc.read.query<{ file_path: string; file_size: string; file_mtime_ms: string }>(
-      'select file_path, file_size, file_mtime_ms from inspection_watch_files where product_id = $1 and file_path = any($2::text[])',
-      [f.productId, stable.map((s) => s.abs)],
-    );
-    const knownIds = new Set(known.rows.map((r) => `${r.file_path}|${r.file_size}:${r.file_mtime_ms}`));
+    const known = await knownWatchFiles(this.svc.read, f.productId, stable.map((s) => s.abs));
+    const knownIds = new Set(known.map((r) => `${r.file_path}|${r.file_size}:${r.file_mtime_ms}`));
     // oldest first, then by name: the order the camera wrote them
     stable.sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name));
     for (const s of stable) {
@@ -375,6 +367,7 @@ export class FolderWatcher {
       return; // removed before its turn
     }
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
+    const file: WatchFileIdentity = { productId: f.productId, filePath: item.absPath, fileSize: item.size, mtimeMs: Math.floor(item.mtimeMs), sha256 };
     const at = () => new Date().toISOString();
     try {
       const out = await this.pipeline.inspect(
@@ -384,12 +377,7 @@ export class FolderWatcher {
           source: 'watch',
           signal,
           withinTransaction: async (c, ins) => {
-            const r = await c.query(
-              `insert into inspection_watch_files (product_id, file_path, file_size, file_mtime_ms, sha256, status, inspection_id)
-               values ($1, $2, $3, $4, $5, 'inspected', $6) on conflict do nothing returning file_id`,
-              [f.productId, item.absPath, item.size, Math.floor(item.mtimeMs), sha256, ins.inspectionId],
-            );
-            if (!r.rowCount) throw new AlreadyDone();
+            if (!(await recordWatchFileInspected(c, file, ins.inspectionId))) throw new AlreadyDone();
           },
         },
       );
@@ -405,12 +393,7 @@ export class FolderWatcher {
       const msg = (e as Error)?.message ?? String(e);
       if (e instanceof ApiError && e.kind === 'validation') {
         // the file itself is unusable: record it once, with the reason
-        await this.svc.read
-          .query(
-            `insert into inspection_watch_files (product_id, file_path, file_size, file_mtime_ms, sha256, status, error)
-             values ($1, $2, $3, $4, $5, 'refused', $6) on conflict do nothing`,
-            [f.productId, item.absPath, item.size, Math.floor(item.mtimeMs), sha256, msg.slice(0, 2000)],
-          )
+        await recordWatchFileRefused(this.svc.read, file, msg.slice(0, 2000))
           .then(() => f.done.set(item.absPath, id))
           .catch(() => undefined);
         this.failed++;
