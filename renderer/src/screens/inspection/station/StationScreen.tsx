@@ -11,11 +11,14 @@ import { call, CallError, onEvent } from '../../../api/client';
 import { useCall } from '../../../api/hooks';
 import { Empty, ErrorState, Loading, refusalReason, useReasonText } from '../../../app/ui';
 import { hasRole, useSession } from '../../../stores/session';
-import type { ProductRow, WatchQueueState } from '../../../../../main/api/types';
+import type { ProductRow } from '../../../../../main/api/types';
 import { ProductSelect, VerdictBadge } from '../common';
 import { fmtMs } from '../logic';
 import { ResultView } from '../result/ResultView';
 import { useInspectionPrefs } from '../store';
+import { Camera } from './Camera';
+import { isTyping } from './shared';
+import { WatchStatus } from './WatchStatus';
 
 interface QueueItem {
   key: number;
@@ -44,156 +47,6 @@ function readAsDataUrl(file: File): Promise<string> {
     r.onerror = () => reject(r.error ?? new Error('read failed'));
     r.readAsDataURL(file);
   });
-}
-
-function isTyping(el: EventTarget | null): boolean {
-  const e = el as HTMLElement | null;
-  return Boolean(e && (/^(INPUT|TEXTAREA|SELECT|BUTTON|A)$/.test(e.tagName) || e.isContentEditable));
-}
-
-function Camera({ onCapture, disabled }: { onCapture: (dataUrl: string) => void; disabled: boolean }) {
-  const { t } = useTranslation('inspection');
-  const cameraId = useInspectionPrefs((s) => s.cameraId);
-  const setPrefs = useInspectionPrefs((s) => s.set);
-  const video = useRef<HTMLVideoElement | null>(null);
-  const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  const [ready, setReady] = useState(false);
-
-  useEffect(() => {
-    let stream: MediaStream | null = null;
-    let alive = true;
-    setReady(false);
-    setError(null);
-    if (!navigator.mediaDevices?.getUserMedia) {
-      setError(t('camera.unsupported'));
-      return;
-    }
-    navigator.mediaDevices
-      .getUserMedia({ video: cameraId ? { deviceId: { exact: cameraId }, width: { ideal: 1280 } } : { width: { ideal: 1280 } }, audio: false })
-      .catch((e: Error) => {
-        // a remembered camera that is gone: fall back to any camera
-        if (cameraId && (e.name === 'OverconstrainedError' || e.name === 'NotFoundError')) return navigator.mediaDevices.getUserMedia({ video: true, audio: false });
-        throw e;
-      })
-      .then(async (s) => {
-        if (!alive) {
-          s.getTracks().forEach((tr) => tr.stop());
-          return;
-        }
-        stream = s;
-        if (video.current) {
-          video.current.srcObject = s;
-          await video.current.play().catch(() => undefined);
-        }
-        const list = await navigator.mediaDevices.enumerateDevices();
-        if (alive) {
-          setDevices(list.filter((d) => d.kind === 'videoinput'));
-          setReady(true);
-        }
-      })
-      .catch((e: Error) => alive && setError(`${t('camera.failed')}: ${e.message}`));
-    return () => {
-      alive = false;
-      stream?.getTracks().forEach((tr) => tr.stop());
-    };
-  }, [cameraId, t]);
-
-  const capture = useCallback(() => {
-    const v = video.current;
-    if (!v || !v.videoWidth) return;
-    const c = document.createElement('canvas');
-    c.width = v.videoWidth;
-    c.height = v.videoHeight;
-    c.getContext('2d')!.drawImage(v, 0, 0);
-    onCapture(c.toDataURL('image/png'));
-  }, [onCapture]);
-
-  // Space captures (unless a control has the focus: then Space is that control's)
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.code !== 'Space' || e.repeat || isTyping(e.target) || disabled) return;
-      e.preventDefault();
-      capture();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [capture, disabled]);
-
-  return (
-    <div className="insp-camera" data-testid="camera">
-      {devices.length > 0 && (
-        <label className="inline-field">
-          {t('camera.device')}
-          <select value={cameraId ?? ''} onChange={(e) => setPrefs({ cameraId: e.target.value || null })} data-testid="camera-select">
-            <option value="">{t('camera.default')}</option>
-            {devices.map((d, i) => (
-              <option key={d.deviceId || i} value={d.deviceId}>
-                {d.label || `${t('camera.device')} ${i + 1}`}
-              </option>
-            ))}
-          </select>
-        </label>
-      )}
-      <video ref={video} className="insp-video" muted playsInline aria-label={t('camera.preview')} />
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
-      <button type="button" className="btn btn-primary btn-big insp-shutter" onClick={capture} disabled={!ready || disabled} data-testid="capture">
-        ◉ {t('camera.capture')} <kbd>Space</kbd>
-      </button>
-    </div>
-  );
-}
-
-function WatchStatus({ productCode }: { productCode: string | null }) {
-  const { t } = useTranslation('inspection');
-  const reasonText = useReasonText();
-  const qc = useQueryClient();
-  const q = useCall('inspection.queue.get', {}, { refetchInterval: 15_000 });
-  const folders = useCall('inspection.watch.list', {}, { staleTime: 30_000 });
-  const follow = useInspectionPrefs((s) => s.followLine);
-  const setPrefs = useInspectionPrefs((s) => s.set);
-  useEffect(() => onEvent('inspection.queue', (s: WatchQueueState) => qc.setQueryData(['inspection.queue.get', {}], s)), [qc]);
-  const mine = folders.data?.find((f) => f.productCode === productCode);
-  const s = q.data;
-  return (
-    <section className="card insp-watch" aria-labelledby="watch-title" data-testid="watch-status">
-      <h2 id="watch-title">{t('watch.title')}</h2>
-      {mine ? (
-        <p className="small">
-          <span className="mono">{mine.folderPath}</span> {mine.isEnabled ? '' : <span className="badge">{t('watch.disabled')}</span>}
-          {!mine.reachable && <span className="badge badge-stale">{mine.problem}</span>}
-        </p>
-      ) : (
-        <p className="muted small">{t('watch.none')}</p>
-      )}
-      {s && (
-        <p className="small">
-          {s.running ? t('watch.running', { folders: s.folders }) : t('watch.stopped')} · {t('watch.pending', { n: s.pending.length })}
-          {s.processing && <> · {t('watch.processing', { file: s.processing.file })}</>} · {t('watch.done', { n: s.processed, failed: s.failed })}
-        </p>
-      )}
-      {s?.last && (
-        <p className="small">
-          {t('watch.last')}: <span className="mono">{s.last.file}</span>{' '}
-          {s.last.error ? (
-            <span className="bad" title={s.last.error} data-testid="watch-last-error">
-              {reasonText(s.last.errorReason) ?? s.last.error}
-            </span>
-          ) : (
-            <VerdictBadge defect={s.last.defectDetected} />
-          )}
-        </p>
-      )}
-      <label className="toggle">
-        <input type="checkbox" checked={follow} onChange={(e) => setPrefs({ followLine: e.target.checked })} data-testid="follow-line" />
-        {t('watch.follow')}
-      </label>
-    </section>
-  );
 }
 
 export function StationScreen() {
