@@ -6,11 +6,11 @@
 import { NavLink, Navigate, Route, Routes } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { FreshnessStrip } from './FreshnessStrip';
-import { InventoryScreen } from './InventoryScreen';
-import { ListScreen } from './ListScreen';
-import { DefaultsScreen } from './DefaultsScreen';
-import { ExceptionsScreen } from './ExceptionsScreen';
-import { ValveGroupsScreen } from './ValveGroupsScreen';
+import { InventoryScreen } from './inventory/InventoryScreen';
+import { ListScreen } from './list/ListScreen';
+import { DefaultsScreen } from './defaults/DefaultsScreen';
+import { ExceptionsScreen } from './exceptions/ExceptionsScreen';
+import { ValveGroupsScreen } from './valvegroups/ValveGroupsScreen';
 import { useIsManager } from './common';
 import './cylinders.css';
 

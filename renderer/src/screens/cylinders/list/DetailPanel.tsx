@@ -2,10 +2,10 @@
 import { useEffect, useRef } from 'react';
 import { Link } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
-import { useCall } from '../../api/hooks';
-import { ErrorState, Loading } from '../../app/ui';
-import { fmtDateTime } from '../../lib/time';
-import { ActiveBadge, Any, StatusBadge, useIsManager } from './common';
+import { useCall } from '../../../api/hooks';
+import { ErrorState, Loading } from '../../../app/ui';
+import { fmtDateTime } from '../../../lib/time';
+import { ActiveBadge, Any, StatusBadge, useIsManager } from '../common';
 
 const TIMES = ['move_date', 'last_event_at', 'source_updated_at', 'snapshot_updated_at'] as const;
 

@@ -5,12 +5,12 @@
  */
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { DefaultRuleRow } from '../../../../main/api/types';
-import { useCall } from '../../api/hooks';
-import { Empty, ErrorState, Loading } from '../../app/ui';
-import { fmtDateTime } from '../../lib/time';
-import { fmtInt, ruleDraftProblems, ruleInput, type RuleDraft } from './format';
-import { ActiveBadge, Any, EffectView, PolicyError, useCylMutation, useIsManager } from './common';
+import type { DefaultRuleRow } from '../../../../../main/api/types';
+import { useCall } from '../../../api/hooks';
+import { Empty, ErrorState, Loading } from '../../../app/ui';
+import { fmtDateTime } from '../../../lib/time';
+import { fmtInt, ruleDraftProblems, ruleInput, type RuleDraft } from '../format';
+import { ActiveBadge, Any, EffectView, PolicyError, useCylMutation, useIsManager } from '../common';
 
 const toDraft = (r?: DefaultRuleRow): RuleDraft => ({
   id: r?.id,

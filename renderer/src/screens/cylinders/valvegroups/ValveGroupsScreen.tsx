@@ -5,11 +5,11 @@
  */
 import { useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { PolicyEffect, ValveGroupRow, ValveSpecOption } from '../../../../main/api/types';
-import { useCall } from '../../api/hooks';
-import { Empty, ErrorState, Loading } from '../../app/ui';
-import { fmtInt } from './format';
-import { ActiveBadge, PolicyError, SavedFlash, useCylMutation, useIsManager } from './common';
+import type { PolicyEffect, ValveGroupRow, ValveSpecOption } from '../../../../../main/api/types';
+import { useCall } from '../../../api/hooks';
+import { Empty, ErrorState, Loading } from '../../../app/ui';
+import { fmtInt } from '../format';
+import { ActiveBadge, PolicyError, SavedFlash, useCylMutation, useIsManager } from '../common';
 
 type Done = (effect: PolicyEffect | null, what?: string) => void;
 

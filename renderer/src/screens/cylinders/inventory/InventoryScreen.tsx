@@ -3,13 +3,13 @@ import { useCallback, useMemo } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { keepPreviousData } from '@tanstack/react-query';
-import type { SummaryRow, SummarySort } from '../../../../main/api/types';
-import { useCall } from '../../api/hooks';
-import { Empty, ErrorState, Loading } from '../../app/ui';
-import { VirtualTable, type Column } from '../../components/VirtualTable';
-import { drillFilters, filtersFromParams, fmtInt, liveParams, pct, statusTone, toApiFilters, writeFilterParams } from './format';
-import { FilterBar, type FilterUpdate } from './FilterBar';
-import { ExportButtons, Stat, StatusBadge, val } from './common';
+import type { SummaryRow, SummarySort } from '../../../../../main/api/types';
+import { useCall } from '../../../api/hooks';
+import { Empty, ErrorState, Loading } from '../../../app/ui';
+import { VirtualTable, type Column } from '../../../components/VirtualTable';
+import { drillFilters, filtersFromParams, fmtInt, liveParams, pct, statusTone, toApiFilters, writeFilterParams } from '../format';
+import { FilterBar, type FilterUpdate } from '../FilterBar';
+import { ExportButtons, Stat, StatusBadge, val } from '../common';
 
 const SORTS: SummarySort[] = ['gasName', 'capacity', 'valveSpec', 'cylinderSpec', 'enduser', 'status', 'location', 'qty', 'availableQty'];
 

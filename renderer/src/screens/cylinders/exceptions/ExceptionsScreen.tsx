@@ -7,12 +7,12 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { keepPreviousData } from '@tanstack/react-query';
-import type { ExceptionRow, PolicyEffect } from '../../../../main/api/types';
-import { useCall } from '../../api/hooks';
-import { Empty, ErrorState, Loading } from '../../app/ui';
-import { fmtDateTime } from '../../lib/time';
-import { fmtInt, parseCylinderNos } from './format';
-import { ActiveBadge, PolicyError, SavedFlash, useCylMutation, useIsManager } from './common';
+import type { ExceptionRow, PolicyEffect } from '../../../../../main/api/types';
+import { useCall } from '../../../api/hooks';
+import { Empty, ErrorState, Loading } from '../../../app/ui';
+import { fmtDateTime } from '../../../lib/time';
+import { fmtInt, parseCylinderNos } from '../format';
+import { ActiveBadge, PolicyError, SavedFlash, useCylMutation, useIsManager } from '../common';
 
 const SHOWN = 500;
 
