@@ -1,10 +1,10 @@
 import { NavLink, Route, Routes } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
-import { DashboardScreen } from './DashboardScreen';
-import { TrendScreen } from './TrendScreen';
-import { TechScreen } from './TechScreen';
-import { CommScreen } from './CommScreen';
-import { QcScreen } from './QcScreen';
+import { DashboardScreen } from './dashboard/DashboardScreen';
+import { TrendScreen } from './trend/TrendScreen';
+import { TechScreen } from './tech/TechScreen';
+import { CommScreen } from './comm/CommScreen';
+import { QcScreen } from './qc/QcScreen';
 
 const TABS = [
   { to: '/telemetry', key: 'dashboard', end: true },

@@ -1,11 +1,11 @@
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useCall } from '../../api/hooks';
-import { Empty, ErrorState, Loading } from '../../app/ui';
-import { useECharts } from '../../charts/useECharts';
-import { usePrefs } from '../../stores/prefs';
-import { SERIES, fmtValue, trendOption, type SeriesKey } from './options';
-import { BucketTable, SeriesToggles, StaleBadge, TagSelect, WindowSelect, type WindowName } from './common';
+import { useCall } from '../../../api/hooks';
+import { Empty, ErrorState, Loading } from '../../../app/ui';
+import { useECharts } from '../../../charts/useECharts';
+import { usePrefs } from '../../../stores/prefs';
+import { SERIES, fmtValue, trendOption, type SeriesKey } from '../options';
+import { BucketTable, SeriesToggles, StaleBadge, TagSelect, WindowSelect, type WindowName } from '../common';
 
 export function TrendScreen() {
   const { t } = useTranslation('telemetry');

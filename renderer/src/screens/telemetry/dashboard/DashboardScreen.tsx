@@ -1,10 +1,10 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useCall } from '../../api/hooks';
-import { Empty, ErrorState, Loading } from '../../app/ui';
-import type { KpiTile } from '../../../../main/api/types';
-import { deltaView, fmtValue, gaugeArcs, kst, statusColor } from './options';
-import { StaleBadge, WindowSelect, useLiveTelemetry, type WindowName } from './common';
+import { useCall } from '../../../api/hooks';
+import { Empty, ErrorState, Loading } from '../../../app/ui';
+import type { KpiTile } from '../../../../../main/api/types';
+import { deltaView, fmtValue, gaugeArcs, kst, statusColor } from '../options';
+import { StaleBadge, WindowSelect, useLiveTelemetry, type WindowName } from '../common';
 
 function Gauge({ pct, level }: { pct: number | null; level: number | null }) {
   const g = gaugeArcs(pct);

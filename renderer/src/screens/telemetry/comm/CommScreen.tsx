@@ -1,9 +1,9 @@
 import { useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useCall } from '../../api/hooks';
-import { ErrorState, Loading } from '../../app/ui';
-import { addDays, commColor, heatmapModel, kst, type HeatCell } from './options';
-import { StaleBadge, TagSelect } from './common';
+import { useCall } from '../../../api/hooks';
+import { ErrorState, Loading } from '../../../app/ui';
+import { addDays, commColor, heatmapModel, kst, type HeatCell } from '../options';
+import { StaleBadge, TagSelect } from '../common';
 
 const todayUtc = () => new Date().toISOString().slice(0, 10);
 

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useCall, useCallMutation } from '../../api/hooks';
-import { ErrorState, Loading } from '../../app/ui';
-import { useSession, hasRole } from '../../stores/session';
-import type { QcRule, Expectation } from '../../../../main/api/types';
+import { useCall, useCallMutation } from '../../../api/hooks';
+import { ErrorState, Loading } from '../../../app/ui';
+import { useSession, hasRole } from '../../../stores/session';
+import type { QcRule, Expectation } from '../../../../../main/api/types';
 
 const NUM_FIELDS = ['min_val', 'max_val', 'warn_min', 'warn_max', 'crit_min', 'crit_max', 'max_step', 'max_gap_seconds', 'roc_max_per_min', 'spike_zscore', 'deadband_pct'] as const;
 type NumField = (typeof NUM_FIELDS)[number];
