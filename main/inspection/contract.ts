@@ -42,13 +42,20 @@ export const defectCodeSchema = z
   .max(50)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, dash and underscore only (e.g. hole, burr, scratch)');
 
-/** An image: base64 (a data: URL is fine) or a path on this station. */
+/**
+ * Bytes of an upload: a Uint8Array (Buffer included) as IPC's structured clone and the browser host's multipart
+ * parts deliver them. The renderer sends this form; base64 stays for the CLI and JSON callers.
+ */
+const bytesSchema = z.instanceof(Uint8Array, { message: 'expected the bytes of a file' }).refine((b) => b.byteLength > 0, 'the file is empty');
+/** An image: its bytes, base64 (a data: URL is fine) or a path on this station. */
 export const imageInputSchema = z.union([
+  z.object({ bytes: bytesSchema, fileName: z.string().max(255).optional() }),
   z.object({ base64: z.string().min(1, 'the image is empty'), fileName: z.string().max(255).optional() }),
   z.object({ path: z.string().trim().min(1, 'give a file path'), fileName: z.string().max(255).optional() }),
 ]);
-/** A manual file: base64 or a path, with its name (the extension gives the type). */
+/** A manual file: its bytes, base64 or a path, with its name (the extension gives the type). */
 export const fileInputSchema = z.union([
+  z.object({ bytes: bytesSchema, fileName: z.string().trim().min(1).max(255) }),
   z.object({ base64: z.string().min(1), fileName: z.string().trim().min(1).max(255) }),
   z.object({ path: z.string().trim().min(1), fileName: z.string().trim().max(255).optional() }),
 ]);

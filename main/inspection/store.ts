@@ -27,8 +27,11 @@ export const MAX_IMAGE_PIXELS = 60_000_000;
 /** Smallest useful side: below this there is nothing to inspect. */
 export const MIN_IMAGE_SIDE = 16;
 
-/** An image as the API receives it: base64 (optionally a data: URL) or a path on this station. */
-export type ImageInput = { base64: string; fileName?: string } | { path: string; fileName?: string };
+/**
+ * An image as the API receives it: its bytes (IPC structured clone, the host's multipart upload), base64 (optionally
+ * a data: URL; the CLI and JSON callers) or a path on this station.
+ */
+export type ImageInput = { bytes: Uint8Array; fileName?: string } | { base64: string; fileName?: string } | { path: string; fileName?: string };
 
 export interface DecodedImage {
   bytes: Buffer;
@@ -58,6 +61,13 @@ const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** Reads the bytes of an ImageInput, without judging them yet. */
 export function readImageInput(input: ImageInput): { bytes: Buffer; fileName: string } {
+  if ('bytes' in input) {
+    const b = input.bytes;
+    if (!b.byteLength) throw new ImageInputError('the image is empty', 'empty');
+    if (b.byteLength > MAX_IMAGE_BYTES) throw new ImageInputError(`the image is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`, 'too_large');
+    // a Uint8Array after a structured clone: wrap its memory, no copy
+    return { bytes: Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength), fileName: safeFileName(input.fileName ?? 'upload') };
+  }
   if ('base64' in input) {
     let s = input.base64.trim();
     const m = /^data:([a-z0-9.+/-]*)?(;[^,]*)?,/i.exec(s);
