@@ -7,6 +7,7 @@ import { newUserSchema } from '../auth/auth';
 import { DATA_SOURCES, readStationConfig, redactUrl, writeStationConfig, type DataSource } from '../config';
 import { describePgError, withTransaction } from '../db/pools';
 import { writeAudit } from '../audit/audit';
+import { primeSecrets } from '../secrets';
 import { systemProcedures, type DataSourcesView } from './contract';
 
 export const APP_VERSION = '0.1.0';
@@ -98,6 +99,7 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
         if (v) cfg.sources[k as DataSource] = v;
         else delete cfg.sources[k as DataSource];
       }
+      await primeSecrets([cfg.databaseUrl, ...Object.values(cfg.sources)]); // the desktop app's keychain is in another process
       writeStationConfig(s.paths.configFile, cfg);
       await writeAudit(s.dbs.pool('inspection'), ctx.user, {
         action: 'admin.datasources.set',

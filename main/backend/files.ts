@@ -1,0 +1,47 @@
+/**
+ * Stored pictures and artifacts as bytes, for the two picture doors: the host's `GET /api/file/<path>` and
+ * Electron's `linedeck://file/<path>` (relayed to the backend). One function behind both, with the checks of the
+ * `inspection.file.get` procedure: a live session, its role (viewer or more), its input schema, a path inside the
+ * image store. The bytes are read asynchronously and never become base64.
+ */
+import fs from 'node:fs';
+import { contract } from '../api/contract';
+import { roleAtLeast, type Envelope } from '../api/kit';
+import type { App } from '../app';
+import { ImageStore, mimeOf } from '../inspection/store';
+import type { FileBody } from './relay';
+
+const spec = contract['inspection.file.get'];
+
+export async function readStoredBytes(app: App, sessionId: string | undefined, rel: string): Promise<Envelope<FileBody>> {
+  const user = app.services.auth.sessions.get(sessionId);
+  if (!user) return { ok: false, error: { kind: 'unauthenticated', message: 'log in first' } };
+  if (!roleAtLeast(user.role, spec.role)) return { ok: false, error: { kind: 'forbidden', message: `reading files needs the ${spec.role} role (you are ${user.role})` } };
+  const parsed = spec.input.safeParse({ path: rel });
+  if (!parsed.success) return { ok: false, error: { kind: 'validation', message: 'give a stored file path' } };
+  const p = parsed.data.path;
+  // refuse what could leave the store before touching the file system (the store checks again)
+  if (p.includes('\0') || p.includes('\\') || p.startsWith('/') || p.split('/').some((s) => s === '..' || s === '.'))
+    return { ok: false, error: { kind: 'validation', message: `not a stored file path: ${p}` } };
+  let abs: string;
+  try {
+    abs = new ImageStore(app.services.paths.images).abs(p);
+  } catch {
+    return { ok: false, error: { kind: 'validation', message: `not a stored file path: ${p}` } };
+  }
+  try {
+    const st = await fs.promises.stat(abs);
+    if (!st.isFile()) return { ok: false, error: { kind: 'not_found', message: `no stored file ${p}` } };
+    const bytes = await fs.promises.readFile(abs);
+    return { ok: true, value: { bytes, mime: mimeOf(abs), size: bytes.length } };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return { ok: false, error: { kind: 'not_found', message: `no stored file ${p}` } };
+    return { ok: false, error: { kind: 'internal', message: (e as Error).message } };
+  }
+}
+
+/** The HTTP status of a file refusal (host route and Electron protocol alike). */
+export function fileStatus(env: Envelope<unknown>): number {
+  if (env.ok) return 200;
+  return { unauthenticated: 401, forbidden: 403, not_found: 404, validation: 400, unavailable: 503, timeout: 504 }[env.error.kind as string] ?? 500;
+}
