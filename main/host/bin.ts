@@ -1,12 +1,14 @@
 /**
  * Runs a station in a plain Node process with the browser host: `npm start` where the Electron binary is missing,
- * development, and the Playwright e2e suite. Prints the URL to open (it carries the per-run token).
+ * development, and the Playwright e2e suite. Prints the URL to open (it carries the per-run token). This process
+ * is the backend (openBackend, the code the desktop app runs in its utilityProcess, main/backend/entry.ts), with
+ * the host in front of it instead of the relay.
  *   tsx main/host/bin.ts [--home DIR] [--database-url URL] [--port N] [--static DIR] [--info-file F] [--no-seed] [--no-background]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { bootStation } from '../boot';
+import { openBackend } from '../backend/backend';
 import { initLogging } from '../log';
 import { appRoot } from '../resources';
 import { startHost } from './server';
@@ -24,7 +26,7 @@ const { values } = parseArgs({
 });
 
 initLogging({ stderr: true, level: process.env.LINEDECK_LOG_LEVEL ?? 'info' });
-const booted = await bootStation({
+const backend = await openBackend({
   home: values.home,
   databaseUrl: values['database-url'],
   seedIfEmpty: !values['no-seed'],
@@ -33,8 +35,8 @@ const booted = await bootStation({
 });
 const staticDir = path.resolve(values.static ?? path.join(appRoot(), 'out', 'renderer'));
 if (!fs.existsSync(path.join(staticDir, 'index.html'))) process.stderr.write(`warning: no renderer build in ${staticDir}: run \`npm run build\`\n`);
-const host = await startHost({ app: booted.app, port: values.port ? Number(values.port) : 0, staticDir });
-const info = { url: host.url, openUrl: host.openUrl, token: host.token, pid: process.pid, home: booted.station.paths.home, databaseUrl: booted.station.embedded?.url ?? null };
+const host = await startHost({ app: backend.app, port: values.port ? Number(values.port) : 0, staticDir });
+const info = { url: host.url, openUrl: host.openUrl, token: host.token, pid: process.pid, home: backend.station.paths.home, databaseUrl: backend.station.embedded?.url ?? null };
 if (values['info-file']) fs.writeFileSync(values['info-file'], JSON.stringify(info));
 process.stdout.write(`\nLineDeck is running. Open:\n  ${host.openUrl}\n\n`);
 
@@ -43,7 +45,7 @@ const shutdown = async () => {
   if (stopping) return;
   stopping = true;
   await host.close().catch(() => undefined);
-  await booted.close().catch(() => undefined);
+  await backend.close().catch(() => undefined);
   process.exit(0);
 };
 process.on('SIGINT', shutdown);

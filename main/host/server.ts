@@ -1,16 +1,22 @@
 /**
- * The loopback "browser host": the same handler table as Electron IPC, over HTTP (POST /api/call/<name>) and a
- * WebSocket for events (/api/events), plus the built renderer as static files. Used by Playwright in Chromium and
- * for development. Security: binds 127.0.0.1 only; a random token per run is required on every API request;
+ * The loopback "browser host": the same handler table as Electron IPC, over HTTP (POST /api/call/<name>, JSON or,
+ * with pictures, multipart/form-data) and a WebSocket for events (/api/events), stored pictures as bytes
+ * (GET /api/file/<path>), plus the built renderer as static files. Used by Playwright in Chromium and for
+ * development. Security: binds 127.0.0.1 only; a random token per run is required on every API request;
  * requests whose Host or Origin is not this server are refused (DNS rebinding, other sites).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import busboy from 'busboy';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from '../app';
+import { fileStatus, readStoredBytes } from '../backend/files';
 import { log } from '../log';
+import { CSP } from './csp';
+
+export { CSP };
 
 export interface HostOptions {
   app: App;
@@ -46,10 +52,102 @@ const MIME: Record<string, string> = {
   '.wasm': 'application/wasm',
 };
 
-export const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; font-src 'self' data:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+const MAX_BODY = 64 * 1024 * 1024; // a 50 MB picture as base64 JSON (CLI-style callers), or as bytes in a multipart body
 
-const MAX_BODY = 64 * 1024 * 1024; // images travel as base64
+type Parsed = { input: unknown } | { status: number; message: string };
+
+/** Reads a JSON body up to MAX_BODY. */
+async function readJson(req: http.IncomingMessage): Promise<Parsed> {
+  let raw = '';
+  let size = 0;
+  req.setEncoding('utf8');
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_BODY) return { status: 413, message: 'request too large' };
+    raw += chunk;
+  }
+  try {
+    return { input: raw ? JSON.parse(raw) : {} };
+  } catch {
+    return { status: 400, message: 'body is not JSON' };
+  }
+}
+
+/**
+ * Reads a multipart/form-data call (the renderer's uploads): the field `input` is the call's JSON input in which
+ * each binary part is a placeholder `{"$bin": "<part name>"}`; the parts come back in its place as bytes
+ * (Buffer, a Uint8Array). MAX_BODY bounds the parts together; a malformed body is a 400.
+ */
+function readMultipart(req: http.IncomingMessage): Promise<Parsed> {
+  return new Promise((resolve) => {
+    let done = false;
+    const settle = (r: Parsed) => {
+      if (done) return;
+      done = true;
+      if ('status' in r) {
+        // stop parsing, let the rest of the body drain so the answer reaches the client
+        req.unpipe();
+        req.resume();
+      }
+      resolve(r);
+    };
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { fields: 1, fieldSize: 16 * 1024 * 1024, files: 16, fileSize: MAX_BODY, parts: 17 } });
+    } catch (e) {
+      return settle({ status: 400, message: `malformed multipart request: ${(e as Error).message}` });
+    }
+    let total = 0;
+    let inputRaw: string | undefined;
+    const parts = new Map<string, Buffer>();
+    const reading: Promise<void>[] = [];
+    bb.on('field', (name, value, info) => {
+      if (name !== 'input') return settle({ status: 400, message: `unexpected multipart field ${name}` });
+      if (info.valueTruncated) return settle({ status: 413, message: 'request too large' });
+      inputRaw = value;
+    });
+    bb.on('file', (name, stream) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => {
+        total += c.length;
+        if (total > MAX_BODY) return settle({ status: 413, message: 'request too large' });
+        chunks.push(c);
+      });
+      stream.on('limit', () => settle({ status: 413, message: 'request too large' }));
+      reading.push(new Promise<void>((r) => stream.on('end', () => r(void parts.set(name, Buffer.concat(chunks)))).on('error', () => r())));
+    });
+    bb.on('partsLimit', () => settle({ status: 400, message: 'too many multipart parts' }));
+    bb.on('filesLimit', () => settle({ status: 400, message: 'too many files in one call' }));
+    bb.on('fieldsLimit', () => settle({ status: 400, message: 'one field only: input' }));
+    bb.on('error', (e) => settle({ status: 400, message: `malformed multipart request: ${(e as Error).message}` }));
+    bb.on('close', () => void Promise.all(reading).then(finish));
+    const finish = () => {
+      if (inputRaw === undefined) return settle({ status: 400, message: 'the multipart request has no input field' });
+      let input: unknown;
+      try {
+        input = JSON.parse(inputRaw);
+      } catch {
+        return settle({ status: 400, message: 'the input field is not JSON' });
+      }
+      const missing: string[] = [];
+      const revive = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(revive);
+        if (!v || typeof v !== 'object') return v;
+        const keys = Object.keys(v);
+        if (keys.length === 1 && keys[0] === '$bin' && typeof (v as { $bin: unknown }).$bin === 'string') {
+          const part = parts.get((v as { $bin: string }).$bin);
+          if (!part) missing.push((v as { $bin: string }).$bin);
+          return part;
+        }
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]));
+      };
+      const revived = revive(input);
+      if (missing.length) return settle({ status: 400, message: `the input names missing parts: ${missing.join(', ')}` });
+      settle({ input: revived });
+    };
+    req.pipe(bb);
+  });
+}
 
 export async function startHost(opts: HostOptions): Promise<Host> {
   const logger = log('host');
@@ -81,25 +179,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       const auth = req.headers.authorization?.replace(/^Bearer /, '');
       if (!tokenOk(auth)) return send(401, { ok: false, error: { kind: 'unauthenticated', message: 'missing or wrong host token' } });
       const name = decodeURIComponent(url.pathname.slice('/api/call/'.length));
-      let raw = '';
-      let size = 0;
-      let tooBig = false;
-      req.setEncoding('utf8');
-      for await (const chunk of req) {
-        size += chunk.length;
-        if (size > MAX_BODY) {
-          tooBig = true;
-          break;
-        }
-        raw += chunk;
-      }
-      if (tooBig) return send(413, { ok: false, error: { kind: 'validation', message: 'request too large' } });
-      let input: unknown = {};
-      try {
-        input = raw ? JSON.parse(raw) : {};
-      } catch {
-        return send(400, { ok: false, error: { kind: 'validation', message: 'body is not JSON' } });
-      }
+      const multipart = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
+      const body = multipart ? await readMultipart(req) : await readJson(req);
+      if ('status' in body) return send(body.status, { ok: false, error: { kind: 'validation', message: body.message } });
+      const input = body.input;
       const sessionId = (req.headers['x-linedeck-session'] as string | undefined) || undefined;
       const ac = new AbortController();
       res.on('close', () => {
@@ -108,6 +191,31 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       const envelope = await opts.app.call(name, input, { transport: 'http', sessionId, signal: ac.signal });
       if (envelope.ok && name === 'auth.logout') opts.app.services.auth.sessions.drop(sessionId);
       return send(200, envelope);
+    }
+
+    if (url.pathname.startsWith('/api/file/')) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { ok: false, error: { kind: 'validation', message: 'GET only' } });
+      // an <img src> cannot send headers: the token and the session may come as query parameters
+      const given = req.headers.authorization?.replace(/^Bearer /, '') || url.searchParams.get('token') || undefined;
+      if (!tokenOk(given)) return send(401, { ok: false, error: { kind: 'unauthenticated', message: 'missing or wrong host token' } });
+      const sessionId = (req.headers['x-linedeck-session'] as string | undefined) || url.searchParams.get('session') || undefined;
+      let rel: string;
+      try {
+        rel = url.pathname.slice('/api/file/'.length).split('/').map(decodeURIComponent).join('/');
+      } catch {
+        return send(400, { ok: false, error: { kind: 'validation', message: 'bad file path' } });
+      }
+      const env = await readStoredBytes(opts.app, sessionId, rel);
+      if (!env.ok) return send(fileStatus(env), env);
+      res.writeHead(200, {
+        'content-type': env.value.mime,
+        'content-length': env.value.size,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; sandbox",
+        'referrer-policy': 'no-referrer',
+      });
+      return res.end(req.method === 'HEAD' ? undefined : env.value.bytes);
     }
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed', 'text/plain');
