@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ApiError, ROLES, type Role, type SessionUser } from '../api/kit';
 import { writeAudit } from '../audit/audit';
 import { withTransaction } from '../db/pools';
+import type { UserRow } from './types';
 
 const BCRYPT_ROUNDS = 10;
 const IDLE_MS = 12 * 3600_000;
@@ -29,17 +30,6 @@ export const newUserSchema = z.object({
   role: z.enum(ROLES),
 });
 export type NewUser = z.infer<typeof newUserSchema>;
-
-export interface UserRow {
-  userId: number;
-  username: string;
-  email: string;
-  fullName: string | null;
-  role: Role;
-  isActive: boolean;
-  lastLoginAt: string | null;
-  createdAt: string;
-}
 
 export class SessionStore {
   private sessions = new Map<string, { user: SessionUser; seen: number }>();

@@ -2,30 +2,7 @@
 import { z } from 'zod';
 import { proc, ROLES, type ProcedureTable, type SessionUser } from '../api/kit';
 import type { JobProgress } from '../api/events';
-import type { UserRow } from '../auth/auth';
-
-export interface HealthReport {
-  version: string;
-  embedded: boolean;
-  sources: { source: string; ok: boolean; latencyMs: number; url: string; error?: string }[];
-  now: string;
-}
-export interface AuditRow {
-  logId: number;
-  loggedAt: string;
-  username: string | null;
-  action: string;
-  tableName: string | null;
-  operation: string | null;
-  target: string | null;
-  oldData: unknown;
-  newData: unknown;
-}
-export interface DataSourcesView {
-  embedded: boolean;
-  sources: { source: string; url: string; configured: string | null; ok: boolean; error?: string }[];
-  configFile: string;
-}
+import type { AuditRow, DataSourcesView, HealthReport, UserRow } from './types';
 
 const newUser = z.object({
   username: z.string(),

@@ -1,28 +1,17 @@
 /** Handlers of the shell's procedures (main/system/contract.ts). */
-import pg from 'pg';
 import { ApiError } from '../api/kit';
 import type { HandlerTable } from '../api/dispatch';
 import type { AppServices } from '../app';
 import { newUserSchema } from '../auth/auth';
 import { DATA_SOURCES, readStationConfig, redactUrl, writeStationConfig, type DataSource } from '../config';
-import { describePgError, withTransaction } from '../db/pools';
+import { withTransaction } from '../db/pools';
 import { writeAudit } from '../audit/audit';
 import { primeSecrets } from '../secrets';
-import { systemProcedures, type DataSourcesView } from './contract';
+import { systemProcedures } from './contract';
+import { auditLog, lockFirstRunSetup, testDatabaseUrl } from './queries';
+import type { DataSourcesView } from './types';
 
 export const APP_VERSION = '0.1.0';
-
-async function testUrl(url: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    await c.query('select 1');
-  } catch (e) {
-    throw new ApiError('validation', `cannot use ${redactUrl(url)}: ${describePgError(e)}`);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
 
 export function createSystemHandlers(s: AppServices): HandlerTable<typeof systemProcedures> {
   const datasources = async (): Promise<DataSourcesView> => {
@@ -44,7 +33,7 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
       const parsed = newUserSchema.parse({ ...input, role: 'admin' });
       // Serialise concurrent first-run attempts: only one admin may be created this way.
       return withTransaction(s.dbs.pool('inspection'), async (c) => {
-        await c.query('select pg_advisory_xact_lock(4242)');
+        await lockFirstRunSetup(c);
         if ((await s.auth.activeAdminCount()) > 0) throw new ApiError('conflict', 'this station already has an administrator; log in instead');
         await s.auth.createUser(parsed);
         return s.auth.login(parsed.username, parsed.password);
@@ -63,28 +52,7 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
       if (password !== undefined) newUserSchema.shape.password.parse(password);
       return s.auth.updateUser(userId, { ...rest, ...(password ? { password } : {}) }, ctx.user!);
     },
-    'admin.audit.list': async (input) => {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      const add = (sql: string, v: unknown) => {
-        args.push(v);
-        where.push(sql.replace('?', `$${args.length}`));
-      };
-      if (input.action) add('action ilike ?', `${input.action}%`);
-      if (input.username) add('username = ?', input.username);
-      if (input.from) add('logged_at >= ?', input.from);
-      if (input.to) add('logged_at < ?', input.to);
-      const w = where.length ? `where ${where.join(' and ')}` : '';
-      const pool = s.dbs.pool('inspection');
-      const total = await pool.query<{ n: number }>(`select count(*)::int as n from audit_logs ${w}`, args);
-      const rows = await pool.query(
-        `select log_id as "logId", logged_at as "loggedAt", username, action, table_name as "tableName", operation, target,
-                old_data as "oldData", new_data as "newData"
-         from audit_logs ${w} order by logged_at desc, log_id desc limit ${input.limit} offset ${input.offset}`,
-        args,
-      );
-      return { rows: rows.rows, total: total.rows[0].n };
-    },
+    'admin.audit.list': async (input) => auditLog(s.dbs.pool('inspection'), input),
     'admin.datasources.get': async () => datasources(),
     'admin.datasources.set': async (input, ctx) => {
       const cfg = readStationConfig(s.paths.configFile);
@@ -92,7 +60,7 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
       const urls = [input.databaseUrl, ...Object.values(input.sources ?? {})].filter((u): u is string => Boolean(u));
       for (const u of urls) {
         if (!/^postgres(ql)?:\/\//.test(u)) throw new ApiError('validation', `${u} must start with postgres:// or postgresql://`);
-        await testUrl(u);
+        await testDatabaseUrl(u);
       }
       if (input.databaseUrl !== undefined) cfg.databaseUrl = input.databaseUrl || undefined;
       for (const [k, v] of Object.entries(input.sources ?? {})) {
