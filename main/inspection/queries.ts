@@ -186,7 +186,7 @@ export interface InsertInspectionParams {
   exifData: string;
   /** JSON text */
   preprocessing: string;
-  embeddingVector: Buffer | null;
+  embeddingVector: Uint8Array | null;
   embeddingModel: string | null;
   embeddingDim: number | null;
   referenceImageId: number | null;

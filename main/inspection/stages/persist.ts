@@ -38,8 +38,8 @@ export interface InspectionRecord {
   };
   /** the models' input settings and the crop (image_metadata.preprocessing_applied) */
   preprocessing: Record<string, unknown>;
-  /** the image's embedding: float32 little-endian bytes, the embedding space's key, the dimension */
-  embedding: { vector: Buffer; model: string | null; dim: number } | null;
+  /** the image's embedding: float32 little-endian bytes (a Buffer, or a Uint8Array after a structured clone), the embedding space's key, the dimension */
+  embedding: { vector: Uint8Array; model: string | null; dim: number } | null;
   result: {
     defectDetected: boolean;
     defectTypeId: number | null;
@@ -74,6 +74,9 @@ export interface Persisted {
 
 export async function persist(db: pg.Pool, store: ImageStore, record: InspectionRecord, opts: PersistOptions = {}): Promise<Persisted> {
   const { image, result, files } = record;
+  // the writes may fail while the rows go in: their failure is taken up below, not left unhandled meanwhile
+  const written = Promise.resolve(opts.written);
+  written.catch(() => undefined);
   let placed: string | null = null;
   try {
     return await withTransaction(db, async (c: pg.PoolClient) => {
@@ -114,7 +117,7 @@ export async function persist(db: pg.Pool, store: ImageStore, record: Inspection
       });
       const { inspection_id: inspectionId, inspection_code: inspectionCode } = ins;
       // the files were written while the rows went in; their folder gets its name (the code) before the commit
-      await opts.written;
+      await written;
       const paths = store.placeStaged(files.staging, files.original, inspectionCode, files.files);
       placed = store.artifactDir(files.original, inspectionCode);
       if (opts.withinTransaction) await opts.withinTransaction(c, { inspectionId, inspectionCode });
@@ -130,7 +133,7 @@ export async function persist(db: pg.Pool, store: ImageStore, record: Inspection
     });
   } catch (e) {
     // nothing committed: no files either
-    await Promise.resolve(opts.written).catch(() => undefined);
+    await written.catch(() => undefined);
     try {
       store.discardStaged(files.staging, placed);
     } catch {
