@@ -13,7 +13,7 @@ import { allHooks, allMigrations } from '../../main/migrations';
 import { seedTelemetryDemo } from '../../main/telemetry/demo';
 import * as Q from '../../main/telemetry/queries';
 import { refreshTelemetry } from '../../main/telemetry/refresh';
-import { WINDOWS, type BucketName } from '../../main/telemetry/rules';
+import { WINDOWS, type BucketName, type TrendRow } from '../../main/telemetry/types';
 
 export interface BenchGoal {
   goal: string;
@@ -39,7 +39,7 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
   return [performance.now() - t0, r];
 }
 
-function sameRows(a: Q.TrendRow[], b: Q.TrendRow[]): boolean {
+function sameRows(a: TrendRow[], b: TrendRow[]): boolean {
   if (a.length !== b.length) return false;
   const close = (x: number | null, y: number | null) => x === y || (x !== null && y !== null && Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y)));
   return a.every((r, i) => r.bucket === b[i].bucket && r.n === b[i].n && (['avg', 'min', 'max', 'first', 'last'] as const).every((k) => close(r[k], b[i][k])));
