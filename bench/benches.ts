@@ -1,5 +1,5 @@
 /** The registered benchmarks; each gets a base database URL (it may create databases there), a log and a temp dir. */
-import { createScratchDatabase } from '../main/db/scratch';
+import { createScratchDatabase } from './scratch';
 import { benchCylinders } from './cylinders/bench';
 import { benchTelemetry } from './telemetry/bench';
 import { inspectionDataBench } from './inspection/data';

@@ -12,7 +12,7 @@ import os from 'node:os';
 import pg from 'pg';
 import { migrateDatabase } from '../../main/db/migrate';
 import { allHooks, allMigrations } from '../../main/migrations';
-import { createScratchDatabase } from '../../main/db/scratch';
+import { createScratchDatabase } from '../scratch';
 import { insertFcmsDemo, insertPolicyDemo } from '../../main/cylinders/demo';
 import { createFcmsDemoSchema, ensureCylinderSync } from '../../main/cylinders/migrations';
 import { listQueries, summaryQuery } from '../../main/cylinders/queries';

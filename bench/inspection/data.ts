@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stationPaths } from '../../main/config';
-import { createScratchDatabase } from '../../main/db/scratch';
+import { createScratchDatabase } from '../scratch';
 import { migrateAll } from '../../main/migrations';
 import { releaseModels, writeModelFolder, loadModel } from '../../main/inspection/engine/models';
 import { extractFeatures } from '../../main/inspection/engine/patchcore';

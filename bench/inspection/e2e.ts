@@ -20,7 +20,7 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { stationPaths } from '../../main/config';
-import { createScratchDatabase, type ScratchDatabase } from '../../main/db/scratch';
+import { createScratchDatabase, type ScratchDatabase } from '../scratch';
 import { writeReferenceSizeModels } from '../../ml-models/build/reference-size-models';
 import { migrateAll } from '../../main/migrations';
 import { loadBank } from '../../main/inspection/engine/bank';

@@ -1,9 +1,9 @@
 /**
- * A throw-away database on a PostgreSQL server (benches): created fresh under `name`, with a Databases over it for
+ * A throw-away database on a PostgreSQL server (for the benches): created fresh under `name`, with a Databases over it for
  * every data source; `drop()` closes the pools and drops it (forcing off any session left).
  */
 import pg from 'pg';
-import { Databases } from './pools';
+import { Databases } from '../main/db/pools';
 
 export interface ScratchDatabase {
   url: string;
