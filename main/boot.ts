@@ -4,11 +4,11 @@
  * refresh scheduler, watch folders), and a DB status monitor that pushes `db.status`.
  */
 import { createApp, type App } from './app';
-import { openStation, migrateAll, type Station } from './db/station';
+import { readStationConfig } from './config';
+import { openStation, type Station } from './db/station';
 import { seedDemo } from './demo/seed';
-import './demo/seeders';
 import { log } from './log';
-import { startBackground } from './background';
+import { migrateAll } from './migrations';
 
 export interface BootOptions {
   home?: string;
@@ -36,7 +36,7 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
       logger.info({ counts }, 'demo data seeded');
     }
   }
-  if (opts.background !== false) startBackground(app);
+  if (opts.background !== false) app.start({ demo: demoFeeds(app) });
   startDbMonitor(app);
   return {
     app,
@@ -73,4 +73,15 @@ function startDbMonitor(app: App): void {
   t.unref();
   void tick();
   app.services.disposers.push(() => clearInterval(t));
+}
+
+/** The demo feeds (the telemetry simulator) run on the embedded database unless config.json turns them off. */
+function demoFeeds(app: App): boolean {
+  let simulator = true;
+  try {
+    simulator = readStationConfig(app.services.paths.configFile).simulator;
+  } catch (e) {
+    log('boot').warn({ err: (e as Error).message }, 'config unreadable; defaults apply');
+  }
+  return simulator && (Boolean(app.services.embedded) || process.env.LINEDECK_SIMULATOR === '1');
 }

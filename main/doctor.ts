@@ -6,20 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Databases } from './db/pools';
 import type { StationPaths } from './config';
-import { migrateAll } from './db/station';
+import type { Check } from './domain';
+import { migrateAll } from './migrations';
+import { modules } from './modules';
 import { modelsDir } from './resources';
 
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
-export type DoctorCheck = (dbs: Databases, paths: StationPaths) => Promise<Check[]>;
-
-const domainChecks: DoctorCheck[] = [];
-export function registerDoctorCheck(c: DoctorCheck): void {
-  domainChecks.push(c);
-}
+export type { Check } from './domain';
 
 export async function runDoctor(dbs: Databases, paths: StationPaths, embedded: boolean): Promise<Check[]> {
   const checks: Check[] = [];
@@ -47,11 +39,12 @@ export async function runDoctor(dbs: Databases, paths: StationPaths, embedded: b
     }
     const pending = await migrateAll(dbs, { dryRun: true });
     checks.push({ name: 'migrations', ok: pending.pending === 0, detail: pending.pending === 0 ? 'up to date' : `${pending.pending} pending: run \`linedeck migrate\`` });
-    for (const c of domainChecks) {
+    for (const m of modules) {
+      if (!m.doctor) continue;
       try {
-        checks.push(...(await c(dbs, paths)));
+        checks.push(...(await m.doctor(dbs, paths)));
       } catch (e) {
-        checks.push({ name: 'domain-check', ok: false, detail: (e as Error).message });
+        checks.push({ name: `${m.name}.check`, ok: false, detail: (e as Error).message });
       }
     }
   }

@@ -1,17 +1,21 @@
 /**
- * The whole API: every procedure the console offers, by domain. The renderer imports this file's *types* only
- * (`import type`); main dispatches through it (main/api/dispatch.ts); the CLI and the browser host serve it too.
+ * The whole API: every procedure the console offers, gathered from the modules' contracts (main/modules.ts). The
+ * renderer imports this file's *types* only (`import type`); main dispatches through it (main/api/dispatch.ts); the
+ * CLI and the browser host serve it too.
  */
-import { systemProcedures } from '../system/contract';
-import { cylindersProcedures } from '../cylinders/contract';
-import { telemetryProcedures } from '../telemetry/contract';
-import { inspectionProcedures } from '../inspection/contract';
+import { modules, type ModuleProcedures } from '../modules';
+import type { ProcedureTable } from './kit';
 
-export const contract = {
-  ...systemProcedures,
-  ...cylindersProcedures,
-  ...telemetryProcedures,
-  ...inspectionProcedures,
-};
-export type Contract = typeof contract;
-export type ProcedureName = keyof Contract;
+function gather(): ModuleProcedures {
+  const all: ProcedureTable = {};
+  for (const m of modules)
+    for (const [name, spec] of Object.entries(m.procedures)) {
+      if (Object.prototype.hasOwnProperty.call(all, name)) throw new Error(`procedure ${name} is declared twice (module ${m.name})`);
+      all[name] = spec;
+    }
+  return all as ModuleProcedures;
+}
+
+export const contract = gather();
+export type Contract = ModuleProcedures;
+export type ProcedureName = keyof Contract & string;

@@ -1,7 +1,8 @@
-import type { WatchQueueState } from '../inspection/types';
-
 /**
- * Events main pushes to every window (IPC `webContents.send`, browser host WebSocket). Each domain adds its own.
+ * Events main pushes to every window (IPC `webContents.send`, browser host WebSocket). The core's are here; each
+ * domain adds its own from its types.ts with
+ *   declare module '../api/events' { interface ApiEvents { '<domain>.<event>': Payload } }
+ * so this file never imports a domain (see main/inspection/types.ts).
  */
 export interface JobProgress {
   jobId: string;
@@ -19,11 +20,5 @@ export interface ApiEvents {
   'db.status': { sources: { source: string; ok: boolean; error?: string }[]; embedded: boolean; at: string };
   /** progress of long work (resyncs, refreshes, bank builds, inspections) */
   'job.progress': JobProgress;
-  /** new telemetry rows arrived (simulator or ingest), so dashboards may refresh */
-  'telemetry.appended': { tags: string[]; lastTs: string };
-  /** an inspection finished (station screen, watch folder) */
-  'inspection.completed': { inspectionId: number; inspectionCode: string; productCode: string; source: string; defectDetected: boolean };
-  /** the watch-folder queue changed (waiting, in progress, last result) */
-  'inspection.queue': WatchQueueState;
 }
 export type EventName = keyof ApiEvents;

@@ -73,3 +73,6 @@ export interface SessionUser {
   fullName: string | null;
   role: Role;
 }
+
+/** `A | B` → `A & B` (merges the modules' procedure tables into one contract type). */
+export type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -5,9 +5,14 @@
  */
 import type { Command } from 'commander';
 import { createApp, type App } from '../app';
-import type { SessionUser } from '../api/kit';
 import { openStation, type Station } from '../db/station';
 import { describePgError } from '../db/pools';
+import type { CliContext as DomainCliContext } from '../domain';
+import type { MigrateResult } from '../db/migrate';
+import { migrateAll } from '../migrations';
+
+export { CLI_USER } from '../domain';
+import { CLI_USER } from '../domain';
 
 export class CliFailure extends Error {
   constructor(
@@ -18,24 +23,17 @@ export class CliFailure extends Error {
   }
 }
 
-/** The CLI acts as the local engineer: it already holds database access, so it runs with the admin role. */
-export const CLI_USER: SessionUser = { userId: 0, username: 'cli', fullName: 'linedeck CLI', role: 'admin' };
-
-export interface CliContext {
-  readonly json: boolean;
-  station(): Promise<Station>;
+/** What the CLI's own commands get: a module's commands see only main/domain.ts's CliContext. */
+export interface CliContext extends DomainCliContext {
+  /** the App over the station (every module's instance); built once, on demand */
   app(): Promise<App>;
-  /** calls a procedure through the same dispatcher as the UI; throws CliFailure on an error envelope */
-  call<T = unknown>(name: string, input: unknown): Promise<T>;
-  output(value: unknown, human?: string | (() => string)): void;
-  fail(message: string, exitCode?: number): never;
-  progress(message: string): void;
   close(): Promise<void>;
 }
 
 export function createCliContext(program: Command, io: { stdout: (s: string) => void; stderr: (s: string) => void }): CliContext {
   let station: Promise<Station> | undefined;
   let app: App | undefined;
+  let migrated: Promise<MigrateResult> | undefined;
   const opts = () => program.opts<{ json?: boolean; databaseUrl?: string; home?: string }>();
   const ctx: CliContext = {
     get json() {
@@ -46,6 +44,14 @@ export function createCliContext(program: Command, io: { stdout: (s: string) => 
         throw new CliFailure(describePgError(e));
       });
       return station;
+    },
+    migrate() {
+      migrated ??= ctx.station().then(async (st) => {
+        const m = await migrateAll(st.dbs);
+        for (const n of m.notes) ctx.progress(`note: ${n}`);
+        return m;
+      });
+      return migrated;
     },
     async app() {
       if (!app) {

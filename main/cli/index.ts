@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { describePgError } from '../db/pools';
 import { CliFailure, createCliContext, type CliContext } from './context';
 import { registerCore } from './commands/core';
-import { registerDomainCommands } from './commands/domains';
+import { modules } from '../modules';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -24,7 +24,8 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext } {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   const ctx = createCliContext(program, io);
   registerCore(program, ctx);
-  registerDomainCommands(program, ctx);
+  // each module's commands, with the module's own instance on demand (the App is built once, by the first)
+  for (const m of modules) m.commands?.(program, Object.assign(Object.create(ctx) as typeof ctx, { instance: async () => (await ctx.app()).instance(m) }) as never);
   // every sub-command inherits the usage-error behaviour
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return { program, ctx };

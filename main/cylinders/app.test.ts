@@ -11,7 +11,6 @@ import { createApp, type App } from '../app';
 import { stationPaths } from '../config';
 import { buildProgram } from '../cli/index';
 import { CliFailure } from '../cli/context';
-import { register } from '../cli/commands/cylinders';
 import { createTestDb, type TestDb } from '../testing/db';
 import { cylindersDoctorChecks, snapshotDrift } from './doctor';
 import { generateFcmsRows, seedCylinderDemo } from './demo';
@@ -170,7 +169,6 @@ async function cli(db: TestDb, args: string[]) {
   let stderr = '';
   const io = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s) };
   const { program, ctx } = buildProgram(io);
-  if (!program.commands.some((c) => c.name() === 'cylinders')) register(program, ctx);
   let code = 0;
   try {
     await program.parseAsync(['--database-url', db.url, ...args], { from: 'user' });

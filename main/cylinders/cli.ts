@@ -13,7 +13,7 @@ import { ApiError } from '../api/kit';
 import { ensureCylinderSync } from './migrations';
 import { CylinderService } from './service';
 import type { CylinderFilters } from './types';
-import type { CliContext } from '../domain';
+import type { CliContext, DomainCli } from '../domain';
 
 interface FilterOpts {
   gas?: string;
@@ -53,9 +53,8 @@ function toFilters(o: FilterOpts, ctx: CliContext): CylinderFilters {
   };
 }
 
-async function service(ctx: CliContext): Promise<CylinderService> {
-  const st = await ctx.station();
-  return new CylinderService(st.dbs);
+async function service(ctx: DomainCli<{ svc: CylinderService }>): Promise<CylinderService> {
+  return (await ctx.instance()).svc;
 }
 
 /** ApiErrors become one-line failures (validation → exit 2). */
@@ -73,7 +72,7 @@ function pad(s: string, n: number): string {
   return s + ' '.repeat(Math.max(0, n - w));
 }
 
-export function register(program: Command, ctx: CliContext): void {
+export function registerCylinderCommands(program: Command, ctx: DomainCli<{ svc: CylinderService }>): void {
   const cyl = program.command('cylinders').description('cylinder inventory (FCMS CDC snapshot with the CYNOW policies)');
 
   cyl

@@ -8,7 +8,7 @@
  * ON CONFLICT DO NOTHING: running it twice adds nothing).
  */
 import type pg from 'pg';
-import type { App } from '../app';
+import type { Databases } from '../db/pools';
 import { createFcmsDemoSchema, ensureCylinderSync } from './migrations';
 import { mulberry32 } from '../lib/mulberry32';
 
@@ -299,9 +299,9 @@ export async function seedCylinderDemo(client: pg.ClientBase, opts: { count?: nu
   }
 }
 
-/** The cylinders seeder for main/demo/seed.ts (`registerSeeder('cylinders', cylinderDemoSeeder)`). */
-export async function cylinderDemoSeeder(app: App): Promise<Record<string, number>> {
-  const c = await app.services.dbs.pool('cylinders', 'job').connect();
+/** The module's demo seeder (main/cylinders/module.ts). */
+export async function cylinderDemoSeeder(dbs: Databases): Promise<Record<string, number>> {
+  const c = await dbs.pool('cylinders', 'job').connect();
   try {
     const r = await seedCylinderDemo(c, { count: Number(process.env.LINEDECK_DEMO_CYLINDERS ?? 5000) });
     return {

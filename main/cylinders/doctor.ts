@@ -5,13 +5,9 @@
  */
 import type { Databases } from '../db/pools';
 import { describePgError } from '../db/pools';
+import type { Check } from '../domain';
 import { missingFcmsNote, missingFcmsTables, SNAPSHOT_COLUMNS, syncInstallState } from './migrations';
 
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
 
 const CMP = [...SNAPSHOT_COLUMNS.filter((c) => c !== 'cylinder_no'), 'raw_capacity::text', 'dashboard_capacity::text'];
 

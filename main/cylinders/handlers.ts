@@ -1,13 +1,12 @@
 /** Handlers of the cylinders procedures (main/cylinders/contract.ts). */
 import type { HandlerTable } from '../api/dispatch';
-import type { AppServices } from '../app';
+import type { AppServices } from '../domain';
 import { cylindersProcedures } from './contract';
 import { LIST_COLUMNS, SUMMARY_COLUMNS, toCsv, toXlsx } from './export';
 import { CylinderService } from './service';
 import type { SyncResult } from './types';
 
-export function createCylindersHandlers(s: AppServices): HandlerTable<typeof cylindersProcedures> {
-  const svc = new CylinderService(s.dbs);
+export function createCylindersHandlers(s: AppServices, svc: CylinderService): HandlerTable<typeof cylindersProcedures> {
   return {
     'cylinders.summary': async (input) => svc.summary(input),
     'cylinders.list': async (input) => svc.list(input),

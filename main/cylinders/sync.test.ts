@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../testing/db';
-import { migrateAll } from '../db/station';
+import { migrateAll } from '../migrations';
 import { createFcmsDemoSchema, ensureCylinderSync, missingFcmsTables, syncInstallState, SYNC_VERSION } from './migrations';
 import { baseFixture } from './testing/fixture';
 import { typeSummaryDrift } from './doctor';

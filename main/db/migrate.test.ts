@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createTestDb, type TestDb } from '../testing/db';
-import { migrateAll } from './station';
+import { migrateAll } from '../migrations';
 import { migrateDatabase } from './migrate';
 
 describe('migrations', () => {

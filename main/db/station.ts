@@ -1,10 +1,9 @@
 /**
  * Opens a station's databases: the configured URLs, or the embedded server under LINEDECK_HOME when none is set.
+ * Migrating them is main/migrations.ts's `migrateAll`.
  */
 import { DATA_SOURCES, type DataSource, readStationConfig, resolveDatabaseUrls, resolveHome, stationPaths, type StationPaths } from '../config';
 import { startEmbedded, type EmbeddedHandle } from './embedded';
-import { migrateDatabase, type MigrateResult, type MigrationGroup } from './migrate';
-import { allHooks, allMigrations } from './migrations';
 import { Databases, type PoolOptions } from './pools';
 
 export interface Station {
@@ -31,17 +30,4 @@ export async function openStation(opts: { home?: string; databaseUrl?: string; p
       await embedded?.stop();
     },
   };
-}
-
-/** Migrates every distinct database: `core` everywhere, each source's group where that source lives. */
-export async function migrateAll(dbs: Databases, opts: { dryRun?: boolean } = {}): Promise<MigrateResult> {
-  const out: MigrateResult = { applied: [], pending: 0, notes: [] };
-  for (const { url, sources } of dbs.distinct()) {
-    const groups: MigrationGroup[] = ['core', ...sources];
-    const r = await migrateDatabase(url, groups, allMigrations, allHooks, opts);
-    out.applied.push(...r.applied);
-    out.pending += r.pending;
-    out.notes.push(...r.notes);
-  }
-  return out;
 }

@@ -9,9 +9,9 @@ import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cosine } from './engine/clip';
 import { releaseModels } from './engine/models';
-import { fixturesAvailable, maxRelError, prepareFixtures, type FixtureSet } from './engine/testkit';
+import { fixturesAvailable, maxRelError, prepareFixtures, type FixtureSet } from './engine/testing/testkit';
 import { CliFailure, createCliContext } from '../cli/context';
-import { register } from './cli-ml';
+import { registerMlCommands as register } from './cli-ml';
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

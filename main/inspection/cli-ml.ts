@@ -53,7 +53,7 @@ function checkFiles(ctx: CliContext, images: string[]) {
   for (const f of images) if (!fs.existsSync(f) || !fs.statSync(f).isFile()) ctx.fail(`image ${f} not found`);
 }
 
-export function register(program: Command, ctx: CliContext): void {
+export function registerMlCommands(program: Command, ctx: CliContext): void {
   const ml = program.command('ml').description('run the inspection models directly (no database): CLIP embeddings, PatchCore scores');
 
   ml.command('embed')

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register } from '../cli/commands/inspection';
 import { CliFailure } from '../cli/context';
 import { buildProgram } from '../cli/index';
 import { createTestDb, type TestDb } from '../testing/db';
@@ -15,16 +14,12 @@ import { extractTar } from './engine/tar';
 const FIX = process.env.LINEDECK_ML_FIXTURES ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/ml-parity');
 const hasFixtures = fs.existsSync(path.join(FIX, 'fixtures.tar'));
 
-/** runCli's mapping of outcomes to exit codes, with the inspection commands registered (once) on the program. */
+/** runCli's mapping of outcomes to exit codes. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s) };
   const { program, ctx } = buildProgram(io);
-  if (!program.commands.some((c) => c.name() === 'inspect')) {
-    register(program, ctx);
-    for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  }
   let code = 0;
   try {
     await program.parseAsync(args, { from: 'user' });

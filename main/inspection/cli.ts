@@ -7,11 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ApiError } from '../api/kit';
-import { migrateAll } from '../db/station';
-import { EventBus } from '../events';
 import { InspectionPipeline } from './pipeline';
 import { InspectionService } from './service';
-import type { CliContext } from '../domain';
+import type { CliContext, DomainCli } from '../domain';
 import { CLI_USER } from '../domain';
 
 const PRODUCT_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{1,49}$/;
@@ -27,13 +25,12 @@ function ratio(v: string): number {
   return n;
 }
 
-async function open(ctx: CliContext): Promise<{ svc: InspectionService; pipeline: InspectionPipeline }> {
-  const st = await ctx.station();
-  const m = await migrateAll(st.dbs);
-  for (const n of m.notes) ctx.progress(`note: ${n}`);
-  // the services alone (not the whole App): nothing here needs the other domains
-  const svc = new InspectionService({ dbs: st.dbs, paths: st.paths, bus: new EventBus() });
-  return { svc, pipeline: new InspectionPipeline(svc) };
+type Runtime = { svc: InspectionService; pipeline: InspectionPipeline };
+
+/** Migrates first (a fresh station works), then the module's one service and pipeline; the app's close stops the engine. */
+async function open(ctx: DomainCli<Runtime>): Promise<Runtime> {
+  await ctx.migrate();
+  return ctx.instance();
 }
 
 function reason(e: unknown): string {
@@ -99,7 +96,7 @@ async function buildBank(ctx: CliContext, svc: InspectionService, pipeline: Insp
   );
 }
 
-export function register(program: Command, ctx: CliContext): void {
+export function registerInspectionCommands(program: Command, ctx: DomainCli<Runtime>): void {
   program
     .command('inspect')
     .description('inspect images with a product’s memory bank: store them and their artifacts, write inspections and results')
@@ -107,11 +104,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<images...>', 'image files (JPEG, PNG, WebP, TIFF)')
     .action(async (images: string[], o: { product: string }) => {
       const { svc, pipeline } = await open(ctx);
-      try {
-        await inspectImages(ctx, svc, pipeline, o.product, images);
-      } finally {
-        await pipeline.dispose();
-      }
+      await inspectImages(ctx, svc, pipeline, o.product, images);
     });
 
   const bank = program.command('bank').description('memory banks');
@@ -127,10 +120,6 @@ export function register(program: Command, ctx: CliContext): void {
         if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) ctx.fail(`--images: no such folder ${dir}`, 2);
       }
       const { svc, pipeline } = await open(ctx);
-      try {
-        await buildBank(ctx, svc, pipeline, o);
-      } finally {
-        await pipeline.dispose();
-      }
+      await buildBank(ctx, svc, pipeline, o);
     });
 }

@@ -100,6 +100,8 @@ export interface InspectionDemoOptions {
 
 export interface DemoTarget {
   services: { dbs: Databases; paths: StationPaths; bus?: EventBus };
+  /** the station's own service and pipeline (the module's seeder); without it the seed makes and stops its own */
+  runtime?: { svc: InspectionService; pipeline: InspectionPipeline };
 }
 
 const SEED_USER: SessionUser = { userId: 0, username: 'demo', fullName: 'demo seed', role: 'admin' };
@@ -110,11 +112,11 @@ async function userByName(svc: InspectionService, name: string): Promise<Session
   return { userId: r.rows[0].user_id, username: r.rows[0].username, fullName: r.rows[0].full_name, role: 'worker' };
 }
 
-/** Seeds the inspection demo; returns counts of what was created now. Fits main/demo/seed.ts's DomainSeeder. */
+/** Seeds the inspection demo; returns counts of what was created now (the module's seeder, main/inspection/module.ts). */
 export async function seedInspectionDemo(app: DemoTarget, opts: InspectionDemoOptions = {}): Promise<Record<string, number>> {
   const logger = log('inspection-demo');
-  const svc = new InspectionService({ dbs: app.services.dbs, paths: app.services.paths, bus: app.services.bus });
-  const pipeline = new InspectionPipeline(svc, { backboneDir: opts.models?.backbone, embeddingDir: opts.models?.embedding });
+  const svc = app.runtime?.svc ?? new InspectionService({ dbs: app.services.dbs, paths: app.services.paths, bus: app.services.bus });
+  const pipeline = app.runtime?.pipeline ?? new InspectionPipeline(svc, { backboneDir: opts.models?.backbone, embeddingDir: opts.models?.embedding });
   const now = opts.now ?? new Date();
   const normals = opts.normals ?? 12;
   const perType = opts.defectsPerType ?? 3;
@@ -219,7 +221,7 @@ export async function seedInspectionDemo(app: DemoTarget, opts: InspectionDemoOp
       }
     }
   } finally {
-    await pipeline.dispose();
+    if (!app.runtime) await pipeline.dispose();
   }
   logger.info(counts, 'inspection demo seeded');
   return counts;

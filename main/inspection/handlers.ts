@@ -1,16 +1,16 @@
 /** Handlers of the inspection procedures (main/inspection/contract.ts). */
 import type { HandlerTable } from '../api/dispatch';
-import type { AppServices } from '../app';
+import type { AppServices } from '../domain';
 import { inspectionProcedures } from './contract';
 import { thresholdPreview } from './preview';
-import { inspectionRuntime } from './runtime';
+import type { InspectionRuntime } from './runtime';
 import type { ImageInput } from './store';
 import { listWatchFolders, removeWatchFolder, setWatchFolder } from './watch';
 import { log } from '../log';
 
-export function createInspectionHandlers(s: AppServices): HandlerTable<typeof inspectionProcedures> {
-  // the service, the pipeline (engine worker) and the watch folders, shared with main/background.ts
-  const { svc, pipeline, watcher } = inspectionRuntime(s);
+export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime): HandlerTable<typeof inspectionProcedures> {
+  // the service, the pipeline (engine workers) and the watch folders: the module's one runtime
+  const { svc, pipeline, watcher } = rt;
 
   return {
     'inspection.products.list': async (i) => svc.listProducts(i),

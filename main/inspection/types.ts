@@ -380,3 +380,12 @@ export interface WatchQueueState {
   } | null;
   at: string;
 }
+
+declare module '../api/events' {
+  interface ApiEvents {
+    /** an inspection finished (station screen, watch folder) */
+    'inspection.completed': { inspectionId: number; inspectionCode: string; productCode: string; source: string; defectDetected: boolean };
+    /** the watch-folder queue changed (waiting, in progress, last result) */
+    'inspection.queue': WatchQueueState;
+  }
+}

@@ -1,7 +1,7 @@
 /** Handlers of the shell's procedures (main/system/contract.ts). */
 import { ApiError } from '../api/kit';
 import type { HandlerTable } from '../api/dispatch';
-import type { AppServices } from '../app';
+import type { AppServices } from '../domain';
 import { newUserSchema } from '../auth/auth';
 import { DATA_SOURCES, readStationConfig, redactUrl, writeStationConfig, type DataSource } from '../config';
 import { withTransaction } from '../db/pools';

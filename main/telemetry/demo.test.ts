@@ -5,18 +5,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../testing/db';
-import { register, telemetryDoctorChecks } from '../cli/commands/telemetry';
+import { telemetryDoctorChecks } from './doctor';
 import { runCli } from '../cli/index';
 import { DEMO_TAGS, seedTelemetryDemo } from './demo';
 import { loadFixture } from './testing/fixture';
 import * as Q from './queries';
 import { refreshTelemetry } from './refresh';
-
-vi.mock('../cli/commands/domains', () => ({
-  registerDomainCommands: (program: Parameters<typeof register>[0], ctx: Parameters<typeof register>[1]) => register(program, ctx),
-}));
 
 const SEED_NOW = '2025-06-10T08:00:03Z';
 

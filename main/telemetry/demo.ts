@@ -14,9 +14,9 @@
  *   D302 has no ingest_expectation (the defaults apply).
  */
 import pg from 'pg';
-import type { AppServices } from '../app';
+import type { Databases } from '../db/pools';
 import { refreshTelemetry, type RefreshResult } from './refresh';
-import { telemetryServiceFor } from './service';
+import type { TelemetryService } from './service';
 import type { QcRule } from './types';
 
 export interface DemoTag {
@@ -225,15 +225,16 @@ export async function seedTelemetryDemo(client: pg.ClientBase | pg.Pool, opts: S
 }
 
 /**
- * The shape main/demo/seed.ts registers (`registerSeeder('telemetry', telemetryDemoSeeder)`): 35 days ending now,
- * aggregates refreshed, the screens' caches emptied.
+ * The module's demo seeder (main/telemetry/module.ts): 35 days ending now (LINEDECK_DEMO_TELEMETRY_DAYS shortens it
+ * for tests that need only the live part), aggregates refreshed, the screens' caches emptied.
  */
 export async function telemetryDemoSeeder(
-  app: { services: Pick<AppServices, 'dbs' | 'disposers'> },
+  dbs: Databases,
+  svc: TelemetryService,
   opts: { now?: Date; onProgress?: (message: string) => void; days?: number } = {},
 ): Promise<Record<string, number>> {
-  const r = await seedTelemetryDemo(app.services.dbs.pool('telemetry', 'job'), { days: opts.days ?? 35, now: opts.now, onProgress: opts.onProgress });
-  telemetryServiceFor(app.services).clearCaches();
+  const r = await seedTelemetryDemo(dbs.pool('telemetry', 'job'), { days: opts.days ?? demoTelemetryDays(), now: opts.now, onProgress: opts.onProgress });
+  svc.clearCaches();
   return {
     telemetry_rows: r.telemetry_rows,
     telemetry_qc_rules: r.qc_rules,
@@ -241,4 +242,10 @@ export async function telemetryDemoSeeder(
     telemetry_predictions: r.predictions,
     telemetry_anomalies: r.anomalies,
   };
+}
+
+/** LINEDECK_DEMO_TELEMETRY_DAYS shortens the telemetry history for tests that need only the live part (default 35). */
+function demoTelemetryDays(): number {
+  const v = Number(process.env.LINEDECK_DEMO_TELEMETRY_DAYS ?? 35);
+  return Number.isInteger(v) && v >= 1 && v <= 400 ? v : 35;
 }

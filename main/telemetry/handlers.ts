@@ -1,11 +1,11 @@
 /** Handlers of the telemetry procedures (main/telemetry/contract.ts): thin, over the station's TelemetryService. */
 import type { HandlerTable } from '../api/dispatch';
-import type { AppServices } from '../app';
+import type { AppServices } from '../domain';
 import { telemetryProcedures } from './contract';
-import { telemetryServiceFor } from './service';
+import type { TelemetryService } from './service';
 
-export function createTelemetryHandlers(s: AppServices): HandlerTable<typeof telemetryProcedures> {
-  const svc = () => telemetryServiceFor(s);
+export function createTelemetryHandlers(s: AppServices, service: TelemetryService): HandlerTable<typeof telemetryProcedures> {
+  const svc = () => service;
   return {
     'telemetry.tags': async () => svc().tags(),
     'telemetry.kpi': async (i) => svc().kpi(i),

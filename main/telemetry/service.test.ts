@@ -20,6 +20,7 @@ import { TelemetryService, startTelemetryScheduler } from './service';
 import type { CommResult, Expectation, KpiResult, TagInfo } from './types';
 import { startTelemetrySimulator } from './simulator';
 import { DEMO_TAGS } from './demo';
+import { telemetryModule } from './module';
 
 interface Proxy {
   port: number;
@@ -254,18 +255,18 @@ describe('telemetry service', () => {
   });
 
   it('the scheduler picks up new rows; the simulator appends the demo tags and announces them', async () => {
-    const services = { dbs: db.dbs, disposers: [] as (() => Promise<void> | void)[] };
-    const stop = startTelemetryScheduler(services, { tickMs: 100, jobs: [{ name: 'invalidations', everyMs: 0 }] });
+    const svc = new TelemetryService(db.dbs);
+    const stop = startTelemetryScheduler(svc, { tickMs: 100, jobs: [{ name: 'invalidations', everyMs: 0 }] });
     await db.pool.query(`INSERT INTO public.influx_hist (ts, tag_name, value) VALUES ('2025-03-06T00:00:05Z', 'T100', 42), ('2025-03-06T00:00:15Z', 'T100', 44)`);
     await until(async () => (await Q.trend(db.pool, { tag: 'T100', bucket: '1d', from: '2025-03-06T00:00:00Z', to: '2025-03-07T00:00:00Z' })).length === 1);
     const d = await Q.trend(db.pool, { tag: 'T100', bucket: '1m', from: '2025-03-06T00:00:00Z', to: '2025-03-06T00:01:00Z' });
     expect(d[0]).toMatchObject({ n: 2, avg: 43, first: 42, last: 44, diff: 2 });
     await stop();
-    for (const f of services.disposers.reverse()) await f();
+    svc.dispose();
 
     const appended: { tags: string[]; lastTs: string }[] = [];
     const off = app.services.bus.on('telemetry.appended', (e) => appended.push(e));
-    const sim = startTelemetrySimulator(app.services, { intervalMs: 60_000 });
+    const sim = startTelemetrySimulator(app.services, app.instance(telemetryModule).svc, { intervalMs: 60_000 });
     const n = await sim.tick();
     expect(n).toBe(DEMO_TAGS.length);
     expect(appended).toHaveLength(1);

@@ -16,7 +16,6 @@
  */
 import type pg from 'pg';
 import { ApiError, type SessionUser } from '../api/kit';
-import type { AppServices } from '../app';
 import { writeAudit } from '../audit/audit';
 import { describePgError, isUnavailable, withTransaction, type Databases } from '../db/pools';
 import { log } from '../log';
@@ -568,21 +567,7 @@ function msToNextHour(): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// One service per app; the scheduler
-
-const instances = new WeakMap<AppServices, TelemetryService>();
-
-/** The station's telemetry service (created on first use; disposed with the app). */
-export function telemetryServiceFor(services: Pick<AppServices, 'dbs' | 'disposers'>): TelemetryService {
-  let s = instances.get(services as AppServices);
-  if (!s) {
-    const svc = new TelemetryService(services.dbs);
-    instances.set(services as AppServices, svc);
-    services.disposers.push(() => svc.dispose());
-    s = svc;
-  }
-  return s;
-}
+// The scheduler
 
 export interface SchedulerJob {
   name: string;
@@ -605,8 +590,8 @@ export const PLAIN_JOBS: SchedulerJob[] = [
 ];
 export const TIMESCALE_JOBS: SchedulerJob[] = [{ name: 'tables-2h', everyMs: 60_000, windowMs: 2 * 3_600_000 }];
 
-export function startTelemetryScheduler(services: Pick<AppServices, 'dbs' | 'disposers'>, opts: { tickMs?: number; jobs?: SchedulerJob[] } = {}): () => Promise<void> {
-  const svc = telemetryServiceFor(services);
+/** Starts the refresh scheduler over the station's service; returns its stopper (the module registers it). */
+export function startTelemetryScheduler(svc: TelemetryService, opts: { tickMs?: number; jobs?: SchedulerJob[] } = {}): () => Promise<void> {
   const logger = log('telemetry');
   const tickMs = opts.tickMs ?? 10_000;
   let jobs: SchedulerJob[] | undefined = opts.jobs;
@@ -649,6 +634,5 @@ export function startTelemetryScheduler(services: Pick<AppServices, 'dbs' | 'dis
     clearInterval(timer);
     await running;
   };
-  services.disposers.push(stop);
   return stop;
 }

@@ -1,14 +1,14 @@
 /**
  * Live telemetry for demos: every `intervalMs` (10 s, like the plant's Node-RED feed) appends one sample per demo
  * tag at the current 10-second slot, with the same values the bulk seed would have written (demo.ts), refreshes
- * the aggregates the sample touched, and emits `telemetry.appended`. Stops through services.disposers.
+ * the aggregates the sample touched, and emits `telemetry.appended`. The caller keeps the handle's stop.
  */
-import type { AppServices } from '../app';
+import type { AppServices } from '../domain';
 import { log } from '../log';
 import { DEMO_TAGS, demoRowsSql } from './demo';
 import { pgTimestampToIso } from './rules';
 import { sql } from './queries';
-import { telemetryServiceFor } from './service';
+import type { TelemetryService } from './service';
 
 export interface SimulatorOptions {
   intervalMs?: number;
@@ -20,11 +20,10 @@ export interface SimulatorHandle {
   stop(): Promise<void>;
 }
 
-export function startTelemetrySimulator(services: AppServices, opts: SimulatorOptions = {}): SimulatorHandle {
+export function startTelemetrySimulator(services: Pick<AppServices, 'dbs' | 'bus'>, svc: TelemetryService, opts: SimulatorOptions = {}): SimulatorHandle {
   const intervalMs = opts.intervalMs ?? 10_000;
   if (!(intervalMs >= 100)) throw new Error(`intervalMs must be at least 100 (got ${intervalMs})`);
   const logger = log('telemetry');
-  const svc = telemetryServiceFor(services);
   const pool = services.dbs.pool('telemetry', 'job');
   let running: Promise<number> | undefined;
   let stopped = false;
@@ -72,7 +71,6 @@ export function startTelemetrySimulator(services: AppServices, opts: SimulatorOp
     clearInterval(timer);
     await running;
   };
-  services.disposers.push(stop);
   logger.info({ intervalMs, tags: DEMO_TAGS.map((t) => t.tag) }, 'telemetry simulator started');
   return { tick, stop };
 }

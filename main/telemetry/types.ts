@@ -201,3 +201,10 @@ export interface TelemetryStatus {
   newest1m: string | null;
   lastRefresh: { at: string; value: unknown } | null;
 }
+
+declare module '../api/events' {
+  interface ApiEvents {
+    /** new telemetry rows arrived (simulator or ingest), so dashboards may refresh */
+    'telemetry.appended': { tags: string[]; lastTs: string };
+  }
+}

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { migrateAll } from '../db/station';
+import { migrateAll } from '../migrations';
 import { Databases, type PoolOptions } from '../db/pools';
 
 export interface TestDb {

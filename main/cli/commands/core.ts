@@ -1,9 +1,8 @@
 /** `migrate`, `doctor`, `demo seed`. */
 import type { Command } from 'commander';
-import { migrateAll } from '../../db/station';
+import { migrateAll } from '../../migrations';
 import { runDoctor } from '../../doctor';
 import { seedDemo } from '../../demo/seed';
-import '../../demo/seeders';
 import type { CliContext } from '../context';
 
 export function registerCore(program: Command, ctx: CliContext): void {
@@ -38,9 +37,7 @@ export function registerCore(program: Command, ctx: CliContext): void {
     .option('--no-admin', 'leave the admin to the first-run setup')
     .option('--only <domains>', 'comma-separated: cylinders,telemetry,inspection (default: all)')
     .action(async (o: { admin: boolean; only?: string }) => {
-      const st = await ctx.station();
-      const m = await migrateAll(st.dbs);
-      for (const n of m.notes) ctx.progress(`note: ${n}`);
+      const m = await ctx.migrate();
       const app = await ctx.app();
       const seeded = await seedDemo(app, { withAdmin: o.admin, only: o.only?.split(',').map((x) => x.trim()).filter(Boolean), onProgress: (s) => ctx.progress(s) });
       ctx.output({ seeded, migrated: m.applied.length }, () => `seeded: ${Object.entries(seeded).map(([k, v]) => `${k}=${v}`).join(', ')}`);
