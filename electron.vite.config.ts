@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 
-// Three builds, one per runtime: the Electron shell (main process: electron/main + the Node services of main/),
+// Three builds, one per runtime: the Electron shell (main process: electron/main; beside it the backend process
+// and the CLI with the Node services of main/),
 // the preload bridge, and the renderer (also served by the browser host for Playwright and development).
 export default defineConfig({
   main: {
@@ -13,6 +14,8 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'electron/main/index.ts'),
           cli: resolve(__dirname, 'main/cli/bin.ts'),
+          // the backend process (utilityProcess.fork): the station's services; Electron main only relays to it
+          backend: resolve(__dirname, 'main/backend/entry.ts'),
           // the inspection engine's worker thread, next to index.js (engine.ts looks for worker.js beside itself)
           worker: resolve(__dirname, 'main/inspection/engine/worker.ts'),
         },

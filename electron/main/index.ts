@@ -1,20 +1,21 @@
 /**
- * The Electron shell: single instance, kiosk flag, boots the station (embedded PostgreSQL by default) through the
- * same services as the CLI and the browser host, binds the API to IPC, and stops everything on quit.
+ * The Electron shell: single instance, kiosk flag, the windows and menus, the OS keychain, and a relay to the
+ * backend process (main/backend/entry.ts in a utilityProcess: the station's databases, pictures and models). The
+ * splash shows the backend's boot progress; a backend that dies is restarted and the window says so.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, Menu, safeStorage, type WebContents } from 'electron';
-import { bootStation } from '../../main/boot';
+import { app, BrowserWindow, dialog, Menu, type WebContents } from 'electron';
 import { initLogging, log } from '../../main/log';
-import { setSecretCodec } from '../../main/secrets';
-import { bindIpc } from './ipc';
+import { createBackend } from './backend';
+import { bindIpc, broadcast, registerFileScheme, type Relay } from './ipc';
 import { createMainWindow, hardenSession } from './windows';
 import { buildMenu } from './menu';
 import { showSplash } from './splash';
 
 app.setName('LineDeck');
 if (!app.requestSingleInstanceLock()) app.quit();
+registerFileScheme();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const kiosk = process.argv.includes('--kiosk') || process.env.LINEDECK_KIOSK === '1';
@@ -23,8 +24,8 @@ process.env.LINEDECK_HOME = home;
 initLogging({ logDir: path.join(home, 'logs') });
 const logger = log('electron');
 
-let stop: (() => Promise<void>) | undefined;
 let win: BrowserWindow | undefined;
+let relay: Relay | undefined;
 
 app.on('second-instance', () => {
   if (win) {
@@ -33,39 +34,54 @@ app.on('second-instance', () => {
   }
 });
 
+const splash = { current: undefined as ReturnType<typeof showSplash> | undefined };
+const backend = createBackend({
+  dir: here,
+  home,
+  onEvent: broadcast,
+  onProgress: (m) => splash.current?.message(m),
+  onStatus: (s) => {
+    if (s.state === 'restarting' || s.state === 'failed') logger.warn({ status: s }, 'backend process');
+    relay?.status(s);
+  },
+});
+
 app.whenReady().then(async () => {
   hardenSession();
-  if (safeStorage.isEncryptionAvailable())
-    setSecretCodec({ encrypt: (s) => safeStorage.encryptString(s).toString('base64'), decrypt: (s) => safeStorage.decryptString(Buffer.from(s, 'base64')) });
-  const splash = showSplash();
+  splash.current = showSplash();
   try {
-    const booted = await bootStation({ home, onProgress: (m) => splash.message(m) });
-    stop = booted.close;
+    await backend.start();
     const rendererUrl = process.env.ELECTRON_RENDERER_URL;
     const isTrusted = (_wc: WebContents, frameUrl: string) => (rendererUrl ? frameUrl.startsWith(rendererUrl) : frameUrl.startsWith('file://'));
-    bindIpc(booted.app, isTrusted);
+    relay = bindIpc(backend, isTrusted);
     Menu.setApplicationMenu(kiosk ? null : buildMenu());
+    const windowKey = relay.newWindowKey();
     win = createMainWindow({
       kiosk,
       rendererUrl,
       rendererFile: path.join(here, '../../renderer/index.html'),
       preload: path.join(here, '../../preload/index.cjs'),
+      windowKey,
     });
-    win.once('ready-to-show', () => splash.close());
+    relay.attachWindow(windowKey, win.webContents);
+    win.once('ready-to-show', () => splash.current?.close());
   } catch (e) {
-    splash.close();
+    splash.current?.close();
     logger.error({ err: (e as Error).stack }, 'start failed');
     dialog.showErrorBox('LineDeck', `LineDeck could not start:\n${(e as Error).message}`);
+    await backend.stop(2000).catch(() => undefined);
     app.exit(1);
   }
 });
 
 let quitting = false;
 app.on('before-quit', (e) => {
-  if (quitting || !stop) return;
+  if (quitting) return;
   e.preventDefault();
   quitting = true;
-  stop()
+  relay?.dispose();
+  backend
+    .stop()
     .catch((err) => logger.error({ err: String(err) }, 'shutdown failed'))
     .finally(() => app.quit());
 });

@@ -1,31 +1,95 @@
 /**
- * Binds the handler table to IPC. Sessions are held here per window (webContents id): the renderer gets the user,
+ * Binds the windows to the backend process: ipcMain 'linedeck:call' is relayed to the backend (BackendSupervisor),
+ * its events and its status ('backend.status') are sent to every window, and stored pictures are served as bytes
+ * on `linedeck://file/<path>`. Sessions are held here per window (webContents id): the renderer gets the user,
  * never a session id or credentials. Only our own windows' frames may call.
+ *
+ * A picture request carries no webContents: each window gets a random key (passed to its preload through
+ * additionalArguments) that its picture URLs carry (`?k=`), which names the window and so its session.
  */
-import { ipcMain, type WebContents, BrowserWindow } from 'electron';
-import type { App } from '../../main/app';
+import crypto from 'node:crypto';
+import { BrowserWindow, ipcMain, protocol, type WebContents } from 'electron';
+import { BACKEND_STATUS_EVENT, fileStatus, type BackendStatus } from '../../main/backend/relay';
+import type { BackendSupervisor } from '../../main/backend/supervisor';
 
-export function bindIpc(app: App, isTrusted: (wc: WebContents, frameUrl: string) => boolean): () => void {
+export const FILE_SCHEME = 'linedeck';
+export const WINDOW_KEY_ARG = '--linedeck-window-key=';
+
+/** Before app ready: linedeck: behaves like https for the renderer (secure, fetchable, CORS for canvas reads). */
+export function registerFileScheme(): void {
+  protocol.registerSchemesAsPrivileged([{ scheme: FILE_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, stream: true } }]);
+}
+
+export function broadcast(event: string, payload: unknown): void {
+  for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send('linedeck:event', event, payload);
+}
+
+export interface Relay {
+  /** a key for a window about to be created (its preload gets it) */
+  newWindowKey(): string;
+  /** ties the key to the created window; forgets both when the window goes */
+  attachWindow(key: string, wc: WebContents): void;
+  /** the backend's status changed: tell the windows; a backend that went away took the sessions with it */
+  status(s: BackendStatus): void;
+  dispose(): void;
+}
+
+export function bindIpc(backend: BackendSupervisor, isTrusted: (wc: WebContents, frameUrl: string) => boolean): Relay {
   const sessions = new Map<number, string>();
+  const keys = new Map<string, number>();
+
   ipcMain.handle('linedeck:call', async (event, name: unknown, input: unknown) => {
     if (!isTrusted(event.sender, event.senderFrame?.url ?? '')) return { ok: false, error: { kind: 'forbidden', message: 'untrusted frame' } };
     if (typeof name !== 'string') return { ok: false, error: { kind: 'validation', message: 'procedure name must be a string' } };
     const wcId = event.sender.id;
-    const env = await app.call(name, input, { transport: 'ipc', sessionId: sessions.get(wcId) });
+    const env = await backend.call(name, input, sessions.get(wcId));
     if (env.ok && (name === 'auth.login' || name === 'auth.setup')) {
       const { sessionId, user } = env.value as { sessionId: string; user: unknown };
+      const previous = sessions.get(wcId);
+      if (previous && previous !== sessionId) backend.dropSession(previous);
       sessions.set(wcId, sessionId);
-      event.sender.once('destroyed', () => app.services.auth.sessions.drop(sessions.get(wcId)));
       return { ok: true, value: { user, sessionId: 'ipc' } };
     }
     if (name === 'auth.logout') sessions.delete(wcId);
     return env;
   });
-  const off = app.services.bus.onAny((name, payload) => {
-    for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send('linedeck:event', name, payload);
+
+  protocol.handle(FILE_SCHEME, async (req) => {
+    const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'access-control-allow-origin': '*' };
+    const u = new URL(req.url);
+    if (u.host !== 'file' || (req.method !== 'GET' && req.method !== 'HEAD')) return new Response('not found', { status: 404, headers });
+    const wcId = keys.get(u.searchParams.get('k') ?? '');
+    let rel: string;
+    try {
+      rel = u.pathname.replace(/^\/+/, '').split('/').map(decodeURIComponent).join('/');
+    } catch {
+      return new Response('bad path', { status: 400, headers });
+    }
+    const env = await backend.file(rel, wcId === undefined ? undefined : sessions.get(wcId));
+    if (!env.ok) return new Response(JSON.stringify(env), { status: fileStatus(env), headers: { ...headers, 'content-type': 'application/json' } });
+    const { bytes, mime } = env.value;
+    return new Response(req.method === 'HEAD' ? null : (bytes as Uint8Array<ArrayBuffer>), { status: 200, headers: { ...headers, 'content-type': mime, 'content-length': String(bytes.byteLength) } });
   });
-  return () => {
-    off();
-    ipcMain.removeHandler('linedeck:call');
+
+  return {
+    newWindowKey: () => crypto.randomBytes(18).toString('base64url'),
+    attachWindow(key, wc) {
+      const id = wc.id;
+      keys.set(key, id);
+      wc.once('destroyed', () => {
+        backend.dropSession(sessions.get(id));
+        sessions.delete(id);
+        keys.delete(key);
+      });
+    },
+    status(s) {
+      // sessions lived in the process that stopped; the windows' next call answers unauthenticated → login
+      if (s.state !== 'ready') sessions.clear();
+      broadcast(BACKEND_STATUS_EVENT, s);
+    },
+    dispose() {
+      ipcMain.removeHandler('linedeck:call');
+      protocol.unhandle(FILE_SCHEME);
+    },
   };
 }

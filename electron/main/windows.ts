@@ -1,12 +1,14 @@
 /**
  * The console window: context isolation, sandbox, no node integration, a strict CSP, no navigation away from the
- * app, no new windows, permission requests limited to the camera (inspection capture).
+ * app, no new windows, permission requests limited to the camera (inspection capture). Its window key (see
+ * ipc.ts) travels to its preload as an additional argument.
  */
 import path from 'node:path';
 import { BrowserWindow, session, shell } from 'electron';
-import { CSP } from '../../main/host/server';
+import { CSP } from '../../main/host/csp';
+import { WINDOW_KEY_ARG } from './ipc';
 
-export function createMainWindow(opts: { kiosk: boolean; rendererUrl?: string; rendererFile: string; preload: string }): BrowserWindow {
+export function createMainWindow(opts: { kiosk: boolean; rendererUrl?: string; rendererFile: string; preload: string; windowKey: string }): BrowserWindow {
   const win = new BrowserWindow({
     width: 1440,
     height: 900,
@@ -24,6 +26,8 @@ export function createMainWindow(opts: { kiosk: boolean; rendererUrl?: string; r
       nodeIntegration: false,
       webSecurity: true,
       spellcheck: false,
+      // names this window on its picture URLs (linedeck://file/…?k=), read by the preload
+      additionalArguments: [`${WINDOW_KEY_ARG}${opts.windowKey}`],
     },
   });
   win.once('ready-to-show', () => win.show());

@@ -1,7 +1,12 @@
 /**
- * The preload bridge: exposes exactly `call(name, input)` and `onEvent(handler)` — never ipcRenderer itself.
+ * The preload bridge: exposes exactly `call(name, input)`, `onEvent(handler)` and `fileUrl(path)` — never
+ * ipcRenderer itself. Inputs go by structured clone, so a picture travels as a Uint8Array, not as base64.
+ * `fileUrl` builds the `linedeck://file/…` URL of a stored picture with this window's key (see electron/main/ipc.ts).
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+
+const KEY_ARG = '--linedeck-window-key=';
+const windowKey = process.argv.find((a) => a.startsWith(KEY_ARG))?.slice(KEY_ARG.length) ?? '';
 
 contextBridge.exposeInMainWorld('linedeck', {
   call: (name: string, input: unknown) => {
@@ -13,5 +18,6 @@ contextBridge.exposeInMainWorld('linedeck', {
     ipcRenderer.on('linedeck:event', listener);
     return () => ipcRenderer.removeListener('linedeck:event', listener);
   },
+  fileUrl: (path: string) => `linedeck://file/${String(path).split('/').map(encodeURIComponent).join('/')}?k=${encodeURIComponent(windowKey)}`,
   platform: process.platform,
 });
