@@ -11,6 +11,8 @@ import type { App } from '../app';
 import { ImageStore, mimeOf } from '../inspection/store';
 import type { FileBody } from './relay';
 
+export { fileStatus } from './relay';
+
 const spec = contract['inspection.file.get'];
 
 export async function readStoredBytes(app: App, sessionId: string | undefined, rel: string): Promise<Envelope<FileBody>> {
@@ -38,10 +40,4 @@ export async function readStoredBytes(app: App, sessionId: string | undefined, r
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return { ok: false, error: { kind: 'not_found', message: `no stored file ${p}` } };
     return { ok: false, error: { kind: 'internal', message: (e as Error).message } };
   }
-}
-
-/** The HTTP status of a file refusal (host route and Electron protocol alike). */
-export function fileStatus(env: Envelope<unknown>): number {
-  if (env.ok) return 200;
-  return { unauthenticated: 401, forbidden: 403, not_found: 404, validation: 400, unavailable: 503, timeout: 504 }[env.error.kind as string] ?? 500;
 }

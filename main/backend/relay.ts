@@ -33,6 +33,13 @@ export interface FileBody {
   size: number;
 }
 
+/** The HTTP status of a file refusal (the host's route and Electron's protocol alike). */
+export function fileStatus(env: Envelope<unknown>): number {
+  if (env.ok) return 200;
+  const byKind: Partial<Record<ErrorKind, number>> = { unauthenticated: 401, forbidden: 403, not_found: 404, validation: 400, unavailable: 503, timeout: 504 };
+  return byKind[env.error.kind] ?? 500;
+}
+
 /** What the windows are told about the backend process (event `backend.status`). */
 export interface BackendStatus {
   state: 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
