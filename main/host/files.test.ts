@@ -33,7 +33,7 @@ describe('browser host: pictures as bytes', () => {
   const postForm = (name: string, input: unknown, parts: Record<string, { bytes: Uint8Array; fileName: string }>, session: string) => {
     const form = new FormData();
     form.append('input', JSON.stringify(input));
-    for (const [k, p] of Object.entries(parts)) form.append(k, new Blob([p.bytes]), p.fileName);
+    for (const [k, p] of Object.entries(parts)) form.append(k, new Blob([p.bytes as Uint8Array<ArrayBuffer>]), p.fileName);
     return fetch(`${host.url}/api/call/${name}`, { method: 'POST', headers: { authorization: `Bearer ${host.token}`, 'x-linedeck-session': session }, body: form });
   };
   const get = (rel: string, opts: { token?: string | null; session?: string | null; query?: boolean } = {}) => {
@@ -139,7 +139,7 @@ describe('browser host: pictures as bytes', () => {
   });
 
   it('refuses malformed multipart bodies with 400 and keeps the size limit', async () => {
-    const send = (body: string | Buffer, type: string) =>
+    const send = (body: string, type: string) =>
       fetch(`${host.url}/api/call/auth.status`, { method: 'POST', headers: { authorization: `Bearer ${host.token}`, 'content-type': type }, body });
     expect((await send('nope', 'multipart/form-data')).status).toBe(400); // no boundary
     expect((await send('--x\r\nContent-Disposition: form-data; name="input"\r\n\r\n{}', 'multipart/form-data; boundary=x')).status).toBe(400); // cut short
