@@ -57,7 +57,7 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['electron', 'electron/*', 'node:*', 'pg', 'onnxruntime-node', 'sharp'], message: 'the renderer runs in a sandboxed page: no Node or Electron modules.' },
-            { regex: '(^|/)main/(?!api/)', message: 'the renderer may import only the API contract (main/api), and only its types.' },
+            { regex: '(^|/)main/(?!api/|[a-z]+/types$)', message: 'the renderer may import only the API contract (main/api) and domains’ wire types (main/<domain>/types), and only as types.' },
           ],
         },
       ],
@@ -65,12 +65,12 @@ export default tseslint.config(
     },
   },
   {
-    // from the contract the renderer takes types only
+    // from the contract and the domains' wire types the renderer takes types only
     files: ['renderer/**/*.{ts,tsx}'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '(^|/)main/api/', allowTypeImports: true, message: 'import the API contract with `import type` only.' }] },
+        { patterns: [{ regex: '(^|/)main/(api/|[a-z]+/types$)', allowTypeImports: true, message: 'import the API contract and wire types with `import type` only.' }] },
       ],
     },
   },
