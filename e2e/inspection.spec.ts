@@ -15,7 +15,8 @@ import { test, expect, login } from './fixtures';
 import { DEMO_PASSWORD, hostCall } from './station';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOTS = path.join(ROOT, 'docs', 'screenshots');
+/** screenshots for docs/ only when asked for (LINEDECK_SCREENSHOTS=1), not on every test run */
+const SHOTS = process.env.LINEDECK_SCREENSHOTS ? path.join(ROOT, 'docs', 'screenshots') : null;
 
 async function defectImageFile(kind: 'hole' | 'scratch', seed: string): Promise<string> {
   // prod1 is the cast surface; the demo's references use other seeds, so this picture is new to the station
@@ -107,13 +108,13 @@ test('inspection: a worker inspects an upload, reads the overlay, redraws the ma
   await page.getByTestId('region-0').hover();
   await expect(page.getByTestId('region-box-0')).toHaveClass(/insp-box-hot/);
 
-  // screenshots of the station, Korean then English
-  fs.mkdirSync(SHOTS, { recursive: true });
+  // the station in Korean then English (screenshots when asked for)
+  if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true });
   await page.mouse.move(0, 0);
-  await page.screenshot({ path: path.join(SHOTS, 'inspection-station-ko.png') });
+  if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'inspection-station-ko.png') });
   await page.getByTestId('lang-switch').click();
   await expect(page.getByTestId('tab-station')).toHaveText('Station');
-  await page.screenshot({ path: path.join(SHOTS, 'inspection-station-en.png') });
+  if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'inspection-station-en.png') });
   await page.getByTestId('lang-switch').click();
   await page.getByTestId('toggle-comparison').uncheck();
 
