@@ -44,8 +44,48 @@ if (want('unit')) {
   } else failed += 1;
 }
 
+/**
+ * The e2e suite's browser: CHROMIUM_PATH, Debian's Chromium, or Playwright's own build; when none is there it is
+ * provisioned (Debian's package when root with apt-get, else `playwright install chromium`), else one line says what
+ * to install. Returns the executable, which the specs read from CHROMIUM_PATH.
+ */
+async function browser() {
+  const find = async () => {
+    for (const c of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) if (c && fs.existsSync(c)) return c;
+    try {
+      const { chromium } = await import('@playwright/test');
+      const p = chromium.executablePath();
+      if (p && fs.existsSync(p)) return p;
+    } catch {
+      /* no Playwright build known */
+    }
+    return null;
+  };
+  let exe = await find();
+  if (exe) return exe;
+  const quiet = { cwd: root, stdio: 'inherit', env };
+  if (process.getuid?.() === 0 && fs.existsSync('/usr/bin/apt-get')) {
+    console.log('\n▶ no Chromium found: installing Debian’s chromium package (apt-get)');
+    spawnSync('apt-get', ['update', '-qq'], quiet);
+    spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { ...quiet, env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
+    exe = await find();
+  }
+  if (!exe) {
+    console.log('\n▶ no Chromium found: trying `playwright install chromium`');
+    spawnSync(bin('playwright'), ['install', 'chromium'], quiet);
+    exe = await find();
+  }
+  return exe;
+}
+
 if (want('e2e')) {
-  if (!step('renderer + shell build (electron-vite)', bin('electron-vite'), ['build'])) failed += 1;
+  const exe = await browser();
+  if (!exe) {
+    console.log('\nno browser for the e2e suite: install Chromium (Debian: `apt-get install chromium`) or run `npx playwright install chromium`, or set CHROMIUM_PATH');
+    failed += 1;
+  } else env.CHROMIUM_PATH = exe;
+  if (!exe) steps.push({ name: 'e2e browser', ok: false, s: '0.0' });
+  else if (!step('renderer + shell build (electron-vite)', bin('electron-vite'), ['build'])) failed += 1;
   else {
     const out = path.join(tmp, 'playwright.json');
     step('e2e (Playwright, Chromium via the browser host)', bin('playwright'), ['test', '-c', 'e2e/playwright.config.ts'], { PLAYWRIGHT_JSON_OUTPUT_NAME: out });
