@@ -15,7 +15,8 @@ const run = (cmd, args) => {
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
 if (!fs.existsSync(path.join(root, 'ml-models', 'linedeck-patchcore-default', 'model.onnx'))) run(bin('tsx'), ['ml-models/build/build-default-models.ts']);
-if (!fs.existsSync(path.join(root, 'out', 'renderer', 'index.html')) || process.argv.includes('--rebuild')) run(bin('electron-vite'), ['build']);
+// the backend process (out/electron/main/backend.js) came with the relay: a build from before it is rebuilt
+if (!fs.existsSync(path.join(root, 'out', 'renderer', 'index.html')) || !fs.existsSync(path.join(root, 'out', 'electron', 'main', 'backend.js')) || process.argv.includes('--rebuild')) run(bin('electron-vite'), ['build']);
 
 let electronBin = null;
 try {
