@@ -57,6 +57,8 @@ export const stationConfigSchema = z.object({
   sources: z.partialRecord(z.enum(DATA_SOURCES), urlSchema).default({}),
   modelDirs: z.array(z.string()).default([]),
   simulator: z.boolean().default(true),
+  /** what this console is in the plant (main/stations): an inspection station or a control-room PC; LINEDECK_STATION_KIND overrides */
+  stationKind: z.enum(['station', 'desk']).optional(),
 });
 export type StationConfig = z.infer<typeof stationConfigSchema>;
 

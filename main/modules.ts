@@ -6,10 +6,11 @@
 import type { UnionToIntersection } from './api/kit';
 import { cylindersModule } from './cylinders/module';
 import { inspectionModule } from './inspection/module';
+import { stationsModule } from './stations/module';
 import { systemModule } from './system/module';
 import { telemetryModule } from './telemetry/module';
 
-export const modules = [systemModule, cylindersModule, telemetryModule, inspectionModule] as const;
+export const modules = [systemModule, cylindersModule, telemetryModule, inspectionModule, stationsModule] as const;
 
 export type Modules = typeof modules;
 export type AnyModule = Modules[number];

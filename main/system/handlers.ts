@@ -10,8 +10,9 @@ import { primeSecrets } from '../secrets';
 import { systemProcedures } from './contract';
 import { auditLog, lockFirstRunSetup, testDatabaseUrl } from './queries';
 import type { DataSourcesView } from './types';
+import { APP_VERSION } from '../version';
 
-export const APP_VERSION = '0.1.0';
+export { APP_VERSION };
 
 export function createSystemHandlers(s: AppServices): HandlerTable<typeof systemProcedures> {
   const datasources = async (): Promise<DataSourcesView> => {
