@@ -9,15 +9,9 @@ import { bench as synthBench } from './inspection/synthetic';
 import { chartBench } from './ui/chart-bench';
 import { dbEval, dbEvalGoals, independentEval } from './inspection/db-eval';
 
-export interface Goal {
-  goal: string;
-  ok: boolean;
-  detail: string;
-}
-export interface Bench {
-  name: string;
-  run(baseUrl: string, log: (s: string) => void, tmpDir: string): Promise<Goal[]>;
-}
+import type { Bench } from './goal';
+
+export type { Bench, Goal } from './goal';
 
 /** A judgement of the default models through the CLI and a database of its own (created here, dropped after). */
 function dbEvalBench(name: string, evaluate: (url: string, log: (s: string) => void, tmp: string) => Promise<Parameters<typeof dbEvalGoals>[0]>): Bench {
