@@ -35,7 +35,7 @@ import type {
   Thresholds,
 } from './contract';
 import * as queries from './queries';
-import { activeConfigSql } from './queries';
+import { inspectionWhere, NEWEST_FIRST } from './queries';
 import { ImageInputError, ImageStore, mimeOf, readImageInput, safeFileName, writeAtomic, MAX_IMAGE_BYTES, type DecodedImage, type ImageInput } from './store';
 import type {
   ActionRow,
@@ -61,7 +61,7 @@ import type {
 
 export const DEFAULT_IMAGE_THRESHOLD = 0.85;
 export const DEFAULT_PIXEL_THRESHOLD = 0.9;
-export const SEOUL = 'Asia/Seoul';
+export { SEOUL } from './queries';
 const MANUAL_TYPES = ['pdf', 'docx', 'doc', 'hwp', 'hwpx', 'md', 'txt', 'html', 'xlsx', 'pptx'] as const;
 
 export interface InspectionServiceDeps {
@@ -92,19 +92,6 @@ export function asInputError(e: unknown): never {
 
 // ---------------------------------------------------------------------------------------------------------------
 // row mapping
-
-const PRODUCT_SELECT = `
-  select p.*,
-    (select count(*) from images i where i.product_id = p.product_id and i.is_active and i.image_type = 'normal') as normal_image_count,
-    (select count(*) from images i where i.product_id = p.product_id and i.is_active and i.image_type = 'defect') as defect_image_count,
-    (select count(*) from defect_types d where d.product_id = p.product_id and d.is_active) as defect_type_count,
-    b.deployment_id as bank_deployment_id, b.completed_at as bank_completed_at, b.result_summary as bank_summary
-  from products p
-  left join lateral (
-    select deployment_id, completed_at, result_summary from deployments d
-    where d.product_id = p.product_id and d.deployment_type = 'patchcore_bank' and d.status = 'completed'
-    order by d.completed_at desc, d.deployment_id desc limit 1
-  ) b on true`;
 
 function mapProduct(r: Record<string, any>): ProductRow {
   const s = r.bank_summary as { bank_size?: [number, number]; normal_images?: number } | null;
@@ -142,11 +129,6 @@ function mapDefectType(r: Record<string, any>): DefectTypeRow {
   };
 }
 
-const MANUAL_SELECT = `
-  select m.*, u.username as uploaded_by_name,
-    (select count(*) from manual_sections s where s.manual_id = m.manual_id) as section_count
-  from manuals m left join users u on u.user_id = m.uploaded_by`;
-
 function mapManual(r: Record<string, any>): ManualRow {
   return {
     manualId: r.manual_id,
@@ -165,9 +147,6 @@ function mapManual(r: Record<string, any>): ManualRow {
   };
 }
 
-const SECTION_SELECT = `
-  select s.*, d.defect_code from manual_sections s left join defect_types d on d.defect_type_id = s.defect_type_id`;
-
 function mapSection(r: Record<string, any>): SectionRow {
   return {
     sectionId: r.section_id,
@@ -182,13 +161,6 @@ function mapSection(r: Record<string, any>): SectionRow {
     createdAt: isoNN(r.created_at),
   };
 }
-
-const IMAGE_SELECT = `
-  select i.*, d.defect_code, u.username as uploaded_by_name, (md.embedding_vector is not null) as has_embedding
-  from images i
-  left join defect_types d on d.defect_type_id = i.defect_type_id
-  left join users u on u.user_id = i.uploaded_by
-  left join image_metadata md on md.image_id = i.image_id`;
 
 function mapImage(r: Record<string, any>): ImageRow {
   return {
@@ -210,27 +182,6 @@ function mapImage(r: Record<string, any>): ImageRow {
     hasEmbedding: Boolean(r.has_embedding),
   };
 }
-
-/**
- * The history: the page of inspections is chosen on `inspections` alone (its trigger-kept summary columns and
- * indexes), then joined to product, first result, defect type and inspector for those rows only.
- */
-const INSPECTION_COLUMNS = `
-  ins.inspection_id, ins.inspection_code, ins.inspection_date, ins.product_id, p.product_code, p.product_name, ins.source,
-  ins.status, ins.defect_detected, ins.defect_type_id, dt.defect_code, dt.defect_name_ko, dt.defect_name_en, dt.severity_level,
-  ir.anomaly_score, ir.confidence_score, ir.similarity_score, ins.inspector_id, u.username as inspector,
-  ins.action_status, ins.processing_time`;
-
-function inspectionPageSql(where: string, order: string, limit: number, offset: number, extra = ''): string {
-  return `select ${INSPECTION_COLUMNS}${extra}
-  from (select * from inspections ins ${where} order by ${order} limit ${limit} offset ${offset}) ins
-  join products p on p.product_id = ins.product_id
-  left join lateral (select r.* from inspection_results r where r.inspection_id = ins.inspection_id order by r.result_id limit 1) ir on true
-  left join defect_types dt on dt.defect_type_id = ins.defect_type_id
-  left join users u on u.user_id = ins.inspector_id
-  order by ${order}`;
-}
-const NEWEST_FIRST = 'ins.inspection_date desc, ins.inspection_id desc';
 
 function mapInspection(r: Record<string, any>): InspectionListRow {
   return {
@@ -299,28 +250,6 @@ function mapDeployment(r: Record<string, any>): DeploymentRow {
   };
 }
 
-/** Builds the WHERE clause of the history filters (on `inspections` only). */
-function inspectionWhere(f: InspectionFilter): { sql: string; params: unknown[] } {
-  const conds: string[] = [];
-  const params: unknown[] = [];
-  const add = (cond: string, v: unknown) => {
-    params.push(v);
-    conds.push(cond.replace('?', `$${params.length}`));
-  };
-  if (f.productId) add('ins.product_id = ?', f.productId);
-  if (f.productCode) add('ins.product_id = (select product_id from products where product_code = ?)', f.productCode);
-  if (f.from) add('ins.inspection_date >= ?', f.from);
-  if (f.to) add('ins.inspection_date < ?', f.to);
-  if (f.verdict === 'defect') conds.push('ins.defect_detected');
-  if (f.verdict === 'normal') conds.push('ins.defect_detected = false');
-  if (f.actionStatus) add('ins.action_status = ?', f.actionStatus);
-  if (f.inspectorId) add('ins.inspector_id = ?', f.inspectorId);
-  if (f.defectTypeId) add('ins.defect_type_id = ?', f.defectTypeId);
-  if (f.source) add('ins.source = ?', f.source);
-  if (f.q) add('ins.inspection_code ilike ?', `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-  return { sql: conds.length ? `where ${conds.join(' and ')}` : '', params };
-}
-
 /** CSV field per RFC 4180; formula-looking text is prefixed with ' so spreadsheets do not run it. */
 export function csvField(v: unknown): string {
   if (v == null) return '';
@@ -360,37 +289,32 @@ export class InspectionService {
   // ------------------------------------------------------------------------------------------------ products
 
   async listProducts(opts: { includeInactive?: boolean } = {}): Promise<ProductRow[]> {
-    const r = await this.read.query(`${PRODUCT_SELECT} ${opts.includeInactive ? '' : 'where p.is_active'} order by p.product_code`);
-    return r.rows.map(mapProduct);
+    return (await queries.listProductRows(this.read, Boolean(opts.includeInactive))).map(mapProduct);
   }
 
   async getProduct(ref: { productId: number } | { productCode: string }, q: Q = this.read): Promise<ProductRow> {
-    const r =
-      'productId' in ref
-        ? await q.query(`${PRODUCT_SELECT} where p.product_id = $1`, [ref.productId])
-        : await q.query(`${PRODUCT_SELECT} where p.product_code = $1`, [ref.productCode]);
-    if (!r.rowCount) throw new ApiError('not_found', 'productId' in ref ? `no product with id ${ref.productId}` : `no product ${ref.productCode}`);
-    return mapProduct(r.rows[0]);
+    const r = await queries.productRow(q, ref);
+    if (!r) throw new ApiError('not_found', 'productId' in ref ? `no product with id ${ref.productId}` : `no product ${ref.productCode}`);
+    return mapProduct(r);
   }
 
   async findProduct(code: string): Promise<ProductRow | null> {
-    const r = await this.read.query(`${PRODUCT_SELECT} where p.product_code = $1`, [code]);
-    return r.rowCount ? mapProduct(r.rows[0]) : null;
+    const r = await queries.productRow(this.read, { productCode: code });
+    return r ? mapProduct(r) : null;
   }
 
   async createProduct(input: NewProduct, actor?: SessionUser): Promise<ProductRow> {
     return withTransaction(this.read, async (c) => {
-      const dupe = await c.query('select product_code from products where lower(product_code) = lower($1)', [input.productCode]);
-      if (dupe.rowCount) throw new ApiError('conflict', `product ${dupe.rows[0].product_code} already exists`);
-      const r = await c.query<{ product_id: number }>(
-        `insert into products (product_code, product_name, description, category, created_by) values ($1, $2, $3, $4, $5) returning product_id`,
-        [input.productCode, input.productName, input.description ?? null, input.category ?? null, userRef(actor)],
-      );
-      const productId = r.rows[0].product_id;
-      await c.query(
-        `insert into model_configs (product_id, model_type, config_name, image_threshold, pixel_threshold) values ($1, 'anomaly_detection', 'default', $2, $3)`,
-        [productId, DEFAULT_IMAGE_THRESHOLD, DEFAULT_PIXEL_THRESHOLD],
-      );
+      const dupe = await queries.productCodeIgnoringCase(c, input.productCode);
+      if (dupe !== undefined) throw new ApiError('conflict', `product ${dupe} already exists`);
+      const productId = await queries.insertProduct(c, {
+        productCode: input.productCode,
+        productName: input.productName,
+        description: input.description ?? null,
+        category: input.category ?? null,
+        createdBy: userRef(actor),
+      });
+      await queries.insertDefaultModelConfig(c, productId, DEFAULT_IMAGE_THRESHOLD, DEFAULT_PIXEL_THRESHOLD);
       const row = await this.getProduct({ productId }, c);
       await writeAudit(c, actor, { action: 'inspection.product.create', table: 'products', operation: 'INSERT', target: input.productCode, after: input });
       return row;
@@ -411,16 +335,17 @@ export class InspectionService {
 
   async updateProduct(input: ProductPatch, actor?: SessionUser): Promise<ProductRow> {
     return withTransaction(this.read, async (c) => {
-      const b = await c.query('select * from products where product_id = $1 for update', [input.productId]);
-      if (!b.rowCount) throw new ApiError('not_found', `no product with id ${input.productId}`);
-      const before = b.rows[0];
-      await c.query(
-        `update products set product_name = coalesce($2, product_name),
-           description = case when $3::boolean then $4 else description end,
-           category = case when $5::boolean then $6 else category end,
-           is_active = coalesce($7, is_active), updated_at = now() where product_id = $1`,
-        [input.productId, input.productName ?? null, input.description !== undefined, input.description ?? null, input.category !== undefined, input.category ?? null, input.isActive ?? null],
-      );
+      const before = await queries.lockProduct(c, input.productId);
+      if (!before) throw new ApiError('not_found', `no product with id ${input.productId}`);
+      await queries.updateProductRow(c, {
+        productId: input.productId,
+        productName: input.productName ?? null,
+        setDescription: input.description !== undefined,
+        description: input.description ?? null,
+        setCategory: input.category !== undefined,
+        category: input.category ?? null,
+        isActive: input.isActive ?? null,
+      });
       const row = await this.getProduct({ productId: input.productId }, c);
       await writeAudit(c, actor, {
         action: 'inspection.product.update',
@@ -437,64 +362,59 @@ export class InspectionService {
   // ------------------------------------------------------------------------------------------------ defect types
 
   async listDefectTypes(productId: number, opts: { includeInactive?: boolean } = {}): Promise<DefectTypeRow[]> {
-    const r = await this.read.query(`select * from defect_types where product_id = $1 ${opts.includeInactive ? '' : 'and is_active'} order by severity_level desc, defect_code`, [productId]);
-    return r.rows.map(mapDefectType);
+    return (await queries.listDefectTypeRows(this.read, productId, Boolean(opts.includeInactive))).map(mapDefectType);
   }
 
   async getDefectType(defectTypeId: number, q: Q = this.read): Promise<DefectTypeRow> {
-    const r = await q.query('select * from defect_types where defect_type_id = $1', [defectTypeId]);
-    if (!r.rowCount) throw new ApiError('not_found', `no defect type with id ${defectTypeId}`);
-    return mapDefectType(r.rows[0]);
+    const r = await queries.defectTypeRow(q, defectTypeId);
+    if (!r) throw new ApiError('not_found', `no defect type with id ${defectTypeId}`);
+    return mapDefectType(r);
   }
 
   async createDefectType(input: NewDefectType, actor?: SessionUser): Promise<DefectTypeRow> {
     return withTransaction(this.read, async (c) => {
-      const p = await c.query('select product_code from products where product_id = $1', [input.productId]);
-      if (!p.rowCount) throw new ApiError('not_found', `no product with id ${input.productId}`);
-      const dupe = await c.query('select 1 from defect_types where product_id = $1 and defect_code = $2', [input.productId, input.defectCode]);
-      if (dupe.rowCount) throw new ApiError('conflict', `${p.rows[0].product_code} already has a defect type ${input.defectCode}`);
-      const r = await c.query(
-        `insert into defect_types (product_id, defect_code, defect_name_ko, defect_name_en, full_name_ko, description, severity_level)
-         values ($1, $2, $3, $4, $5, $6, $7) returning *`,
-        [input.productId, input.defectCode, input.defectNameKo, input.defectNameEn ?? null, input.fullNameKo ?? null, input.description ?? null, input.severityLevel],
+      const productCode = await queries.productCodeOf(c, input.productId);
+      if (productCode === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`);
+      if (await queries.defectCodeTaken(c, input.productId, input.defectCode)) throw new ApiError('conflict', `${productCode} already has a defect type ${input.defectCode}`);
+      const row = mapDefectType(
+        await queries.insertDefectType(c, {
+          productId: input.productId,
+          defectCode: input.defectCode,
+          defectNameKo: input.defectNameKo,
+          defectNameEn: input.defectNameEn ?? null,
+          fullNameKo: input.fullNameKo ?? null,
+          description: input.description ?? null,
+          severityLevel: input.severityLevel,
+        }),
       );
-      const row = mapDefectType(r.rows[0]);
-      await writeAudit(c, actor, { action: 'inspection.defectType.create', table: 'defect_types', operation: 'INSERT', target: `${p.rows[0].product_code}/${input.defectCode}`, after: input });
+      await writeAudit(c, actor, { action: 'inspection.defectType.create', table: 'defect_types', operation: 'INSERT', target: `${productCode}/${input.defectCode}`, after: input });
       return row;
     });
   }
 
   async updateDefectType(input: DefectTypePatch, actor?: SessionUser): Promise<DefectTypeRow> {
     return withTransaction(this.read, async (c) => {
-      const b = await c.query('select d.*, p.product_code from defect_types d join products p using (product_id) where defect_type_id = $1 for update of d', [input.defectTypeId]);
-      if (!b.rowCount) throw new ApiError('not_found', `no defect type with id ${input.defectTypeId}`);
-      const r = await c.query(
-        `update defect_types set defect_name_ko = coalesce($2, defect_name_ko),
-           defect_name_en = case when $3::boolean then $4 else defect_name_en end,
-           full_name_ko = case when $5::boolean then $6 else full_name_ko end,
-           description = case when $7::boolean then $8 else description end,
-           severity_level = coalesce($9, severity_level), is_active = coalesce($10, is_active), updated_at = now()
-         where defect_type_id = $1 returning *`,
-        [
-          input.defectTypeId,
-          input.defectNameKo ?? null,
-          input.defectNameEn !== undefined,
-          input.defectNameEn ?? null,
-          input.fullNameKo !== undefined,
-          input.fullNameKo ?? null,
-          input.description !== undefined,
-          input.description ?? null,
-          input.severityLevel ?? null,
-          input.isActive ?? null,
-        ],
-      );
-      const before = mapDefectType(b.rows[0]);
-      const after = mapDefectType(r.rows[0]);
+      const b = await queries.lockDefectType(c, input.defectTypeId);
+      if (!b) throw new ApiError('not_found', `no defect type with id ${input.defectTypeId}`);
+      const r = await queries.updateDefectTypeRow(c, {
+        defectTypeId: input.defectTypeId,
+        defectNameKo: input.defectNameKo ?? null,
+        setDefectNameEn: input.defectNameEn !== undefined,
+        defectNameEn: input.defectNameEn ?? null,
+        setFullNameKo: input.fullNameKo !== undefined,
+        fullNameKo: input.fullNameKo ?? null,
+        setDescription: input.description !== undefined,
+        description: input.description ?? null,
+        severityLevel: input.severityLevel ?? null,
+        isActive: input.isActive ?? null,
+      });
+      const before = mapDefectType(b);
+      const after = mapDefectType(r);
       await writeAudit(c, actor, {
         action: 'inspection.defectType.update',
         table: 'defect_types',
         operation: 'UPDATE',
-        target: `${b.rows[0].product_code}/${before.defectCode}`,
+        target: `${b.product_code}/${before.defectCode}`,
         before: { ...before, createdAt: undefined, updatedAt: undefined },
         after: { ...after, createdAt: undefined, updatedAt: undefined },
       });
@@ -517,21 +437,20 @@ export class InspectionService {
   }
 
   async listManuals(productId: number, opts: { includeInactive?: boolean } = {}): Promise<ManualRow[]> {
-    const r = await this.read.query(`${MANUAL_SELECT} where m.product_id = $1 ${opts.includeInactive ? '' : 'and m.is_active'} order by m.upload_date desc, m.manual_id desc`, [productId]);
-    return r.rows.map(mapManual);
+    return (await queries.listManualRows(this.read, productId, Boolean(opts.includeInactive))).map(mapManual);
   }
 
   async getManual(manualId: number, q: Q = this.read): Promise<ManualDetail> {
-    const r = await q.query(`${MANUAL_SELECT} where m.manual_id = $1`, [manualId]);
-    if (!r.rowCount) throw new ApiError('not_found', `no manual with id ${manualId}`);
-    const s = await q.query(`${SECTION_SELECT} where s.manual_id = $1 order by s.chunk_index nulls last, s.section_id`, [manualId]);
-    return { ...mapManual(r.rows[0]), sections: s.rows.map(mapSection) };
+    const r = await queries.manualRow(q, manualId);
+    if (!r) throw new ApiError('not_found', `no manual with id ${manualId}`);
+    const s = await queries.manualSectionRows(q, manualId);
+    return { ...mapManual(r), sections: s.map(mapSection) };
   }
 
   async createManual(input: NewManual, actor?: SessionUser): Promise<ManualDetail> {
-    const p = await this.read.query('select product_code from products where product_id = $1', [input.productId]);
-    if (!p.rowCount) throw new ApiError('not_found', `no product with id ${input.productId}`);
-    const productCode: string = p.rows[0].product_code;
+    const code = await queries.productCodeOf(this.read, input.productId);
+    if (code === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`);
+    const productCode: string = code;
     // the file goes in first (content-addressed); a failed insert leaves at most an unreferenced file
     let file: { rel: string; name: string; size: number; type: string } | null = null;
     if (input.file) {
@@ -553,15 +472,18 @@ export class InspectionService {
     }
     return withTransaction(this.read, async (c) => {
       if (input.version) {
-        const dupe = await c.query('select 1 from manuals where product_id = $1 and version = $2', [input.productId, input.version]);
-        if (dupe.rowCount) throw new ApiError('conflict', `${productCode} already has a manual version ${input.version}`);
+        if (await queries.manualVersionTaken(c, input.productId, input.version)) throw new ApiError('conflict', `${productCode} already has a manual version ${input.version}`);
       }
-      const r = await c.query<{ manual_id: number }>(
-        `insert into manuals (product_id, manual_title, file_name, file_path, file_size, file_type, version, uploaded_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning manual_id`,
-        [input.productId, input.manualTitle, file?.name ?? 'pending.md', file?.rel ?? 'manuals/pending.md', file?.size ?? null, file?.type ?? 'MD', input.version ?? null, userRef(actor)],
-      );
-      const manualId = r.rows[0].manual_id;
+      const manualId = await queries.insertManual(c, {
+        productId: input.productId,
+        manualTitle: input.manualTitle,
+        fileName: file?.name ?? 'pending.md',
+        filePath: file?.rel ?? 'manuals/pending.md',
+        fileSize: file?.size ?? null,
+        fileType: file?.type ?? 'MD',
+        version: input.version ?? null,
+        uploadedBy: userRef(actor),
+      });
       if (!file) await this.renderManual(c, manualId);
       const row = await this.getManual(manualId, c);
       await writeAudit(c, actor, {
@@ -580,35 +502,35 @@ export class InspectionService {
    * manual's file always shows what the guide shows. Uploaded files are never rewritten.
    */
   private async renderManual(c: pg.PoolClient, manualId: number): Promise<void> {
-    const m = await c.query('select m.*, p.product_code, p.product_name from manuals m join products p using (product_id) where manual_id = $1', [manualId]);
-    const man = m.rows[0];
+    const man = await queries.manualWithProduct(c, manualId);
     if (!man || (man.file_type !== 'MD' || !/^manuals\/[^/]+\/manual-\d+\.md$|^manuals\/pending\.md$/.test(man.file_path))) return;
-    const s = await c.query(`${SECTION_SELECT} where s.manual_id = $1 order by s.chunk_index nulls last, s.section_id`, [manualId]);
+    const s = await queries.manualSectionRows(c, manualId);
     const label = { cause: '발생 원인 (cause)', action: '조치 가이드 (action)', other: '기타 (other)' } as const;
     const lines = [`# ${man.manual_title}`, '', `- 제품: ${man.product_name} (${man.product_code})`, `- 버전: ${man.version ?? '-'}`, ''];
-    for (const r of s.rows.map(mapSection)) {
+    for (const r of s.map(mapSection)) {
       lines.push(`## ${r.sectionTitle ?? label[r.sectionType]}${r.defectCode ? ` — ${r.defectCode}` : ''}`, '', `_${label[r.sectionType]}_`, '', r.sectionContent, '');
     }
     const text = `${lines.join('\n').trimEnd()}\n`;
     const rel = `manuals/${man.product_code}/manual-${manualId}.md`;
     writeAtomic(this.manualFile(rel), text);
     const name = `${safeFileName(man.manual_title).replace(/\.md$/i, '')}.md`;
-    await c.query('update manuals set file_path = $2, file_name = $3, file_size = $4 where manual_id = $1', [manualId, rel, name, Buffer.byteLength(text)]);
+    await queries.setManualFile(c, manualId, rel, name, Buffer.byteLength(text));
   }
 
   async updateManual(input: ManualPatch, actor?: SessionUser): Promise<ManualDetail> {
     return withTransaction(this.read, async (c) => {
-      const b = await c.query('select * from manuals where manual_id = $1 for update', [input.manualId]);
-      if (!b.rowCount) throw new ApiError('not_found', `no manual with id ${input.manualId}`);
+      const b = await queries.lockManual(c, input.manualId);
+      if (!b) throw new ApiError('not_found', `no manual with id ${input.manualId}`);
       if (input.version) {
-        const dupe = await c.query('select 1 from manuals where product_id = $1 and version = $2 and manual_id <> $3', [b.rows[0].product_id, input.version, input.manualId]);
-        if (dupe.rowCount) throw new ApiError('conflict', `this product already has a manual version ${input.version}`);
+        if (await queries.otherManualHasVersion(c, b.product_id, input.version, input.manualId)) throw new ApiError('conflict', `this product already has a manual version ${input.version}`);
       }
-      await c.query(
-        `update manuals set manual_title = coalesce($2, manual_title), version = case when $3::boolean then $4 else version end,
-           is_active = coalesce($5, is_active) where manual_id = $1`,
-        [input.manualId, input.manualTitle ?? null, input.version !== undefined, input.version ?? null, input.isActive ?? null],
-      );
+      await queries.updateManualRow(c, {
+        manualId: input.manualId,
+        manualTitle: input.manualTitle ?? null,
+        setVersion: input.version !== undefined,
+        version: input.version ?? null,
+        isActive: input.isActive ?? null,
+      });
       await this.renderManual(c, input.manualId);
       const row = await this.getManual(input.manualId, c);
       await writeAudit(c, actor, {
@@ -616,7 +538,7 @@ export class InspectionService {
         table: 'manuals',
         operation: 'UPDATE',
         target: String(input.manualId),
-        before: { manualTitle: b.rows[0].manual_title, version: b.rows[0].version, isActive: b.rows[0].is_active },
+        before: { manualTitle: b.manual_title, version: b.version, isActive: b.is_active },
         after: { manualTitle: row.manualTitle, version: row.version, isActive: row.isActive },
       });
       return row;
@@ -625,16 +547,16 @@ export class InspectionService {
 
   async deleteManual(manualId: number, actor?: SessionUser): Promise<{ deleted: boolean }> {
     return withTransaction(this.read, async (c) => {
-      const b = await c.query('select * from manuals where manual_id = $1 for update', [manualId]);
-      if (!b.rowCount) throw new ApiError('not_found', `no manual with id ${manualId}`);
-      const sections = await c.query('select section_type, defect_type_id, section_title, section_content from manual_sections where manual_id = $1', [manualId]);
-      await c.query('delete from manuals where manual_id = $1', [manualId]);
+      const b = await queries.lockManual(c, manualId);
+      if (!b) throw new ApiError('not_found', `no manual with id ${manualId}`);
+      const sections = await queries.manualSectionsForAudit(c, manualId);
+      await queries.deleteManualRow(c, manualId);
       await writeAudit(c, actor, {
         action: 'inspection.manual.delete',
         table: 'manuals',
         operation: 'DELETE',
         target: String(manualId),
-        before: { manualTitle: b.rows[0].manual_title, version: b.rows[0].version, filePath: b.rows[0].file_path, sections: sections.rows },
+        before: { manualTitle: b.manual_title, version: b.version, filePath: b.file_path, sections },
       });
       return { deleted: true };
     });
@@ -642,22 +564,24 @@ export class InspectionService {
 
   private async checkSectionDefectType(c: Q, manualId: number, defectTypeId: number | null | undefined): Promise<void> {
     if (defectTypeId == null) return;
-    const r = await c.query('select 1 from defect_types d join manuals m on m.product_id = d.product_id where d.defect_type_id = $1 and m.manual_id = $2', [defectTypeId, manualId]);
-    if (!r.rowCount) throw new ApiError('validation', `defect type ${defectTypeId} does not belong to this manual's product`);
+    if (!(await queries.defectTypeOfManualProduct(c, defectTypeId, manualId))) throw new ApiError('validation', `defect type ${defectTypeId} does not belong to this manual's product`);
   }
 
   async createSection(input: NewSection, actor?: SessionUser): Promise<SectionRow> {
     return withTransaction(this.read, async (c) => {
-      const m = await c.query('select manual_id from manuals where manual_id = $1 for update', [input.manualId]);
-      if (!m.rowCount) throw new ApiError('not_found', `no manual with id ${input.manualId}`);
+      if (!(await queries.lockManualId(c, input.manualId))) throw new ApiError('not_found', `no manual with id ${input.manualId}`);
       await this.checkSectionDefectType(c, input.manualId, input.defectTypeId);
-      const r = await c.query<{ section_id: number }>(
-        `insert into manual_sections (manual_id, defect_type_id, section_type, section_title, section_content, page_number, chunk_index)
-         values ($1, $2, $3, $4, $5, $6, coalesce($7, (select coalesce(max(chunk_index) + 1, 0) from manual_sections where manual_id = $1))) returning section_id`,
-        [input.manualId, input.defectTypeId ?? null, input.sectionType, input.sectionTitle ?? null, input.sectionContent, input.pageNumber ?? null, input.chunkIndex ?? null],
-      );
+      const sectionId = await queries.insertSection(c, {
+        manualId: input.manualId,
+        defectTypeId: input.defectTypeId ?? null,
+        sectionType: input.sectionType,
+        sectionTitle: input.sectionTitle ?? null,
+        sectionContent: input.sectionContent,
+        pageNumber: input.pageNumber ?? null,
+        chunkIndex: input.chunkIndex ?? null,
+      });
       await this.renderManual(c, input.manualId);
-      const row = mapSection((await c.query(`${SECTION_SELECT} where s.section_id = $1`, [r.rows[0].section_id])).rows[0]);
+      const row = mapSection((await queries.sectionRow(c, sectionId))!);
       await writeAudit(c, actor, { action: 'inspection.section.create', table: 'manual_sections', operation: 'INSERT', target: String(row.sectionId), after: input });
       return row;
     });
@@ -665,36 +589,25 @@ export class InspectionService {
 
   async updateSection(input: SectionPatch, actor?: SessionUser): Promise<SectionRow> {
     return withTransaction(this.read, async (c) => {
-      const b = await c.query(`${SECTION_SELECT} where s.section_id = $1 for update of s`, [input.sectionId]);
-      if (!b.rowCount) throw new ApiError('not_found', `no section with id ${input.sectionId}`);
-      const before = mapSection(b.rows[0]);
+      const b = await queries.lockSection(c, input.sectionId);
+      if (!b) throw new ApiError('not_found', `no section with id ${input.sectionId}`);
+      const before = mapSection(b);
       if (input.defectTypeId !== undefined) await this.checkSectionDefectType(c, before.manualId, input.defectTypeId);
-      await c.query(
-        `update manual_sections set
-           defect_type_id = case when $2::boolean then $3 else defect_type_id end,
-           section_type = coalesce($4, section_type),
-           section_title = case when $5::boolean then $6 else section_title end,
-           section_content = coalesce($7, section_content),
-           page_number = case when $8::boolean then $9 else page_number end,
-           chunk_index = case when $10::boolean then $11 else chunk_index end,
-           embedding_vector = case when $7 is null then embedding_vector else null end
-         where section_id = $1`,
-        [
-          input.sectionId,
-          input.defectTypeId !== undefined,
-          input.defectTypeId ?? null,
-          input.sectionType ?? null,
-          input.sectionTitle !== undefined,
-          input.sectionTitle ?? null,
-          input.sectionContent ?? null,
-          input.pageNumber !== undefined,
-          input.pageNumber ?? null,
-          input.chunkIndex !== undefined,
-          input.chunkIndex ?? null,
-        ],
-      );
+      await queries.updateSectionRow(c, {
+        sectionId: input.sectionId,
+        setDefectTypeId: input.defectTypeId !== undefined,
+        defectTypeId: input.defectTypeId ?? null,
+        sectionType: input.sectionType ?? null,
+        setSectionTitle: input.sectionTitle !== undefined,
+        sectionTitle: input.sectionTitle ?? null,
+        sectionContent: input.sectionContent ?? null,
+        setPageNumber: input.pageNumber !== undefined,
+        pageNumber: input.pageNumber ?? null,
+        setChunkIndex: input.chunkIndex !== undefined,
+        chunkIndex: input.chunkIndex ?? null,
+      });
       await this.renderManual(c, before.manualId);
-      const after = mapSection((await c.query(`${SECTION_SELECT} where s.section_id = $1`, [input.sectionId])).rows[0]);
+      const after = mapSection((await queries.sectionRow(c, input.sectionId))!);
       await writeAudit(c, actor, { action: 'inspection.section.update', table: 'manual_sections', operation: 'UPDATE', target: String(input.sectionId), before, after });
       return after;
     });
@@ -702,10 +615,10 @@ export class InspectionService {
 
   async deleteSection(sectionId: number, actor?: SessionUser): Promise<{ deleted: boolean }> {
     return withTransaction(this.read, async (c) => {
-      const b = await c.query(`${SECTION_SELECT} where s.section_id = $1 for update of s`, [sectionId]);
-      if (!b.rowCount) throw new ApiError('not_found', `no section with id ${sectionId}`);
-      const before = mapSection(b.rows[0]);
-      await c.query('delete from manual_sections where section_id = $1', [sectionId]);
+      const b = await queries.lockSection(c, sectionId);
+      if (!b) throw new ApiError('not_found', `no section with id ${sectionId}`);
+      const before = mapSection(b);
+      await queries.deleteSectionRow(c, sectionId);
       await this.renderManual(c, before.manualId);
       await writeAudit(c, actor, { action: 'inspection.section.delete', table: 'manual_sections', operation: 'DELETE', target: String(sectionId), before });
       return { deleted: true };
@@ -714,33 +627,21 @@ export class InspectionService {
 
   /** The guide for a defect type: the sections of the product's active manuals tagged with it. */
   async guideFor(defectTypeId: number, q: Q = this.read): Promise<{ cause: SectionRow[]; action: SectionRow[]; other: SectionRow[] }> {
-    const r = await q.query(
-      `${SECTION_SELECT} join manuals m on m.manual_id = s.manual_id
-       where s.defect_type_id = $1 and m.is_active order by m.upload_date desc, s.chunk_index nulls last, s.section_id`,
-      [defectTypeId],
-    );
-    const rows = r.rows.map(mapSection);
+    const rows = (await queries.guideSectionRows(q, defectTypeId)).map(mapSection);
     return { cause: rows.filter((x) => x.sectionType === 'cause'), action: rows.filter((x) => x.sectionType === 'action'), other: rows.filter((x) => x.sectionType === 'other') };
   }
 
   // ------------------------------------------------------------------------------------------------ images
 
   async listImages(query: ImageListQuery): Promise<{ rows: ImageRow[]; total: number }> {
-    const conds = ['i.product_id = $1'];
-    const params: unknown[] = [query.productId];
-    if (query.imageType) conds.push(`i.image_type = $${params.push(query.imageType)}`);
-    if (query.defectTypeId) conds.push(`i.defect_type_id = $${params.push(query.defectTypeId)}`);
-    if (!query.includeInactive) conds.push('i.is_active');
-    const where = conds.join(' and ');
-    const total = await this.read.query<{ n: number }>(`select count(*)::int as n from images i where ${where}`, params);
-    const r = await this.read.query(`${IMAGE_SELECT} where ${where} order by i.image_id desc limit ${query.limit} offset ${query.offset}`, params);
-    return { rows: r.rows.map(mapImage), total: total.rows[0].n };
+    const r = await queries.listImageRows(this.read, query);
+    return { rows: r.rows.map(mapImage), total: r.total };
   }
 
   async getImage(imageId: number, q: Q = this.read): Promise<ImageRow> {
-    const r = await q.query(`${IMAGE_SELECT} where i.image_id = $1`, [imageId]);
-    if (!r.rowCount) throw new ApiError('not_found', `no image with id ${imageId}`);
-    return mapImage(r.rows[0]);
+    const r = await queries.imageRow(q, imageId);
+    if (!r) throw new ApiError('not_found', `no image with id ${imageId}`);
+    return mapImage(r);
   }
 
   /** Decodes and stores an image input; bad images become validation errors. */
@@ -760,13 +661,12 @@ export class InspectionService {
   async addReferenceImage(input: NewReferenceImage, actor?: SessionUser): Promise<ImageRow & { existed: boolean }> {
     const stored = await this.storeImage(input.image as ImageInput);
     return withTransaction(this.read, async (c) => {
-      const p = await c.query('select product_code from products where product_id = $1', [input.productId]);
-      if (!p.rowCount) throw new ApiError('not_found', `no product with id ${input.productId}`);
+      const productCode = await queries.productCodeOf(c, input.productId);
+      if (productCode === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`);
       if (input.imageType === 'defect') {
-        const d = await c.query('select 1 from defect_types where defect_type_id = $1 and product_id = $2', [input.defectTypeId, input.productId]);
-        if (!d.rowCount) throw new ApiError('validation', `defect type ${input.defectTypeId} does not belong to ${p.rows[0].product_code}`);
+        if (!(await queries.defectTypeOfProduct(c, input.defectTypeId, input.productId))) throw new ApiError('validation', `defect type ${input.defectTypeId} does not belong to ${productCode}`);
       }
-      return this.insertReferenceImage(c, input.productId, input.imageType, input.defectTypeId ?? null, stored, actor, p.rows[0].product_code);
+      return this.insertReferenceImage(c, input.productId, input.imageType, input.defectTypeId ?? null, stored, actor, productCode);
     });
   }
 
@@ -780,23 +680,26 @@ export class InspectionService {
     actor: SessionUser | undefined,
     productCode: string,
   ): Promise<ImageRow & { existed: boolean }> {
-    await c.query('select pg_advisory_xact_lock(hashtext($1))', [`images:${productId}:${stored.sha256}`]);
-    const same = await c.query(
-      `select image_id, image_type, defect_type_id from images where product_id = $1 and sha256 = $2 and is_active and image_type <> 'test'`,
-      [productId, stored.sha256],
-    );
-    if (same.rowCount) {
-      const s = same.rows[0];
+    await queries.lockImageContent(c, productId, stored.sha256);
+    const s = await queries.activeReferenceWithContent(c, productId, stored.sha256);
+    if (s) {
       if (s.image_type === imageType && (s.defect_type_id ?? null) === defectTypeId) return { ...(await this.getImage(s.image_id, c)), existed: true };
       throw new ApiError('conflict', `this image is already a ${s.image_type} reference of ${productCode} (image ${s.image_id}); deactivate it first`);
     }
-    const r = await c.query<{ image_id: number }>(
-      `insert into images (product_id, image_type, defect_type_id, file_name, file_path, sha256, file_size, width, height, format, uploaded_by)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning image_id`,
-      [productId, imageType, defectTypeId, stored.fileName, stored.relPath, stored.sha256, stored.bytes.length, stored.width, stored.height, stored.format.toUpperCase(), userRef(actor)],
-    );
-    const imageId = r.rows[0].image_id;
-    await c.query('insert into image_metadata (image_id, exif_data) values ($1, $2)', [imageId, JSON.stringify(stored.meta)]);
+    const imageId = await queries.insertReferenceImageRow(c, {
+      productId,
+      imageType,
+      defectTypeId,
+      fileName: stored.fileName,
+      filePath: stored.relPath,
+      sha256: stored.sha256,
+      fileSize: stored.bytes.length,
+      width: stored.width,
+      height: stored.height,
+      format: stored.format.toUpperCase(),
+      uploadedBy: userRef(actor),
+    });
+    await queries.insertImageMetadata(c, imageId, JSON.stringify(stored.meta));
     await writeAudit(c, actor, {
       action: 'inspection.image.add',
       table: 'images',
@@ -809,16 +712,15 @@ export class InspectionService {
 
   async setImageActive(imageId: number, isActive: boolean, actor?: SessionUser): Promise<ImageRow> {
     return withTransaction(this.read, async (c) => {
-      const b = await c.query('select * from images where image_id = $1 for update', [imageId]);
-      if (!b.rowCount) throw new ApiError('not_found', `no image with id ${imageId}`);
-      const img = b.rows[0];
+      const img = await queries.lockImage(c, imageId);
+      if (!img) throw new ApiError('not_found', `no image with id ${imageId}`);
       if (img.image_type === 'test') throw new ApiError('validation', 'inspected images are history; only reference images can be (de)activated');
       if (img.is_active === isActive) return this.getImage(imageId, c);
       if (isActive) {
-        const same = await c.query("select image_id from images where product_id = $1 and sha256 = $2 and is_active and image_type <> 'test'", [img.product_id, img.sha256]);
-        if (same.rowCount) throw new ApiError('conflict', `the same image is already active as image ${same.rows[0].image_id}`);
+        const same = await queries.activeImageIdWithContent(c, img.product_id, img.sha256);
+        if (same !== undefined) throw new ApiError('conflict', `the same image is already active as image ${same}`);
       }
-      await c.query('update images set is_active = $2 where image_id = $1', [imageId, isActive]);
+      await queries.setImageActiveRow(c, imageId, isActive);
       await writeAudit(c, actor, {
         action: isActive ? 'inspection.image.activate' : 'inspection.image.deactivate',
         table: 'images',
@@ -848,24 +750,21 @@ export class InspectionService {
 
   async listInspections(query: InspectionListQuery): Promise<{ rows: InspectionListRow[]; total: number }> {
     const w = inspectionWhere(query);
-    const [total, r] = await Promise.all([
-      this.read.query<{ n: number }>(`select count(*)::int as n from inspections ins ${w.sql}`, w.params),
-      this.read.query(inspectionPageSql(w.sql, NEWEST_FIRST, query.limit, query.offset), w.params),
-    ]);
-    return { rows: r.rows.map(mapInspection), total: total.rows[0].n };
+    const [total, rows] = await Promise.all([queries.countInspections(this.read, w), queries.inspectionPage(this.read, w, NEWEST_FIRST, query.limit, query.offset)]);
+    return { rows: rows.map(mapInspection), total };
   }
 
   /** The history as CSV (UTF-8 with BOM so spreadsheets read Korean), at most 100 000 rows, newest first. */
   async exportInspectionsCsv(filter: InspectionFilter): Promise<{ fileName: string; csv: string; rows: number }> {
     const w = inspectionWhere(filter);
-    const r = await this.job.query(inspectionPageSql(w.sql, NEWEST_FIRST, 100_000, 0, ', ir.raw_anomaly_score, ir.image_threshold'), w.params);
+    const rows = await queries.inspectionPage(this.job, w, NEWEST_FIRST, 100_000, 0, ', ir.raw_anomaly_score, ir.image_threshold');
     const header = [
       'inspection_code', 'inspection_date_utc', 'inspection_date_kst', 'product_code', 'product_name', 'verdict', 'defect_code', 'defect_name_ko',
       'severity_level', 'anomaly_score', 'confidence_score', 'similarity_score', 'raw_anomaly_score', 'image_threshold', 'inspector', 'source',
       'action_status', 'processing_time_s',
     ];
     const lines = [header.join(',')];
-    for (const raw of r.rows) {
+    for (const raw of rows) {
       const x = mapInspection(raw);
       lines.push(
         [
@@ -877,27 +776,21 @@ export class InspectionService {
       );
     }
     const stamp = new Date(Date.now() + 9 * 3600_000).toISOString().slice(0, 16).replace(/[-:T]/g, '');
-    return { fileName: `inspections-${filter.productCode ?? (filter.productId ? `p${filter.productId}` : 'all')}-${stamp}.csv`, csv: `\uFEFF${lines.join('\r\n')}\r\n`, rows: r.rowCount ?? 0 };
+    return { fileName: `inspections-${filter.productCode ?? (filter.productId ? `p${filter.productId}` : 'all')}-${stamp}.csv`, csv: `\uFEFF${lines.join('\r\n')}\r\n`, rows: rows.length };
   }
 
   async getInspection(ref: { inspectionId: number } | { inspectionCode: string }): Promise<InspectionDetail> {
     const q = this.read;
     const extra = ', ins.test_image_id, ins.reference_image_id, ins.deployment_id';
-    const r =
+    const [row] =
       'inspectionId' in ref
-        ? await q.query(inspectionPageSql('where ins.inspection_id = $1', NEWEST_FIRST, 1, 0, extra), [ref.inspectionId])
-        : await q.query(inspectionPageSql('where ins.inspection_code = $1', NEWEST_FIRST, 1, 0, extra), [ref.inspectionCode]);
-    if (!r.rowCount) throw new ApiError('not_found', 'inspectionId' in ref ? `no inspection with id ${ref.inspectionId}` : `no inspection ${ref.inspectionCode}`);
-    const row = r.rows[0];
+        ? await queries.inspectionPage(q, { sql: 'where ins.inspection_id = $1', params: [ref.inspectionId] }, NEWEST_FIRST, 1, 0, extra)
+        : await queries.inspectionPage(q, { sql: 'where ins.inspection_code = $1', params: [ref.inspectionCode] }, NEWEST_FIRST, 1, 0, extra);
+    if (!row) throw new ApiError('not_found', 'inspectionId' in ref ? `no inspection with id ${ref.inspectionId}` : `no inspection ${ref.inspectionCode}`);
     const base = mapInspection(row);
-    const [res, actions, feedbacks] = await Promise.all([
-      q.query('select * from inspection_results where inspection_id = $1 order by result_id limit 1', [base.inspectionId]),
-      q.query('select a.*, u.username as action_by_name from action_logs a left join users u on u.user_id = a.action_by where inspection_id = $1 order by action_date, action_id', [base.inspectionId]),
-      q.query('select f.*, u.username from feedbacks f left join users u on u.user_id = f.user_id where inspection_id = $1 order by created_at, feedback_id', [base.inspectionId]),
-    ]);
+    const [x, actions, feedbacks] = await Promise.all([queries.firstResultRow(q, base.inspectionId), queries.actionRows(q, base.inspectionId), queries.feedbackRows(q, base.inspectionId)]);
     const testImage = row.test_image_id ? await this.getImage(row.test_image_id) : null;
     const referenceImage = row.reference_image_id ? await this.getImage(row.reference_image_id) : null;
-    const x = res.rows[0];
     const defectType = x?.defect_type_id ? await this.getDefectType(x.defect_type_id) : null;
     return {
       ...base,
@@ -932,44 +825,37 @@ export class InspectionService {
         : null,
       defectType,
       guide: defectType ? await this.guideFor(defectType.defectTypeId) : { cause: [], action: [], other: [] },
-      actions: actions.rows.map(mapAction),
-      feedbacks: feedbacks.rows.map(mapFeedback),
+      actions: actions.map(mapAction),
+      feedbacks: feedbacks.map(mapFeedback),
     };
   }
 
   async addAction(input: NewAction, actor?: SessionUser): Promise<ActionRow> {
     return withTransaction(this.read, async (c) => {
-      const i = await c.query('select inspection_code from inspections where inspection_id = $1', [input.inspectionId]);
-      if (!i.rowCount) throw new ApiError('not_found', `no inspection with id ${input.inspectionId}`);
-      const r = await c.query(
-        `insert into action_logs (inspection_id, action_taken, action_result, action_by, notes) values ($1, $2, $3, $4, $5)
-         returning *, (select username from users where user_id = $4) as action_by_name`,
-        [input.inspectionId, input.actionTaken, input.actionResult, userRef(actor), input.notes ?? null],
-      );
-      await writeAudit(c, actor, { action: 'inspection.action.create', table: 'action_logs', operation: 'INSERT', target: i.rows[0].inspection_code, after: input });
-      return mapAction(r.rows[0]);
+      const code = await queries.inspectionCodeOf(c, input.inspectionId);
+      if (code === undefined) throw new ApiError('not_found', `no inspection with id ${input.inspectionId}`);
+      const r = await queries.insertAction(c, { inspectionId: input.inspectionId, actionTaken: input.actionTaken, actionResult: input.actionResult, actionBy: userRef(actor), notes: input.notes ?? null });
+      await writeAudit(c, actor, { action: 'inspection.action.create', table: 'action_logs', operation: 'INSERT', target: code, after: input });
+      return mapAction(r);
     });
   }
 
   async addFeedback(input: NewFeedback, actor?: SessionUser): Promise<FeedbackRow> {
-    const i = await this.read.query('select 1 from inspections where inspection_id = $1', [input.inspectionId]);
-    if (!i.rowCount) throw new ApiError('not_found', `no inspection with id ${input.inspectionId}`);
-    const r = await this.read.query(
-      `insert into feedbacks (inspection_id, user_id, rating, feedback_text, feedback_type) values ($1, $2, $3, $4, $5)
-       returning *, (select username from users where user_id = $2) as username`,
-      [input.inspectionId, userRef(actor), input.rating, input.feedbackText ?? null, input.feedbackType],
-    );
-    return mapFeedback(r.rows[0]);
+    if (!(await queries.inspectionExists(this.read, input.inspectionId))) throw new ApiError('not_found', `no inspection with id ${input.inspectionId}`);
+    const r = await queries.insertFeedback(this.read, {
+      inspectionId: input.inspectionId,
+      userId: userRef(actor),
+      rating: input.rating,
+      feedbackText: input.feedbackText ?? null,
+      feedbackType: input.feedbackType,
+    });
+    return mapFeedback(r);
   }
 
   /** People who have inspected, most inspections first (the history's inspector filter). */
   async listInspectors(): Promise<InspectorRow[]> {
-    const r = await this.read.query(
-      `select u.user_id, u.username, u.full_name, count(*)::int as n
-       from inspections ins join users u on u.user_id = ins.inspector_id
-       group by u.user_id, u.username, u.full_name order by n desc, u.username`,
-    );
-    return r.rows.map((x) => ({ userId: x.user_id, username: x.username, fullName: x.full_name ?? null, inspections: x.n }));
+    const r = await queries.inspectorRows(this.read);
+    return r.map((x) => ({ userId: x.user_id, username: x.username, fullName: x.full_name ?? null, inspections: x.n }));
   }
 
   /** Defective inspections whose latest action is not `resolved`, oldest first (the worker's to-do list). */
@@ -977,15 +863,15 @@ export class InspectionService {
     const params: unknown[] = [];
     let where = "where ins.action_status = 'pending' and ins.status = 'completed'";
     if (opts.productId) where += ` and ins.product_id = $${params.push(opts.productId)}`;
-    const r = await this.read.query(inspectionPageSql(where, 'ins.inspection_date, ins.inspection_id', opts.limit ?? 100, 0), params);
-    return r.rows.map(mapInspection);
+    const rows = await queries.inspectionPage(this.read, { sql: where, params }, 'ins.inspection_date, ins.inspection_id', opts.limit ?? 100, 0);
+    return rows.map(mapInspection);
   }
 
   // ------------------------------------------------------------------------------------------------ dashboard
 
   async dashboardStats(opts: { productId?: number } = {}): Promise<DashboardStatsRow[]> {
-    const r = await this.read.query(`select * from dashboard_stats ${opts.productId ? 'where product_id = $1' : ''} order by product_code`, opts.productId ? [opts.productId] : []);
-    return r.rows.map((x) => ({
+    const r = await queries.dashboardStatsRows(this.read, opts.productId);
+    return r.map((x) => ({
       productId: x.product_id,
       productCode: x.product_code,
       productName: x.product_name,
@@ -1011,35 +897,16 @@ export class InspectionService {
   /** Inspections and defects per Asia/Seoul day in [from, to), every day of the range present. */
   async defectRateByDay(q: RangeQuery, now?: Date): Promise<DefectRateDay[]> {
     const { from, to } = this.range(q, now);
-    const r = await this.read.query(
-      `with days as (
-         select generate_series(($1::timestamptz at time zone '${SEOUL}')::date, (($2::timestamptz - interval '1 microsecond') at time zone '${SEOUL}')::date, interval '1 day')::date as day
-       ), agg as (
-         select (ins.inspection_date at time zone '${SEOUL}')::date as day, count(*)::int as total, (count(*) filter (where ins.defect_detected))::int as defects
-         from inspections ins
-         where ins.status = 'completed' and ins.inspection_date >= $1 and ins.inspection_date < $2 and ($3::int is null or ins.product_id = $3)
-         group by 1
-       )
-       select to_char(d.day, 'YYYY-MM-DD') as day, coalesce(a.total, 0) as total, coalesce(a.defects, 0) as defects
-       from days d left join agg a using (day) order by d.day`,
-      [from, to, q.productId ?? null],
-    );
-    return r.rows.map((x) => ({ day: x.day, total: x.total, defects: x.defects, rate: x.total ? x.defects / x.total : null }));
+    const r = await queries.defectRateRows(this.read, from, to, q.productId ?? null);
+    return r.map((x) => ({ day: x.day, total: x.total, defects: x.defects, rate: x.total ? x.defects / x.total : null }));
   }
 
   /** Defective inspections per defect type in [from, to), most frequent first; `null` type = unclassified. */
   async defectsByType(q: RangeQuery, now?: Date): Promise<DefectTypeShare[]> {
     const { from, to } = this.range(q, now);
-    const r = await this.read.query(
-      `select ins.defect_type_id, dt.defect_code, dt.defect_name_ko, dt.severity_level, count(*)::int as n
-       from inspections ins
-       left join defect_types dt on dt.defect_type_id = ins.defect_type_id
-       where ins.status = 'completed' and ins.defect_detected and ins.inspection_date >= $1 and ins.inspection_date < $2 and ($3::int is null or ins.product_id = $3)
-       group by 1, 2, 3, 4 order by n desc, dt.defect_code nulls last`,
-      [from, to, q.productId ?? null],
-    );
-    const all = r.rows.reduce((s, x) => s + x.n, 0);
-    return r.rows.map((x) => ({
+    const r = await queries.defectsByTypeRows(this.read, from, to, q.productId ?? null);
+    const all = r.reduce((s, x) => s + x.n, 0);
+    return r.map((x) => ({
       defectTypeId: x.defect_type_id,
       defectCode: x.defect_code,
       defectNameKo: x.defect_name_ko,
@@ -1052,10 +919,8 @@ export class InspectionService {
   // ------------------------------------------------------------------------------------------------ thresholds
 
   async getModelConfig(productId: number, q: Q = this.read): Promise<ModelConfigView> {
-    const p = await q.query('select 1 from products where product_id = $1', [productId]);
-    if (!p.rowCount) throw new ApiError('not_found', `no product with id ${productId}`);
-    const r = await q.query(activeConfigSql('$1'), [productId]);
-    const x = r.rows[0];
+    if (!(await queries.productExists(q, productId))) throw new ApiError('not_found', `no product with id ${productId}`);
+    const x = await queries.activeModelConfig(q, productId);
     return {
       configId: x?.config_id ?? null,
       productId,
@@ -1070,15 +935,9 @@ export class InspectionService {
   async setThresholds(input: Thresholds, actor?: SessionUser): Promise<ModelConfigView> {
     return withTransaction(this.read, async (c) => {
       const before = await this.getModelConfig(input.productId, c);
-      await c.query(
-        `insert into model_configs (product_id, model_type, config_name, image_threshold, pixel_threshold)
-         values ($1, 'anomaly_detection', 'default', $2, $3)
-         on conflict (product_id, model_type) where is_active
-         do update set image_threshold = excluded.image_threshold, pixel_threshold = excluded.pixel_threshold, updated_at = now()`,
-        [input.productId, input.imageThreshold, input.pixelThreshold],
-      );
+      await queries.upsertThresholds(c, input.productId, input.imageThreshold, input.pixelThreshold);
       const after = await this.getModelConfig(input.productId, c);
-      const code = (await c.query('select product_code from products where product_id = $1', [input.productId])).rows[0].product_code;
+      const code = (await queries.productCodeOf(c, input.productId))!;
       await writeAudit(c, actor, {
         action: 'inspection.config.thresholds',
         table: 'model_configs',
@@ -1094,51 +953,32 @@ export class InspectionService {
   // ------------------------------------------------------------------------------------------------ deployments
 
   async listDeployments(opts: { productId?: number; limit?: number } = {}): Promise<DeploymentRow[]> {
-    const r = await this.read.query(
-      `select d.*, p.product_code, u.username as deployed_by_name from deployments d
-       left join products p on p.product_id = d.product_id left join users u on u.user_id = d.deployed_by
-       where ($1::int is null or d.product_id = $1) order by d.created_at desc, d.deployment_id desc limit $2`,
-      [opts.productId ?? null, opts.limit ?? 50],
-    );
-    return r.rows.map(mapDeployment);
+    return (await queries.listDeploymentRows(this.read, opts.productId ?? null, opts.limit ?? 50)).map(mapDeployment);
   }
 
   async getDeployment(deploymentId: number): Promise<DeploymentRow> {
-    const r = await this.read.query(
-      `select d.*, p.product_code, u.username as deployed_by_name from deployments d
-       left join products p on p.product_id = d.product_id left join users u on u.user_id = d.deployed_by where d.deployment_id = $1`,
-      [deploymentId],
-    );
-    if (!r.rowCount) throw new ApiError('not_found', `no deployment with id ${deploymentId}`);
-    return mapDeployment(r.rows[0]);
+    const r = await queries.deploymentRow(this.read, deploymentId);
+    if (!r) throw new ApiError('not_found', `no deployment with id ${deploymentId}`);
+    return mapDeployment(r);
   }
 
   /** A new deployment in state `pending`; the job moves it on. */
   async createDeployment(type: 'patchcore_bank' | 'clip_embedding', productId: number, params: unknown, actor?: SessionUser): Promise<number> {
     return withTransaction(this.read, async (c) => {
-      const r = await c.query<{ deployment_id: number }>(
-        `insert into deployments (deployment_type, product_id, status, deployed_by, config_params) values ($1, $2, 'pending', $3, $4) returning deployment_id`,
-        [type, productId, userRef(actor), JSON.stringify(params ?? {})],
-      );
-      const code = (await c.query('select product_code from products where product_id = $1', [productId])).rows[0]?.product_code;
-      await writeAudit(c, actor, { action: `inspection.deployment.${type}`, table: 'deployments', operation: 'INSERT', target: code, after: { deploymentId: r.rows[0].deployment_id, params } });
-      return r.rows[0].deployment_id;
+      const deploymentId = await queries.insertDeployment(c, { type, productId, deployedBy: userRef(actor), configParams: JSON.stringify(params ?? {}) });
+      const code = await queries.productCodeOf(c, productId);
+      await writeAudit(c, actor, { action: `inspection.deployment.${type}`, table: 'deployments', operation: 'INSERT', target: code, after: { deploymentId, params } });
+      return deploymentId;
     });
   }
 
   async markDeploymentRunning(deploymentId: number): Promise<void> {
-    const r = await this.read.query("update deployments set status = 'running', started_at = now() where deployment_id = $1 and status = 'pending'", [deploymentId]);
-    if (!r.rowCount) throw new ApiError('conflict', `deployment ${deploymentId} is not pending`);
+    if (!(await queries.markDeploymentRunning(this.read, deploymentId))) throw new ApiError('conflict', `deployment ${deploymentId} is not pending`);
   }
 
   async finishDeployment(deploymentId: number, outcome: { status: 'completed'; summary: unknown } | { status: 'failed' | 'cancelled'; error: string }): Promise<void> {
-    if (outcome.status === 'completed')
-      await this.read.query(
-        "update deployments set status = 'completed', completed_at = now(), started_at = coalesce(started_at, now()), result_summary = $2 where deployment_id = $1",
-        [deploymentId, JSON.stringify(outcome.summary)],
-      );
-    else
-      await this.read.query('update deployments set status = $2, completed_at = now(), error_message = $3 where deployment_id = $1', [deploymentId, outcome.status, outcome.error.slice(0, 4000)]);
+    if (outcome.status === 'completed') await queries.completeDeployment(this.read, deploymentId, JSON.stringify(outcome.summary));
+    else await queries.endDeployment(this.read, deploymentId, outcome.status, outcome.error.slice(0, 4000));
   }
 
   /**
