@@ -4,6 +4,7 @@ import { useSession, hasRole } from '../../stores/session';
 import { UsersScreen } from './users/UsersScreen';
 import { DataSourcesScreen } from './datasources/DataSourcesScreen';
 import { AuditScreen } from './audit/AuditScreen';
+import { StationsScreen } from './stations/StationsScreen';
 
 export function AdminWorkspace() {
   const { t } = useTranslation('admin');
@@ -22,6 +23,9 @@ export function AdminWorkspace() {
             {t('tabs.datasources')}
           </NavLink>
         )}
+        <NavLink to="stations" className={({ isActive }) => `tab${isActive ? ' active' : ''}`}>
+          {t('tabs.stations')}
+        </NavLink>
         <NavLink to="audit" className={({ isActive }) => `tab${isActive ? ' active' : ''}`}>
           {t('tabs.audit')}
         </NavLink>
@@ -30,6 +34,7 @@ export function AdminWorkspace() {
         <Route index element={<Navigate to={isAdmin ? 'users' : 'audit'} replace />} />
         {isAdmin && <Route path="users" element={<UsersScreen />} />}
         {isAdmin && <Route path="datasources" element={<DataSourcesScreen />} />}
+        <Route path="stations" element={<StationsScreen />} />
         <Route path="audit" element={<AuditScreen />} />
       </Routes>
     </section>
