@@ -1,8 +1,10 @@
 /**
- * The renderer's only door to main: `call(name, input)` → Envelope, and `onEvent(name, fn)`.
- * In Electron the preload bridge (window.linedeck) carries them over IPC; in a plain browser (Playwright,
- * development) they go to the loopback browser host with its per-run token. Types come from the contract; no
- * runtime code of main/ is imported here.
+ * The renderer's only door to main: `call(name, input)` → Envelope, `onEvent(name, fn)`, and `fileUrl(path)` for
+ * stored pictures.
+ * In Electron the preload bridge (window.linedeck) carries them over IPC (structured clone: pictures go as
+ * Uint8Array) and pictures come from `linedeck://file/…`; in a plain browser (Playwright, development) they go to
+ * the loopback browser host with its per-run token (a call with bytes in it as multipart/form-data) and pictures
+ * come from its `/api/file/…`. Types come from the contract; no runtime code of main/ is imported here.
  */
 import type { Contract, ProcedureName } from '../../../main/api/contract';
 import type { Envelope, InputOf, OutputOf, ApiErrorBody } from '../../../main/api/kit';
@@ -11,6 +13,8 @@ import type { ApiEvents, EventName } from '../../../main/api/events';
 export interface Bridge {
   call(name: string, input: unknown): Promise<Envelope<unknown>>;
   on(handler: (event: string, payload: unknown) => void): () => void;
+  /** the URL of a stored picture or artifact (path relative to the image store), for <img src> */
+  fileUrl(path: string): string;
   transport: 'ipc' | 'http';
 }
 
@@ -19,10 +23,47 @@ declare global {
     linedeck?: {
       call(name: string, input: unknown): Promise<Envelope<unknown>>;
       onEvent(handler: (event: string, payload: unknown) => void): () => void;
+      fileUrl(path: string): string;
       platform: string;
     };
   }
 }
+
+/** What Electron main says about the backend process (event 'backend.status'; see main/backend/relay.ts). */
+export interface BackendStatus {
+  state: 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
+  restarts: number;
+  message?: string;
+}
+
+const isBinary = (v: unknown): v is Uint8Array | Blob => v instanceof Uint8Array || (typeof Blob !== 'undefined' && v instanceof Blob);
+
+/**
+ * A call's input with its binary values (Uint8Array, Blob) taken out as form parts: the host reads the field
+ * `input` (JSON, each binary value replaced by `{"$bin": "<part>"}`) and puts the parts back as bytes.
+ * Undefined when the input holds no binary value (it goes as JSON).
+ */
+export function toFormData(input: unknown): FormData | undefined {
+  const parts: [string, Blob][] = [];
+  const walk = (v: unknown): unknown => {
+    if (isBinary(v)) {
+      const name = `b${parts.length}`;
+      parts.push([name, v instanceof Blob ? v : new Blob([v as Uint8Array<ArrayBuffer>])]);
+      return { $bin: name };
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  const json = walk(input ?? {});
+  if (!parts.length) return undefined;
+  const form = new FormData();
+  form.append('input', JSON.stringify(json));
+  for (const [name, blob] of parts) form.append(name, blob, name);
+  return form;
+}
+
+const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
 
 const SESSION_KEY = 'linedeck.session';
 const TOKEN_KEY = 'linedeck.hostToken';
@@ -68,14 +109,16 @@ function httpBridge(): Bridge {
     async call(name, input) {
       let res: Response;
       try {
+        // pictures as bytes: multipart (the browser sets its content type with the boundary), else JSON
+        const form = toFormData(input);
         res = await fetch(`/api/call/${encodeURIComponent(name)}`, {
           method: 'POST',
           headers: {
-            'content-type': 'application/json',
+            ...(form ? {} : { 'content-type': 'application/json' }),
             authorization: `Bearer ${token}`,
             'x-linedeck-session': sessionStorage.getItem(SESSION_KEY) ?? '',
           },
-          body: JSON.stringify(input ?? {}),
+          body: form ?? JSON.stringify(input ?? {}),
         });
       } catch (e) {
         return { ok: false, error: { kind: 'unavailable', message: `the console host is not reachable (${(e as Error).message})` } };
@@ -91,12 +134,14 @@ function httpBridge(): Bridge {
       listeners.add(handler);
       return () => listeners.delete(handler);
     },
+    // an <img> sends no headers: the host takes the token and this tab's session as query parameters
+    fileUrl: (path) => `/api/file/${encodePath(path)}?${new URLSearchParams({ token, session: sessionStorage.getItem(SESSION_KEY) ?? '' })}`,
   };
 }
 
 function ipcBridge(): Bridge {
   const api = window.linedeck!;
-  return { transport: 'ipc', call: (n, i) => api.call(n, i), on: (h) => api.onEvent(h) };
+  return { transport: 'ipc', call: (n, i) => api.call(n, i), on: (h) => api.onEvent(h), fileUrl: (p) => api.fileUrl(p) };
 }
 
 let bridge: Bridge | undefined;
@@ -138,6 +183,18 @@ export function onEvent<E extends EventName>(name: E, fn: (payload: ApiEvents[E]
     if (event === name) fn(payload as ApiEvents[E]);
   });
 }
+/** The URL of a stored picture or artifact (path relative to the image store). */
+export function fileUrl(path: string): string {
+  return getBridge().fileUrl(path);
+}
+
+/** The backend process's status (Electron only: the browser host is the backend, `onTransport` covers it). */
+export function onBackendStatus(fn: (s: BackendStatus) => void): () => void {
+  return getBridge().on((event, payload) => {
+    if (event === 'backend.status') fn(payload as BackendStatus);
+  });
+}
+
 export function onTransport(fn: (connected: boolean) => void): () => void {
   return getBridge().on((event, payload) => {
     if (event === 'transport.status') fn((payload as { connected: boolean }).connected);

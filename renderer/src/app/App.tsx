@@ -6,6 +6,7 @@ import { call, onEvent, onTransport, onUnauthenticated } from '../api/client';
 import { useSession } from '../stores/session';
 import { usePrefs } from '../stores/prefs';
 import { useConnection } from '../stores/connection';
+import { BackendBanner } from './BackendBanner';
 import { Layout } from './Layout';
 import { Loading, ErrorState } from './ui';
 import { LoginScreen } from '../screens/login/LoginScreen';
@@ -84,6 +85,7 @@ export function App() {
   }, [setTransport, setDb]);
   return (
     <QueryClientProvider client={queryClient}>
+      <BackendBanner />
       <HashRouter>
         <Gate />
       </HashRouter>

@@ -1,16 +1,28 @@
 /** Small shared pieces of the inspection workbench: stored images, product picker, verdict and status badges. */
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
-import { onEvent } from '../../api/client';
-import { useCall } from '../../api/hooks';
+import { fileUrl, onEvent } from '../../api/client';
 import { usePrefs } from '../../stores/prefs';
 import type { ActionStatus, ProductRow } from '../../../../main/api/types';
 
-/** A stored image or artifact (path relative to the image store) as a data: URL, cached for the session. */
+/**
+ * A stored image or artifact (path relative to the image store) as a URL the <img> loads as bytes: the host's
+ * /api/file/… in a browser, linedeck://file/… in Electron (no base64 through the API). The browser loads it, so
+ * there is nothing to wait for here; a missing file is the <img>'s own error.
+ */
 export function useStoredImage(path: string | null | undefined): { url: string | null; error: Error | null; loading: boolean } {
-  const q = useCall('inspection.file.get', { path: path ?? '' }, { enabled: Boolean(path), staleTime: Infinity, gcTime: 10 * 60_000, retry: false });
-  return { url: q.data ? `data:${q.data.mime};base64,${q.data.base64}` : null, error: q.error, loading: Boolean(path) && q.isPending };
+  const url = useMemo(() => (path ? fileUrl(path) : null), [path]);
+  return { url, error: null, loading: false };
+}
+
+/** The bytes of a data: URL (a camera capture, a dropped file's preview), to upload as bytes rather than base64. */
+export function dataUrlBytes(dataUrl: string): Uint8Array<ArrayBuffer> {
+  const b64 = dataUrl.slice(dataUrl.indexOf(',') + 1);
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }
 
 /**

@@ -52,7 +52,7 @@ export function ImagesPanel({ product }: { product: ProductRow }) {
       let n = 0;
       for (const f of [...files]) {
         setBusy(t('images.uploading', { n: ++n, total: files.length }));
-        await call('inspection.images.add', { productId: product.productId, imageType: kind, defectTypeId: kind === 'defect' ? dt : null, image: { base64: await readFile(f), fileName: f.name } });
+        await call('inspection.images.add', { productId: product.productId, imageType: kind, defectTypeId: kind === 'defect' ? dt : null, image: { bytes: await readFile(f), fileName: f.name } });
       }
       await Promise.all([qc.invalidateQueries({ queryKey: ['inspection.images.list'] }), qc.invalidateQueries({ queryKey: ['inspection.products.list'] })]);
     } catch (e) {

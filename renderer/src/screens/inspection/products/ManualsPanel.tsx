@@ -31,7 +31,7 @@ export function ManualsPanel({ product }: { product: ProductRow }) {
   const addManual = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      const file = mFile ? { base64: await readFile(mFile), fileName: mFile.name } : undefined;
+      const file = mFile ? { bytes: await readFile(mFile), fileName: mFile.name } : undefined;
       const m = await createManual.mutateAsync({ productId: product.productId, manualTitle: mForm.title, version: mForm.version || null, file });
       setSel(m.manualId);
       setMForm({ title: '', version: '' });

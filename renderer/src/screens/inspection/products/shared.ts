@@ -1,10 +1,6 @@
 /** What more than one of the products screen's panels uses. */
 
-export function readFile(file: File): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => resolve(String(r.result));
-    r.onerror = () => reject(r.error ?? new Error('read failed'));
-    r.readAsDataURL(file);
-  });
+/** A chosen file's bytes, uploaded as they are (IPC structured clone, or multipart to the browser host). */
+export async function readFile(file: File): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await file.arrayBuffer());
 }

@@ -13,6 +13,8 @@ function useMapPixels(url: string | null): { pixels: Uint8ClampedArray; width: n
     if (!url) return;
     let alive = true;
     const img = new Image();
+    // read back through a canvas: Electron's linedeck:// pictures are another origin than the page (CORS, no taint)
+    img.crossOrigin = 'anonymous';
     img.src = url;
     img
       .decode()

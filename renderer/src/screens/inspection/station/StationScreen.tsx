@@ -12,7 +12,7 @@ import { useCall } from '../../../api/hooks';
 import { Empty, ErrorState, Loading, refusalReason, useReasonText } from '../../../app/ui';
 import { hasRole, useSession } from '../../../stores/session';
 import type { ProductRow } from '../../../../../main/api/types';
-import { ProductSelect, VerdictBadge } from '../common';
+import { dataUrlBytes, ProductSelect, VerdictBadge } from '../common';
 import { fmtMs } from '../logic';
 import { ResultView } from '../result/ResultView';
 import { useInspectionPrefs } from '../store';
@@ -92,7 +92,7 @@ export function StationScreen() {
     running.current = true;
     setQueue((q) => q.map((x) => (x.key === next.key ? { ...x, state: 'running' } : x)));
     const t0 = performance.now();
-    call('inspection.inspect', { productId: next.productId, image: { base64: next.dataUrl, fileName: next.name }, source: next.source })
+    call('inspection.inspect', { productId: next.productId, image: { bytes: dataUrlBytes(next.dataUrl), fileName: next.name }, source: next.source })
       .then((r) => {
         const ms = performance.now() - t0;
         setQueue((q) => q.map((x) => (x.key === next.key ? { ...x, state: 'done', inspectionId: r.inspectionId, code: r.inspection_code, defect: r.defect_detected, ms, dataUrl: '' } : x)));
