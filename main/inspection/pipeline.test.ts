@@ -17,6 +17,7 @@ import { systemProcedures } from '../system/contract';
 import { createSystemHandlers } from '../system/handlers';
 import { inspectionProcedures } from './contract';
 import { createInspectionHandlers } from './handlers';
+import { createInspectionRuntime } from './runtime';
 import { stationPaths } from '../config';
 import { createTestDb, type TestDb } from '../testing/db';
 import { releaseModels, writeModelFolder } from './engine/models';
@@ -81,7 +82,7 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
     const bus = new EventBus();
     const services: AppServices = { dbs: db.dbs, paths: stationPaths(home), bus, jobs: new JobRunner(bus), auth: new AuthService(db.dbs.pool('inspection')), disposers: [] };
     const contract = { ...systemProcedures, ...inspectionProcedures };
-    const call = createDispatcher(contract, { ...createSystemHandlers(services), ...createInspectionHandlers(services) }, services.auth.sessions);
+    const call = createDispatcher(contract, { ...createSystemHandlers(services), ...createInspectionHandlers(services, createInspectionRuntime(services)) }, services.auth.sessions);
     app = { services, call, dispose: async () => { for (const d of services.disposers.splice(0)) await d(); } };
     app.services.bus.on('inspection.completed', (e) => events.push(e));
     svc = new InspectionService({ dbs: db.dbs, paths: stationPaths(home), bus: app.services.bus });
