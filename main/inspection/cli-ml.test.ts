@@ -9,7 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cosine } from './engine/clip';
 import { releaseModels } from './engine/models';
-import { fixturesAvailable, maxRelError, prepareFixtures, type FixtureSet } from './engine/testing/testkit';
+import { maxRelError, prepareFixtures, type FixtureSet } from './engine/testing/testkit';
 import { CliFailure, createCliContext } from '../cli/context';
 import { registerMlCommands as register } from './cli-ml';
 
@@ -33,7 +33,7 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-describe.skipIf(!fixturesAvailable())('linedeck ml', () => {
+describe('linedeck ml', () => {
   let fx: FixtureSet;
   beforeAll(() => {
     fx = prepareFixtures();

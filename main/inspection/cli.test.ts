@@ -12,7 +12,6 @@ import { releaseModels, writeModelFolder } from './engine/models';
 import { extractTar } from './engine/tar';
 
 const FIX = process.env.LINEDECK_ML_FIXTURES ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/ml-parity');
-const hasFixtures = fs.existsSync(path.join(FIX, 'fixtures.tar'));
 
 /** runCli's mapping of outcomes to exit codes. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -38,7 +37,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-describe.skipIf(!hasFixtures)('inspection CLI', () => {
+describe('inspection CLI', () => {
   let db: TestDb;
   let home: string;
   let work: string;

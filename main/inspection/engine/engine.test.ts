@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError } from './coreset';
 import { InspectionEngine } from './engine';
 import { releaseModels } from './models';
-import { fixturesAvailable, prepareFixtures, type FixtureSet } from './testing/testkit';
+import { prepareFixtures, type FixtureSet } from './testing/testkit';
 
-describe.skipIf(!fixturesAvailable())('InspectionEngine (worker thread)', () => {
+describe('InspectionEngine (worker thread)', () => {
   let fx: FixtureSet;
   let engine: InspectionEngine;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-engine-'));

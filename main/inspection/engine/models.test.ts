@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { discoverModels, loadModel, parseManifest, releaseModels, writeModelFolder, type RawManifest } from './models';
 import { ortThreads } from './ort';
-import { BACKBONE_FIXTURE_MANIFEST, CLIP_FIXTURE_MANIFEST, FIXTURE_DIR, fixturesAvailable } from './testing/testkit';
+import { BACKBONE_FIXTURE_MANIFEST, CLIP_FIXTURE_MANIFEST, FIXTURE_DIR } from './testing/testkit';
 
 const CLIP_ONNX = path.join(FIXTURE_DIR, 'clip_tiny.onnx');
 const PC_ONNX = path.join(FIXTURE_DIR, 'patchcore_backbone.onnx');
@@ -61,7 +61,7 @@ describe('model.json validation', () => {
   });
 });
 
-describe.skipIf(!fixturesAvailable())('model folders with real ONNX files', () => {
+describe('model folders with real ONNX files', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-models-'));
   afterAll(async () => {
     await releaseModels();
