@@ -9,8 +9,7 @@ import { sortSummary } from './service';
 import type { SummaryResult, SummaryRow } from './types';
 import { createApp, type App } from '../app';
 import { stationPaths } from '../config';
-import { buildProgram } from '../cli/index';
-import { CliFailure } from '../cli/context';
+import { runCliInProcess } from '../testing/cli';
 import { createTestDb, type TestDb } from '../testing/db';
 import { cylindersDoctorChecks, snapshotDrift } from './doctor';
 import { generateFcmsRows, seedCylinderDemo } from './demo';
@@ -164,23 +163,8 @@ describe('sortSummary', () => {
   });
 });
 
-async function cli(db: TestDb, args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s) };
-  const { program, ctx } = buildProgram(io);
-  let code = 0;
-  try {
-    await program.parseAsync(['--database-url', db.url, ...args], { from: 'user' });
-  } catch (e) {
-    if (e instanceof CliFailure) {
-      stderr += e.message;
-      code = e.exitCode;
-    } else code = 2;
-  } finally {
-    await ctx.close();
-  }
-  return { code, stdout, stderr };
+function cli(db: TestDb, args: string[]) {
+  return runCliInProcess(['--database-url', db.url, ...args]);
 }
 
 describe('cylinders CLI, doctor and demo', () => {

@@ -3,29 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../cli/index';
-import { CliFailure } from '../cli/context';
 import { stationPaths } from '../config';
+import { runCliInProcess } from '../testing/cli';
 import { createTestDb, type TestDb } from '../testing/db';
 import { APP_VERSION } from '../version';
 import { StationsService } from './service';
 
-async function cli(url: string, home: string, args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const { program, ctx } = buildProgram({ stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
-  let code = 0;
-  try {
-    await program.parseAsync(['--database-url', url, '--home', home, ...args], { from: 'user' });
-  } catch (e) {
-    if (e instanceof CliFailure) {
-      stderr += e.message;
-      code = e.exitCode;
-    } else code = 2;
-  } finally {
-    await ctx.close();
-  }
-  return { code, stdout, stderr };
+function cli(url: string, home: string, args: string[]) {
+  return runCliInProcess(['--database-url', url, '--home', home, ...args]);
 }
 
 describe('linedeck stations', () => {
