@@ -2,16 +2,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliFailure } from '../cli/context';
 import { buildProgram } from '../cli/index';
 import { createTestDb, type TestDb } from '../testing/db';
-import { releaseModels, writeModelFolder } from './engine/models';
+import { releaseModels } from './engine/models';
+import { FIXTURE_DIR as FIX, writeStationModels } from './engine/testing/testkit';
 import { extractTar } from './engine/tar';
 
-const FIX = process.env.LINEDECK_ML_FIXTURES ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/ml-parity');
 
 /** runCli's mapping of outcomes to exit codes. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -49,16 +48,8 @@ describe('inspection CLI', () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-insp-clifix-'));
     extractTar(path.join(FIX, 'fixtures.tar'), work);
     const models = path.join(work, 'models');
-    writeModelFolder(
-      path.join(models, 'linedeck-patchcore-default'),
-      { name: 'fixture-backbone', task: 'patchcore-backbone', input: { name: 'input', size: [224, 224], resize: 'stretch' }, outputs: { features: ['layer2', 'layer3'] } },
-      path.join(FIX, 'patchcore_backbone.onnx'),
-    );
-    writeModelFolder(
-      path.join(models, 'linedeck-embed-default'),
-      { name: 'fixture-clip', task: 'clip-image-embedding', input: { name: 'pixel_values', size: [224, 224] }, outputs: { embedding: 'image_embeds' } },
-      path.join(FIX, 'clip_tiny.onnx'),
-    );
+    // the fixture models under the default models' folder names, as an installed station has them
+    writeStationModels(models, { backbone: 'linedeck-patchcore-default', embedding: 'linedeck-embed-default' });
     process.env.LINEDECK_MODELS_DIR = models;
   });
   afterAll(async () => {

@@ -2,15 +2,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stationPaths } from '../config';
 import { createTestDb, type TestDb } from '../testing/db';
 import { seedInspectionDemo } from './demo';
-import { releaseModels, writeModelFolder } from './engine/models';
+import { releaseModels } from './engine/models';
+import { FIXTURE_DIR as FIX, writeStationModels } from './engine/testing/testkit';
 import { InspectionService } from './service';
 
-const FIX = process.env.LINEDECK_ML_FIXTURES ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/ml-parity');
 const hasFixtures = fs.existsSync(path.join(FIX, 'patchcore_backbone.onnx'));
 
 describe('inspection demo', () => {
@@ -22,16 +21,7 @@ describe('inspection demo', () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-insp-demo-'));
     models = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-insp-demo-models-'));
     if (hasFixtures) {
-      writeModelFolder(
-        path.join(models, 'backbone'),
-        { name: 'fixture-backbone', task: 'patchcore-backbone', input: { name: 'input', size: [224, 224], resize: 'stretch' }, outputs: { features: ['layer2', 'layer3'] } },
-        path.join(FIX, 'patchcore_backbone.onnx'),
-      );
-      writeModelFolder(
-        path.join(models, 'clip'),
-        { name: 'fixture-clip', task: 'clip-image-embedding', input: { name: 'pixel_values', size: [224, 224] }, outputs: { embedding: 'image_embeds' } },
-        path.join(FIX, 'clip_tiny.onnx'),
-      );
+      writeStationModels(models, { backbone: 'backbone', embedding: 'clip' });
     }
     // demo users as main/demo/seed.ts creates them (the inspection seeder acts as manager1 / worker1)
     for (const [u, role] of [

@@ -21,13 +21,13 @@ import { createInspectionRuntime } from './runtime';
 import { stationPaths } from '../config';
 import { createTestDb, type TestDb } from '../testing/db';
 import { releaseModels, writeModelFolder } from './engine/models';
+import { FIXTURE_DIR as FIX, writeStationModels } from './engine/testing/testkit';
 import { extractTar } from './engine/tar';
 import { IMAGE_PROBLEMS } from './engine/preprocess';
 import { InspectionPipeline, PIPELINE_REFUSALS, regionToSource } from './pipeline';
 import { InspectionService } from './service';
 import type { InspectOutcome } from './types';
 
-const FIX = process.env.LINEDECK_ML_FIXTURES ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/ml-parity');
 const hasFixtures = fs.existsSync(path.join(FIX, 'fixtures.tar'));
 const expected = hasFixtures ? JSON.parse(fs.readFileSync(path.join(FIX, 'expected.json'), 'utf8')) : null;
 
@@ -61,22 +61,7 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-insp-fix-'));
     extractTar(path.join(FIX, 'fixtures.tar'), work);
     const models = path.join(work, 'models');
-    writeModelFolder(
-      path.join(models, 'fixture-backbone'),
-      {
-        name: 'fixture-backbone',
-        task: 'patchcore-backbone',
-        file: 'model.onnx',
-        input: { name: 'input', size: [224, 224], resize: 'stretch', interpolation: 'bilinear', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
-        outputs: { features: ['layer2', 'layer3'] },
-      },
-      path.join(FIX, 'patchcore_backbone.onnx'),
-    );
-    writeModelFolder(
-      path.join(models, 'fixture-clip'),
-      { name: 'fixture-clip', task: 'clip-image-embedding', file: 'model.onnx', input: { name: 'pixel_values', size: [224, 224] }, outputs: { embedding: 'image_embeds' } },
-      path.join(FIX, 'clip_tiny.onnx'),
-    );
+    writeStationModels(models);
     // the app's handlers find the models the way a station does: the model folders' root
     process.env.LINEDECK_MODELS_DIR = models;
     const bus = new EventBus();

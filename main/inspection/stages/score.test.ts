@@ -6,16 +6,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InspectionEngine } from '../engine/engine';
-import { discoverModels, releaseModels, writeModelFolder, type ModelEntry } from '../engine/models';
+import { discoverModels, releaseModels, type ModelEntry, writeModelFolder } from '../engine/models';
+import { FIXTURE_DIR as FIX, writeStationModels } from '../engine/testing/testkit';
 import { findRegions } from '../engine/regions';
 import { extractTar } from '../engine/tar';
 import { decode } from './decode';
 import { regionToSource, score, type ScoreInput } from './score';
 
-const FIX = process.env.LINEDECK_ML_FIXTURES ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/ml-parity');
 const hasFixtures = fs.existsSync(path.join(FIX, 'fixtures.tar'));
 const expected = hasFixtures ? JSON.parse(fs.readFileSync(path.join(FIX, 'expected.json'), 'utf8')) : null;
 
@@ -50,22 +49,7 @@ describe.skipIf(!hasFixtures)('score', () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-stage-score-'));
     extractTar(path.join(FIX, 'fixtures.tar'), work);
     const models = path.join(work, 'models');
-    writeModelFolder(
-      path.join(models, 'fixture-backbone'),
-      {
-        name: 'fixture-backbone',
-        task: 'patchcore-backbone',
-        file: 'model.onnx',
-        input: { name: 'input', size: [224, 224], resize: 'stretch', interpolation: 'bilinear', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
-        outputs: { features: ['layer2', 'layer3'] },
-      },
-      path.join(FIX, 'patchcore_backbone.onnx'),
-    );
-    writeModelFolder(
-      path.join(models, 'fixture-clip'),
-      { name: 'fixture-clip', task: 'clip-image-embedding', file: 'model.onnx', input: { name: 'pixel_values', size: [224, 224] }, outputs: { embedding: 'image_embeds' } },
-      path.join(FIX, 'clip_tiny.onnx'),
-    );
+    writeStationModels(models);
     const found = discoverModels([models]).models;
     backbone = found.find((m) => m.manifest.task === 'patchcore-backbone')!;
     clip = found.find((m) => m.manifest.task === 'clip-image-embedding')!;

@@ -47,6 +47,29 @@ export const BACKBONE_FIXTURE_MANIFEST: RawManifest = {
   outputs: { features: ['layer2', 'layer3'] },
 };
 
+/** The fixture backbone as a station's model folder: stretched to 224, ImageNet preprocessing (the task's defaults). */
+export const STATION_BACKBONE_MANIFEST: RawManifest = {
+  name: 'fixture-backbone',
+  task: 'patchcore-backbone',
+  file: 'model.onnx',
+  input: { name: 'input', size: [224, 224], resize: 'stretch', interpolation: 'bilinear', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  outputs: { features: ['layer2', 'layer3'] },
+};
+
+/** The fixture CLIP encoder as a station's model folder (CLIP's preprocessing, the task's defaults). */
+export const STATION_EMBEDDING_MANIFEST: RawManifest = { name: 'fixture-clip', task: 'clip-image-embedding', file: 'model.onnx', input: { name: 'pixel_values', size: [224, 224] }, outputs: { embedding: 'image_embeds' } };
+
+/**
+ * Writes the fixture models as a station finds them: `<modelsDir>/<folders.backbone>` and `<folders.embedding>`
+ * (pipeline, stage, CLI and demo tests). Returns the two folders.
+ */
+export function writeStationModels(modelsDir: string, folders = { backbone: 'fixture-backbone', embedding: 'fixture-clip' }): { backbone: string; embedding: string } {
+  return {
+    backbone: writeModelFolder(path.join(modelsDir, folders.backbone), STATION_BACKBONE_MANIFEST, path.join(FIXTURE_DIR, 'patchcore_backbone.onnx')),
+    embedding: writeModelFolder(path.join(modelsDir, folders.embedding), STATION_EMBEDDING_MANIFEST, path.join(FIXTURE_DIR, 'clip_tiny.onnx')),
+  };
+}
+
 export interface FixturePatchcoreRef {
   raw_max_patch_distance: number;
   image_score: number;
