@@ -9,7 +9,7 @@
  */
 import crypto from 'node:crypto';
 import { BrowserWindow, ipcMain, protocol, type WebContents } from 'electron';
-import { BACKEND_STATUS_EVENT, fileStatus, type BackendStatus } from '../../main/backend/relay';
+import { BACKEND_STATUS_EVENT, decodeUrlPath, fileStatus, type BackendStatus } from '../../main/backend/relay';
 import type { BackendSupervisor } from '../../main/backend/supervisor';
 
 export const FILE_SCHEME = 'linedeck';
@@ -59,12 +59,8 @@ export function bindIpc(backend: BackendSupervisor, isTrusted: (wc: WebContents,
     const u = new URL(req.url);
     if (u.host !== 'file' || (req.method !== 'GET' && req.method !== 'HEAD')) return new Response('not found', { status: 404, headers });
     const wcId = keys.get(u.searchParams.get('k') ?? '');
-    let rel: string;
-    try {
-      rel = u.pathname.replace(/^\/+/, '').split('/').map(decodeURIComponent).join('/');
-    } catch {
-      return new Response('bad path', { status: 400, headers });
-    }
+    const rel = decodeUrlPath(u.pathname.replace(/^\/+/, ''));
+    if (rel === null) return new Response('bad path', { status: 400, headers });
     const env = await backend.file(rel, wcId === undefined ? undefined : sessions.get(wcId));
     if (!env.ok) return new Response(JSON.stringify(env), { status: fileStatus(env), headers: { ...headers, 'content-type': 'application/json' } });
     const { bytes, mime } = env.value;

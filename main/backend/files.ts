@@ -11,7 +11,6 @@ import type { App } from '../app';
 import { ImageStore, mimeOf } from '../inspection/store';
 import type { FileBody } from './relay';
 
-export { fileStatus } from './relay';
 
 const spec = contract['inspection.file.get'];
 

@@ -34,6 +34,15 @@ export interface FileBody {
 }
 
 /** The HTTP status of a file refusal (the host's route and Electron's protocol alike). */
+/** A URL path's segments percent-decoded, or null when the encoding is malformed (answered 400, never thrown). */
+export function decodeUrlPath(pathname: string): string | null {
+  try {
+    return pathname.split('/').map(decodeURIComponent).join('/');
+  } catch {
+    return null;
+  }
+}
+
 export function fileStatus(env: Envelope<unknown>): number {
   if (env.ok) return 200;
   const byKind: Partial<Record<ErrorKind, number>> = { unauthenticated: 401, forbidden: 403, not_found: 404, validation: 400, unavailable: 503, timeout: 504 };

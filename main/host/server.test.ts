@@ -54,6 +54,14 @@ describe('browser host', () => {
     expect((await fetch(`${host.url}/api/call/auth.status`)).status).toBe(405);
   });
 
+  it('answers a malformed percent-encoding with 400 on every route and stays up (it used to exit on URIError)', async () => {
+    const auth = { authorization: `Bearer ${host.token}` };
+    expect((await fetch(`${host.url}/%E0%A4%A`)).status).toBe(400);
+    expect((await fetch(`${host.url}/api/call/%E0%A4%A`, { method: 'POST', headers: auth, body: '{}' })).status).toBe(400);
+    expect((await fetch(`${host.url}/api/file/%E0%A4%A`, { headers: auth })).status).toBe(400);
+    expect((await post('auth.status', {})).status).toBe(200);
+  });
+
   it('serves the renderer with a CSP and never files outside it', async () => {
     const r = await fetch(`${host.url}/`);
     expect(r.headers.get('content-security-policy')).toContain("default-src 'self'");

@@ -12,7 +12,8 @@ import path from 'node:path';
 import busboy from 'busboy';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from '../app';
-import { fileStatus, readStoredBytes } from '../backend/files';
+import { readStoredBytes } from '../backend/files';
+import { decodeUrlPath, fileStatus } from '../backend/relay';
 import { log } from '../log';
 import { CSP } from './csp';
 
@@ -166,7 +167,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     return a.length === b.length && crypto.timingSafeEqual(a, b);
   };
 
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const send = (status: number, body: unknown, type = 'application/json') => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
       res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
@@ -178,7 +179,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       if (req.method !== 'POST') return send(405, { ok: false, error: { kind: 'validation', message: 'POST only' } });
       const auth = req.headers.authorization?.replace(/^Bearer /, '');
       if (!tokenOk(auth)) return send(401, { ok: false, error: { kind: 'unauthenticated', message: 'missing or wrong host token' } });
-      const name = decodeURIComponent(url.pathname.slice('/api/call/'.length));
+      const name = decodeUrlPath(url.pathname.slice('/api/call/'.length));
+      if (name === null) return send(400, { ok: false, error: { kind: 'validation', message: 'bad procedure name' } });
       const multipart = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
       const body = multipart ? await readMultipart(req) : await readJson(req);
       if ('status' in body) return send(body.status, { ok: false, error: { kind: 'validation', message: body.message } });
@@ -189,7 +191,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         if (!res.writableEnded) ac.abort();
       });
       const envelope = await opts.app.call(name, input, { transport: 'http', sessionId, signal: ac.signal });
-      if (envelope.ok && name === 'auth.logout') opts.app.services.auth.sessions.drop(sessionId);
       return send(200, envelope);
     }
 
@@ -199,12 +200,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       const given = req.headers.authorization?.replace(/^Bearer /, '') || url.searchParams.get('token') || undefined;
       if (!tokenOk(given)) return send(401, { ok: false, error: { kind: 'unauthenticated', message: 'missing or wrong host token' } });
       const sessionId = (req.headers['x-linedeck-session'] as string | undefined) || url.searchParams.get('session') || undefined;
-      let rel: string;
-      try {
-        rel = url.pathname.slice('/api/file/'.length).split('/').map(decodeURIComponent).join('/');
-      } catch {
-        return send(400, { ok: false, error: { kind: 'validation', message: 'bad file path' } });
-      }
+      const rel = decodeUrlPath(url.pathname.slice('/api/file/'.length));
+      if (rel === null) return send(400, { ok: false, error: { kind: 'validation', message: 'bad file path' } });
       const env = await readStoredBytes(opts.app, sessionId, rel);
       if (!env.ok) return send(fileStatus(env), env);
       res.writeHead(200, {
@@ -220,7 +217,9 @@ export async function startHost(opts: HostOptions): Promise<Host> {
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed', 'text/plain');
     if (!opts.staticDir) return send(404, 'no renderer build', 'text/plain');
-    const rel = path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
+    const decoded = decodeUrlPath(url.pathname);
+    if (decoded === null) return send(400, 'bad path', 'text/plain');
+    const rel = path.normalize(decoded).replace(/^([/\\])+/, '');
     let file = path.join(opts.staticDir, rel);
     if (!file.startsWith(path.resolve(opts.staticDir))) return send(403, 'forbidden', 'text/plain');
     if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) file = path.join(opts.staticDir, 'index.html');
@@ -233,6 +232,17 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       ...(ext === '.html' ? { 'content-security-policy': CSP, 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' } : {}),
     });
     fs.createReadStream(file).pipe(res);
+  };
+  // no request may take the process down: whatever a handler throws is a logged 500 (or a closed socket)
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      logger.error({ err: (e as Error)?.stack ?? String(e), url: req.url }, 'request failed');
+      if (res.headersSent) res.destroy();
+      else {
+        res.writeHead(500, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify({ ok: false, error: { kind: 'internal', message: 'request failed' } }));
+      }
+    });
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
