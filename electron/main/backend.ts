@@ -41,13 +41,12 @@ export function createBackend(opts: {
   onStatus(s: BackendStatus): void;
   onProgress(message: string): void;
 }): BackendSupervisor {
-  const secrets = safeStorage.isEncryptionAvailable();
-  const args = ['--home', opts.home, ...(secrets ? ['--secrets', 'relay'] : [])];
   // LINEDECK_DATABASE_URL and the other settings reach the backend in its environment (not in its arguments)
   return new BackendSupervisor({
+    // asked at each spawn, which comes after app 'ready': before it, safeStorage answers false on Linux and Windows
     spawn: () =>
       utilityChild(
-        utilityProcess.fork(path.join(opts.dir, 'backend.js'), args, {
+        utilityProcess.fork(path.join(opts.dir, 'backend.js'), ['--home', opts.home, ...(safeStorage.isEncryptionAvailable() ? ['--secrets', 'relay'] : [])], {
           serviceName: 'LineDeck backend',
           stdio: 'inherit',
           env: { ...process.env, LINEDECK_HOME: opts.home },

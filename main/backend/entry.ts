@@ -38,10 +38,13 @@ initLogging({ logDir: path.join(home, 'logs'), stderr: Boolean(values['log-stder
 const logger = log('backend');
 
 let backend: Backend | undefined;
+/** the boot in progress: a stop waits for it, so a database it started is stopped too, not orphaned */
+let booting: Promise<unknown> = Promise.resolve();
 let stopping = false;
 const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
+  await booting.catch(() => undefined);
   await backend?.close().catch((e) => logger.error({ err: String(e) }, 'shutdown failed'));
   relay.close();
   process.exit(code);
@@ -66,13 +69,16 @@ try {
     useRemoteSecretCodec({ encrypt: (v) => relay.secret('encrypt', v), decrypt: (v) => relay.secret('decrypt', v) });
     await primeSecrets(encryptedConfigValues(stationPaths(home).configFile));
   }
-  backend = await openBackend({
+  const opening = openBackend({
     home,
     databaseUrl: values['database-url'] as string | undefined,
     seedIfEmpty: !values['no-seed'],
     background: !values['no-background'],
     onProgress: (message) => relay.post({ t: 'progress', message }),
   });
+  booting = opening;
+  backend = await opening;
+  if (stopping) throw new Error('stopped while starting');
   relay.attach(backend);
   relay.post({ t: 'ready', pid: process.pid, home: backend.station.paths.home });
   logger.info({ pid: process.pid }, 'backend ready');

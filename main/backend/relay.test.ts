@@ -96,6 +96,27 @@ describe('supervisor (fake processes)', () => {
   });
 });
 
+describe('supervisor stopped during the first boot', () => {
+  it('settles start() with an error instead of leaving it waiting forever', async () => {
+    const sup = new BackendSupervisor({
+      spawn: () => {
+        const onExit: ((code: number | null, signal: string | null) => void)[] = [];
+        const exit = (code: number | null, signal: string | null) => onExit.splice(0).forEach((fn) => fn(code, signal));
+        // never ready; a stop request ends it
+        return {
+          port: { post: (m) => void (m.t === 'stop' && setTimeout(() => exit(0, null), 5)), onMessage: () => () => undefined },
+          onExit: (fn) => void onExit.push(fn),
+          kill: () => exit(null, 'SIGKILL'),
+        };
+      },
+    });
+    const started = sup.start();
+    await sup.stop(1000);
+    await expect(started).rejects.toThrow('stopped before its backend was ready');
+    expect(sup.status.state).toBe('stopped');
+  });
+});
+
 describe('backend process over the relay', () => {
   let db: TestDb;
   let home: string;

@@ -139,6 +139,8 @@ export class BackendSupervisor {
       const how = signal ? `killed by ${signal}` : `exit code ${code}`;
       if (this.stopping) {
         client.fail('unavailable', 'the station is shutting down');
+        // a stop during the first boot settles start() too (the app quit while the splash was up)
+        if (first && !ready) first.reject(new Error('the station was stopped before its backend was ready'));
         return this.setStatus({ state: 'stopped', restarts: this.restarts });
       }
       client.fail('unavailable', `the station's backend stopped (${how}); it is being restarted`);
