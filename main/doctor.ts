@@ -11,7 +11,6 @@ import { migrateAll } from './migrations';
 import { modules } from './modules';
 import { modelsDir } from './resources';
 
-export type { Check } from './domain';
 
 export async function runDoctor(dbs: Databases, paths: StationPaths, embedded: boolean): Promise<Check[]> {
   const checks: Check[] = [];

@@ -22,23 +22,13 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export type BackendOptions = BootOptions;
-
-export async function openBackend(opts: BackendOptions = {}): Promise<Backend> {
-  const booted = await bootStation(opts);
-  return backendOf(booted.app, booted.station, booted.close);
-}
-
-/** The backend's doors over an App (tests build the App themselves). */
-export function backendOf(app: App, station: Station, close: () => Promise<void>): Backend {
+export async function openBackend(opts: BootOptions = {}): Promise<Backend> {
+  const { app, station, close } = await bootStation(opts);
   return {
     app,
     station,
-    call: async (name, input, ctx) => {
-      const env = await app.call(name, input, ctx);
-      if (env.ok && name === 'auth.logout') app.services.auth.sessions.drop(ctx.sessionId);
-      return env;
-    },
+    // the auth.logout handler drops its session itself
+    call: (name, input, ctx) => app.call(name, input, ctx),
     file: (path, sessionId) => readStoredBytes(app, sessionId, path),
     dropSession: (sessionId) => app.services.auth.sessions.drop(sessionId),
     onEvent: (fn) => app.services.bus.onAny(fn),

@@ -11,7 +11,6 @@ import type { CliContext as DomainCliContext } from '../domain';
 import type { MigrateResult } from '../db/migrate';
 import { migrateAll } from '../migrations';
 
-export { CLI_USER } from '../domain';
 import { CLI_USER } from '../domain';
 
 export class CliFailure extends Error {

@@ -204,7 +204,7 @@ export async function seedInspectionDemo(app: DemoTarget, opts: InspectionDemoOp
       for (let i = 0; i < order.length; i++) {
         const img = await generateImage(order[i]);
         const at = new Date(now.getTime() - span + Math.round(((i + 0.5) / order.length) * span) - 3600_000);
-        const r = await pipeline.inspect(def.code, { base64: img.png.toString('base64'), fileName: `${def.code}_line_${img.name}` }, { source: i % 3 === 0 ? 'camera' : 'upload', actor: worker, at });
+        const r = await pipeline.inspect(def.code, { bytes: img.png, fileName: `${def.code}_line_${img.name}` }, { source: i % 3 === 0 ? 'camera' : 'upload', actor: worker, at });
         counts.inspections++;
         if (r.defect_detected) {
           // older defects were handled; the newest ones still wait for the worker

@@ -23,7 +23,7 @@ export function bytesToF32(b: Buffer): Float32Array {
 const shaCache = new Map<string, string>();
 
 /** sha-256 of a model file, cached per path, size and mtime. */
-export function fileSha256(file: string): string {
+function fileSha256(file: string): string {
   const st = fs.statSync(file);
   const key = `${path.resolve(file)}|${st.size}|${st.mtimeMs}`;
   let h = shaCache.get(key);

@@ -24,7 +24,9 @@ import { releaseModels, writeModelFolder } from './engine/models';
 import { FIXTURE_DIR as FIX, writeStationModels } from './engine/testing/testkit';
 import { extractTar } from './engine/tar';
 import { IMAGE_PROBLEMS } from './engine/preprocess';
-import { InspectionPipeline, PIPELINE_REFUSALS, regionToSource } from './pipeline';
+import { InspectionPipeline } from './pipeline';
+import { PIPELINE_REFUSALS } from './stages/refusals';
+import { regionToSource } from './stages/score';
 import { InspectionService } from './service';
 import type { InspectOutcome } from './types';
 

@@ -40,9 +40,6 @@ import { score, type Scored } from './stages/score';
 import { decodeImage, readImageInput, type DecodedImage, type ImageInput } from './store';
 import type { BankBuildOutcome, InspectOutcome, InspectionSource, ProductRef } from './types';
 
-export { PIPELINE_REFUSALS } from './stages/refusals';
-export { regionToSource } from './stages/score';
-export { ARTIFACT_MAX_SIDE } from './stages/artifacts';
 
 export const DEFAULT_BACKBONE = 'linedeck-patchcore-default';
 export const DEFAULT_EMBEDDING = 'linedeck-embed-default';
@@ -590,9 +587,8 @@ export class InspectionPipeline {
    * (the threshold preview scores the defect exemplars this way).
    */
   async scoreStoredImages(ref: ProductRef | string, relPaths: string[], signal?: AbortSignal): Promise<{ deploymentId: number; scores: number[] }> {
-    const product = await this.svc.getProduct(productRef(ref));
-    const { productCode } = product;
-    const current = await this.svc.currentBank(product.productId);
+    // the code and the current bank in one round trip (the same read an inspection makes)
+    const { productCode, bank: current } = await this.svc.inspectionContext(productRef(ref));
     if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first`, refusal('no_bank'));
     const bankFile = this.bankFileOf(productCode, current);
     if (!relPaths.length) return { deploymentId: current.deploymentId, scores: [] };

@@ -36,7 +36,6 @@ export function readBankHeader(file: string): BankHeader {
 }
 
 export async function thresholdPreview(svc: InspectionService, pipeline: InspectionPipeline, productId: number, imageThreshold: number, signal?: AbortSignal): Promise<ThresholdPreview> {
-  await svc.getProduct({ productId }); // not_found for an unknown product
   const cfg = await svc.getModelConfig(productId);
   const bank = await svc.currentBank(productId);
   const th = imageThreshold;

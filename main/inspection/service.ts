@@ -61,7 +61,6 @@ import type {
 
 export const DEFAULT_IMAGE_THRESHOLD = 0.85;
 export const DEFAULT_PIXEL_THRESHOLD = 0.9;
-export { SEOUL } from './queries';
 const MANUAL_TYPES = ['pdf', 'docx', 'doc', 'hwp', 'hwpx', 'md', 'txt', 'html', 'xlsx', 'pptx'] as const;
 
 export interface InspectionServiceDeps {

@@ -252,10 +252,6 @@ export class ImageStore {
     fs.rmSync(this.abs(stagingRel), { recursive: true, force: true });
     if (placedRel) fs.rmSync(this.abs(placedRel), { recursive: true, force: true });
   }
-
-  read(relPath: string): Buffer {
-    return fs.readFileSync(this.abs(relPath));
-  }
 }
 
 function checkArtifactNames(names: string[]): void {

@@ -372,7 +372,7 @@ export class FolderWatcher {
     try {
       const out = await this.pipeline.inspect(
         item.productCode,
-        { base64: bytes.toString('base64'), fileName: item.file },
+        { bytes, fileName: item.file },
         {
           source: 'watch',
           signal,

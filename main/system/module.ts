@@ -1,14 +1,10 @@
-/** The shell's domain: login and first-run setup, users, the audit log, data sources, jobs, health; demo accounts. */
+/** The shell's domain: login and first-run setup, users, the audit log, data sources, jobs, health (its demo accounts: ./demo.ts, seeded first by main/demo/seed.ts). */
 import { defineModule, type AppServices } from '../domain';
 import { systemProcedures } from './contract';
-import { seedDemoUsers } from './demo';
 import { createSystemHandlers } from './handlers';
 
 export const systemModule = defineModule({
   name: 'system',
   procedures: systemProcedures,
-  create: (s: AppServices) => ({
-    handlers: createSystemHandlers(s),
-    seed: (o) => seedDemoUsers(s.auth, o),
-  }),
+  create: (s: AppServices) => ({ handlers: createSystemHandlers(s) }),
 });

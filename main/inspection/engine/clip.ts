@@ -6,6 +6,8 @@ import ort from 'onnxruntime-node';
 import type { LoadedModel } from './models';
 import { preprocess, type ImageSource, type LoadOptions, type RgbImage } from './preprocess';
 
+export { cosine, dot } from './vectors';
+
 export interface Embedding {
   /** raw model output */
   raw: Float32Array;
@@ -26,28 +28,6 @@ export function l2normalize(v: ArrayLike<number>): Float32Array {
   if (n === 0) return out;
   for (let i = 0; i < v.length; i++) out[i] = v[i] / n;
   return out;
-}
-
-/** Cosine similarity of two vectors (any scale). 0 when one of them is zero. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`cosine: lengths differ (${a.length} vs ${b.length})`);
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na === 0 || nb === 0 ? 0 : d / Math.sqrt(na * nb);
-}
-
-/** Dot product: the cosine of two L2-normalized vectors. */
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`dot: lengths differ (${a.length} vs ${b.length})`);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d += a[i] * b[i];
-  return d;
 }
 
 function assertClip(model: LoadedModel): asserts model is LoadedModel & { manifest: { task: 'clip-image-embedding'; outputs: { embedding: string } } } {

@@ -13,6 +13,7 @@ import type { ReferenceEmbeddingRow } from '../queries';
 import type { InspectionService } from '../service';
 import type { InspectVerdict } from '../types';
 import type { Scored } from './score';
+import { dot } from '../engine/vectors';
 
 export interface DefectCandidate {
   defectTypeId: number;
@@ -63,8 +64,7 @@ export async function describe(input: DescribeInput, catalog: DefectCatalog): Pr
     for (const r of refs) {
       const v = bytesToF32(r.embedding_vector);
       if (v.length !== embeddingVec.length) continue;
-      let d = 0;
-      for (let k = 0; k < v.length; k++) d += v[k] * embeddingVec[k];
+      const d = dot(v, embeddingVec);
       if (r.image_type === 'normal') {
         if (d > bestNormal) {
           bestNormal = d;
