@@ -15,7 +15,17 @@ export interface JobProgress {
   error?: string;
 }
 
+/** What the windows are told about the desktop app's backend process (Electron main sends it; main/backend/). */
+export interface BackendStatus {
+  state: 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
+  /** restarts since the last stable run */
+  restarts: number;
+  message?: string;
+}
+
 export interface ApiEvents {
+  /** the backend process stopped, is being restarted, is back, or could not be restarted (Electron only) */
+  'backend.status': BackendStatus;
   /** database reachability per source, pushed on change */
   'db.status': { sources: { source: string; ok: boolean; error?: string }[]; embedded: boolean; at: string };
   /** progress of long work (resyncs, refreshes, bank builds, inspections) */

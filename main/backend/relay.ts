@@ -8,6 +8,7 @@
  *   backend → shell   result {id, envelope} · event {event, payload} · progress · ready · fatal · secret {id, op, value}
  */
 import type { Envelope, ErrorKind } from '../api/kit';
+import type { ApiEvents } from '../api/events';
 
 export type ToBackend =
   | { t: 'call'; id: number; name: string; input: unknown; sessionId?: string }
@@ -49,14 +50,8 @@ export function fileStatus(env: Envelope<unknown>): number {
   return byKind[env.error.kind] ?? 500;
 }
 
-/** What the windows are told about the backend process (event `backend.status`). */
-export interface BackendStatus {
-  state: 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
-  /** restarts since the last stable run */
-  restarts: number;
-  message?: string;
-}
-export const BACKEND_STATUS_EVENT = 'backend.status';
+export type { BackendStatus } from '../api/events';
+export const BACKEND_STATUS_EVENT = 'backend.status' satisfies keyof ApiEvents;
 
 /** One end of the relay: post a message, listen to messages. */
 export interface RelayPort<In, Out> {

@@ -29,13 +29,6 @@ declare global {
   }
 }
 
-/** What Electron main says about the backend process (event 'backend.status'; see main/backend/relay.ts). */
-export interface BackendStatus {
-  state: 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
-  restarts: number;
-  message?: string;
-}
-
 const isBinary = (v: unknown): v is Uint8Array | Blob => v instanceof Uint8Array || (typeof Blob !== 'undefined' && v instanceof Blob);
 
 /**
@@ -186,13 +179,6 @@ export function onEvent<E extends EventName>(name: E, fn: (payload: ApiEvents[E]
 /** The URL of a stored picture or artifact (path relative to the image store). */
 export function fileUrl(path: string): string {
   return getBridge().fileUrl(path);
-}
-
-/** The backend process's status (Electron only: the browser host is the backend, `onTransport` covers it). */
-export function onBackendStatus(fn: (s: BackendStatus) => void): () => void {
-  return getBridge().on((event, payload) => {
-    if (event === 'backend.status') fn(payload as BackendStatus);
-  });
 }
 
 export function onTransport(fn: (connected: boolean) => void): () => void {

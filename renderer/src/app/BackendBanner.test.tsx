@@ -2,7 +2,8 @@
 import { act, cleanup, render, screen } from '@testing-library/react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { setBridge, type BackendStatus } from '../api/client';
+import type { BackendStatus } from '../../../main/api/events';
+import { setBridge } from '../api/client';
 import { BackendBanner } from './BackendBanner';
 import { i18n, initI18n } from './i18n';
 

@@ -6,7 +6,8 @@
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQueryClient } from '@tanstack/react-query';
-import { onBackendStatus, type BackendStatus } from '../api/client';
+import type { BackendStatus } from '../../../main/api/events';
+import { onEvent } from '../api/client';
 
 export function BackendBanner() {
   const { t } = useTranslation();
@@ -14,7 +15,8 @@ export function BackendBanner() {
   const [status, setStatus] = useState<BackendStatus | null>(null);
   useEffect(
     () =>
-      onBackendStatus((s) => {
+      // Electron only: the browser host is the backend itself, and onTransport covers it
+      onEvent('backend.status', (s) => {
         setStatus(s);
         if (s.state === 'ready' && s.restarts > 0) void qc.invalidateQueries();
       }),
