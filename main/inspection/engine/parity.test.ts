@@ -27,7 +27,7 @@ describe.skipIf(skip)('ML parity fixtures', () => {
   });
 });
 
-describe.skipIf(skip || !fixturesAvailable())('parity with the Python references', () => {
+describe.skipIf(skip)('parity with the Python references', () => {
   let fx: FixtureSet;
   let clip: LoadedModel;
   let backbone: LoadedModel;

@@ -24,7 +24,7 @@ import { createSearcher, kNearestOne } from './knn';
 import { loadModel, releaseModels, writeModelFolder, type LoadedModel } from './models';
 import { patchEmbeddingOrt, releasePoolers } from './pooler';
 import { anomalyMap, avgPool3x3, bilinearResize, extractFeatures, gaussianBlur, gaussianKernel1d, patchEmbedding, resizeNearest, reweightScore } from './patchcore';
-import { BACKBONE_FIXTURE_MANIFEST, FIXTURE_DIR, fixturesAvailable, prepareFixtures, type FixtureSet } from './testing/testkit';
+import { BACKBONE_FIXTURE_MANIFEST, FIXTURE_DIR, prepareFixtures, type FixtureSet } from './testing/testkit';
 
 function randomMatrix(n: number, d: number, seed: number, clusters = 0): Float32Array {
   const rng = seededRng(seed);
@@ -251,7 +251,7 @@ describe('score normalization', () => {
   });
 });
 
-describe.skipIf(!fixturesAvailable())('memory banks with the fixture backbone', () => {
+describe('memory banks with the fixture backbone', () => {
   let fx: FixtureSet;
   let model: LoadedModel;
   let bank: MemoryBank;
