@@ -99,6 +99,8 @@ function inspectionRecord(a: {
   deploymentId: number;
   backbone: ModelEntry;
   embedding: ModelEntry | null;
+  /** the embedding space's key (embeddingKey of `embedding`), computed once per inspection */
+  embeddingModel: string | null;
   image: Decoded;
   scored: Scored;
   described: Described;
@@ -129,7 +131,7 @@ function inspectionRecord(a: {
       meta: decoded.meta,
     },
     preprocessing: { backbone: a.backbone.manifest.input, geometry: { resize: pc.geometry.resize, crop: pc.geometry.crop ?? null }, embedding: a.embedding?.manifest.input ?? null },
-    embedding: vec ? { vector: f32ToBytes(vec), model: a.embedding ? embeddingKey(a.embedding) : null, dim: vec.length } : null,
+    embedding: vec ? { vector: f32ToBytes(vec), model: a.embeddingModel, dim: vec.length } : null,
     result: {
       defectDetected: v.defect_detected,
       defectTypeId: a.described.defectTypeId,
@@ -522,7 +524,8 @@ export class InspectionPipeline {
     // engine's workers run the models on the pixels decoded above (one decode for everything)
     const base = artifactBase(input.decoded.rgb);
     base.catch(() => undefined);
-    const references = embedding ? queries.referenceEmbeddings(svc.read, productId, embeddingKey(embedding)) : null;
+    const embeddingModel = embedding ? embeddingKey(embedding) : null;
+    const references = embeddingModel ? queries.referenceEmbeddings(svc.read, productId, embeddingModel) : null;
     references?.catch(() => undefined);
     const scored = await score({ engine, backbone, embedding, bankFile, image: input, productCode, imageThreshold, pixelThreshold, signal }, () => mark('engine'));
     const described = await describe({ productCode, label: input.label, scored, imageThreshold, references }, svc);
@@ -540,7 +543,7 @@ export class InspectionPipeline {
       signal,
     });
     mark('artifacts');
-    const record = inspectionRecord({ productId, deploymentId: current.deploymentId, backbone, embedding, image: input, scored, described, pixelThreshold, files, opts, timings, processingS: (performance.now() - t0) / 1000 });
+    const record = inspectionRecord({ productId, deploymentId: current.deploymentId, backbone, embedding, embeddingModel, image: input, scored, described, pixelThreshold, files, opts, timings, processingS: (performance.now() - t0) / 1000 });
     const row = await persist(svc.read, svc.store, record, { written, withinTransaction: opts.withinTransaction });
     mark('database');
 

@@ -16,12 +16,12 @@ export interface Queryable {
 // shared fragments
 
 /** The latest completed bank deployment of the product `productId` (an SQL expression: `$1`, or an outer column). */
-export const currentBankSql = (productId: string) =>
+const currentBankSql = (productId: string) =>
   `select deployment_id, result_summary from deployments where product_id = ${productId} and deployment_type = 'patchcore_bank' and status = 'completed'
    order by completed_at desc, deployment_id desc limit 1`;
 
 /** The active anomaly-detection config of the product `productId` (at most one: uq_model_configs_active). */
-export const activeConfigSql = (productId: string) => `select * from model_configs where product_id = ${productId} and model_type = 'anomaly_detection' and is_active limit 1`;
+const activeConfigSql = (productId: string) => `select * from model_configs where product_id = ${productId} and model_type = 'anomaly_detection' and is_active limit 1`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // banks (deployments of type patchcore_bank)
@@ -220,7 +220,7 @@ export interface InsertInspectionParams {
  * code from the trigger) and the result, whose artifact paths are the folder prefix and that code. Prepared once
  * per connection (the plan of the five-table statement is not made again each time).
  */
-export const INSERT_INSPECTION = {
+const INSERT_INSPECTION = {
   name: 'inspection-insert',
   text: `with img as (
              insert into images (product_id, image_type, file_name, file_path, sha256, file_size, width, height, format, uploaded_by)
@@ -1008,7 +1008,7 @@ export interface InspectionListDbRow {
   image_threshold?: number | null;
 }
 
-export function inspectionPageSql(where: string, order: string, limit: number, offset: number, extra = ''): string {
+function inspectionPageSql(where: string, order: string, limit: number, offset: number, extra = ''): string {
   return `select ${INSPECTION_COLUMNS}${extra}
   from (select * from inspections ins ${where} order by ${order} limit ${limit} offset ${offset}) ins
   join products p on p.product_id = ins.product_id
