@@ -59,6 +59,8 @@ export interface CliContext {
   readonly json: boolean;
   /** the databases (not migrated); the embedded server starts on demand */
   station(): Promise<Station>;
+  /** this machine's LINEDECK_HOME folders, without touching a database */
+  paths(): StationPaths;
   /** migrates every database first (idempotent) and prints the notes */
   migrate(): Promise<MigrateResult>;
   /** calls a procedure through the same dispatcher as the UI; throws a CLI failure on an error envelope */

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { createApp, type App } from '../app';
 import { openStation, type Station } from '../db/station';
+import { resolveHome, stationPaths } from '../config';
 import { describePgError } from '../db/pools';
 import type { CliContext as DomainCliContext } from '../domain';
 import type { MigrateResult } from '../db/migrate';
@@ -43,6 +44,9 @@ export function createCliContext(program: Command, io: { stdout: (s: string) => 
         throw new CliFailure(describePgError(e));
       });
       return station;
+    },
+    paths() {
+      return stationPaths(resolveHome(opts().home));
     },
     migrate() {
       migrated ??= ctx.station().then(async (st) => {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ApiError } from '../api/kit';
+import { Outbox } from './outbox';
 import { InspectionPipeline } from './pipeline';
 import { InspectionService } from './service';
 import type { CliContext, DomainCli } from '../domain';
@@ -25,7 +26,7 @@ function ratio(v: string): number {
   return n;
 }
 
-type Runtime = { svc: InspectionService; pipeline: InspectionPipeline };
+type Runtime = { svc: InspectionService; pipeline: InspectionPipeline; outbox: Outbox };
 
 /** Migrates first (a fresh station works), then the module's one service and pipeline; the app's close stops the engine. */
 async function open(ctx: DomainCli<Runtime>): Promise<Runtime> {
@@ -96,7 +97,41 @@ async function buildBank(ctx: CliContext, svc: InspectionService, pipeline: Insp
   );
 }
 
+/**
+ * `outbox [--forward]`: this machine's journaled results not yet in the database. Listing reads LINEDECK_HOME only
+ * (it works with the database away); `--forward` writes them now, in order, and says what is left.
+ */
+async function outboxCommand(ctx: DomainCli<Runtime>, o: { forward?: boolean }): Promise<void> {
+  let forwarded = 0;
+  let error: string | null = null;
+  let box: Outbox;
+  if (o.forward) {
+    box = (await open(ctx)).outbox;
+    const r = await box.forwardAll();
+    forwarded = r.forwarded;
+    error = r.error;
+  } else box = new Outbox(Outbox.dirOf(ctx.paths().home));
+  const items = box.list();
+  const pending = items.filter((i) => !i.refused).length;
+  ctx.output({ pending, forwarded, items }, () =>
+    [
+      o.forward ? `forwarded ${forwarded}${error ? ` (stopped: ${error})` : ''}` : null,
+      pending ? `${pending} result(s) waiting to be uploaded` : 'the outbox is empty',
+      ...items.map((i) => `${i.created}  ${i.kind.padEnd(10)} ${i.uuid}${i.refused ? '  SET ASIDE' : ''}${i.attempts ? `  ${i.attempts} attempt(s)` : ''}${i.last_error ? `  ${i.last_error}` : ''}`),
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  );
+  if (o.forward && pending) ctx.fail(`${pending} result(s) are still waiting: ${error ?? 'see the list above'}`);
+}
+
 export function registerInspectionCommands(program: Command, ctx: DomainCli<Runtime>): void {
+  program
+    .command('outbox')
+    .description('results journaled on this station and not yet in the database; --forward writes them now')
+    .option('--forward', 'write the queued results to the database now')
+    .action(async (o: { forward?: boolean }) => outboxCommand(ctx, o));
+
   program
     .command('inspect')
     .description('inspect images with a product’s memory bank: store them and their artifacts, write inspections and results')

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { proc, type ProcedureTable } from '../api/kit';
 import type {
+  OutboxItem,
   ActionRow,
   DashboardStatsRow,
   DefectRateDay,
@@ -254,6 +255,11 @@ export const inspectionProcedures = {
 
   // inspections
   'inspection.inspect': proc<InspectOutcome>()({ role: 'worker', input: inspectSchema, summary: 'inspect one image (base64 or a path on this station)' }),
+  'inspection.outbox.get': proc<{ depth: number; databaseAway: { since: string } | null; items: OutboxItem[] }>()({
+    role: 'viewer',
+    input: z.object({}),
+    summary: 'this station’s results waiting to be uploaded to the database',
+  }),
   'inspection.inspections.list': proc<{ rows: InspectionListRow[]; total: number }>()({ role: 'viewer', input: inspectionListSchema, summary: 'inspection history, newest first' }),
   'inspection.inspections.export': proc<{ fileName: string; csv: string; rows: number }>()({ role: 'viewer', input: inspectionFilterSchema, summary: 'inspection history as CSV (UTF-8 with BOM)' }),
   'inspection.inspections.get': proc<InspectionDetail>()({ role: 'viewer', input: inspectionRefSchema, summary: 'one inspection with result, artifacts, guide, actions and feedback' }),

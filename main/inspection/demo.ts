@@ -210,12 +210,12 @@ export async function seedInspectionDemo(app: DemoTarget, opts: InspectionDemoOp
           // older defects were handled; the newest ones still wait for the worker
           if (i < order.length * 0.7) {
             await svc.addAction(
-              { inspectionId: r.inspectionId, actionTaken: r.defect_type ? `${DEFECTS[r.defect_type as DefectKind]?.ko ?? r.defect_type} 조치 — 매뉴얼 절차 수행` : '육안 재검사', actionResult: i % 4 === 0 ? 'pending' : 'resolved', notes: null },
+              { inspectionId: r.inspectionId!, actionTaken: r.defect_type ? `${DEFECTS[r.defect_type as DefectKind]?.ko ?? r.defect_type} 조치 — 매뉴얼 절차 수행` : '육안 재검사', actionResult: i % 4 === 0 ? 'pending' : 'resolved', notes: null },
               worker,
             );
             counts.inspection_actions++;
           }
-          await svc.addFeedback({ inspectionId: r.inspectionId, rating: 3 + (i % 3), feedbackText: null, feedbackType: 'guide_quality' }, worker);
+          await svc.addFeedback({ inspectionId: r.inspectionId!, rating: 3 + (i % 3), feedbackText: null, feedbackType: 'guide_quality' }, worker);
           counts.inspection_feedbacks++;
         }
       }

@@ -8,6 +8,9 @@ import type { ImageInput } from './store';
 import { listWatchFolders, removeWatchFolder, setWatchFolder } from './watch';
 import { log } from '../log';
 
+/** How long the station screen's inspection waits for its row before answering it as waiting to upload (ms). */
+export const INSPECT_WAIT_MS = 1500;
+
 export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime): HandlerTable<typeof inspectionProcedures> {
   // the service, the pipeline (engine workers) and the watch folders: the module's one runtime
   const { svc, pipeline, watcher } = rt;
@@ -48,8 +51,18 @@ export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime):
     'inspection.images.setActive': async (i, c) => svc.setImageActive(i.imageId, i.isActive, c.user),
     'inspection.file.get': async (i) => svc.readStoredFile(i.path),
 
+    // journaled on the station before the verdict is answered (store and forward); answered with its code when
+    // the database takes it within INSPECT_WAIT_MS, else as waiting to upload (the screen then gets inspection.stored)
     'inspection.inspect': async (i, c) =>
-      pipeline.inspect('productId' in i ? { productId: i.productId } : { productCode: i.productCode }, i.image as ImageInput, { source: i.source, actor: c.user, signal: c.signal }),
+      pipeline.inspect('productId' in i ? { productId: i.productId } : { productCode: i.productCode }, i.image as ImageInput, {
+        source: i.source,
+        actor: c.user,
+        signal: c.signal,
+        outbox: rt.outbox,
+        waitMs: INSPECT_WAIT_MS,
+        stationId: rt.stationId(),
+      }),
+    'inspection.outbox.get': async () => ({ depth: rt.outbox.depth(), databaseAway: rt.outbox.databaseAway(), items: rt.outbox.list().slice(0, 200) }),
     'inspection.inspections.list': async (i) => svc.listInspections(i),
     'inspection.inspectors.list': async () => svc.listInspectors(),
     'inspection.inspections.export': async (i) => svc.exportInspectionsCsv(i),

@@ -497,6 +497,24 @@ CREATE TABLE inspection_reference_scores (
 COMMENT ON TABLE inspection_reference_scores IS '임계값 미리보기: 메모리뱅크별 기준 이미지 이상 점수 캐시';
 `,
   },
+  {
+    // store and forward (decisions.md, Plant 1–3): a journaled inspection arrives later with the UUID the station
+    // gave it (unique: a result forwarded twice is one row), its station, its capture time as inspection_date and
+    // the time it reached the database. No foreign key to stations: a station that started with the database away
+    // forwards before it has registered, and a station row may be removed while its inspections stay.
+    name: '202612071600_inspection_journal',
+    group: 'inspection',
+    sql: /* sql */ `
+ALTER TABLE inspections ADD COLUMN client_uuid UUID;
+ALTER TABLE inspections ADD COLUMN station_id UUID;
+ALTER TABLE inspections ADD COLUMN received_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP;
+CREATE UNIQUE INDEX inspections_client_uuid_key ON inspections(client_uuid);
+CREATE INDEX idx_inspections_station_date ON inspections(station_id, inspection_date DESC) WHERE station_id IS NOT NULL;
+COMMENT ON COLUMN inspections.client_uuid IS '스테이션이 만든 검사 UUID (저널 재전송 시 중복 방지)';
+COMMENT ON COLUMN inspections.station_id IS '검사한 스테이션 (stations.station_id)';
+COMMENT ON COLUMN inspections.received_at IS '데이터베이스에 도착한 시각 (inspection_date는 스테이션의 촬영 시각)';
+`,
+  },
 ];
 
 export const inspectionHooks: EnsureHook[] = [];

@@ -18,6 +18,7 @@ export const inspectionModule = defineModule({
     return {
       svc: rt.svc,
       pipeline: rt.pipeline,
+      outbox: rt.outbox,
       handlers: createInspectionHandlers(s, rt),
       seed: (o) => seedInspectionDemo({ services: s, runtime: rt }, { now: o.now, onProgress: o.onProgress }),
       start: () => rt.start(),

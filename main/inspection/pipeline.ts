@@ -14,6 +14,7 @@
  * stored, the files staged) → persist (the four rows in one transaction from a plain record, the staged folder
  * named by the inspection code) → bus event `inspection.completed`.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
@@ -21,7 +22,8 @@ import sharp from 'sharp';
 import { ApiError, type SessionUser } from '../api/kit';
 import { writeAudit } from '../audit/audit';
 import { readStationConfig } from '../config';
-import { withTransaction } from '../db/pools';
+import { isUnavailable, withTransaction } from '../db/pools';
+import type { JournalEntry } from '../lib/journal';
 import { log } from '../log';
 import { embeddingKey, f32ToBytes } from './embeddings';
 import { atHeight } from './engine/artifacts';
@@ -30,15 +32,17 @@ import { InspectionEngine, type EngineOptions } from './engine/engine';
 import { builtinModelsDir, discoverModels, type ModelEntry } from './engine/models';
 import { loadRgb, type RgbImage } from './engine/preprocess';
 import * as queries from './queries';
+import type { Outbox } from './outbox';
 import { asInputError, type InspectionService, userRef } from './service';
-import { artifactBase, artifacts, type StagedFiles } from './stages/artifacts';
+import { ProductSnapshots, type InspectionContext, type ProductSnapshot } from './snapshots';
+import { ARTIFACT_NAMES, artifactBase, artifacts, writeFiles, type ArtifactName, type InspectionFiles, type StoredFile } from './stages/artifacts';
 import { decode, type Decoded } from './stages/decode';
-import { describe, type Described } from './stages/describe';
+import { describe, type DefectCatalog, type Described } from './stages/describe';
 import { persist, type InspectionRecord } from './stages/persist';
 import { refusal } from './stages/refusals';
 import { score, type Scored } from './stages/score';
 import { decodeImage, readImageInput, type DecodedImage, type ImageInput } from './store';
-import type { BankBuildOutcome, InspectOutcome, InspectionSource, ProductRef } from './types';
+import type { Artifacts, BankBuildOutcome, InspectOutcome, InspectionSource, ProductRef } from './types';
 
 
 export const DEFAULT_BACKBONE = 'linedeck-patchcore-default';
@@ -85,6 +89,36 @@ export interface InspectOptions {
    * here, so a file and its inspection commit together or not at all)
    */
   withinTransaction?: (c: pg.PoolClient, inspection: { inspectionId: number; inspectionCode: string }) => Promise<void>;
+  /**
+   * store and forward: the complete result is journaled in this outbox before the verdict is answered, and the
+   * forwarder writes it to the database; with the database away the station scores from its snapshot of the
+   * product (snapshots.ts). Without it (the CLI, watch folders, the demo) the inspection is written at once and
+   * fails when the database is away.
+   */
+  outbox?: Outbox;
+  /** with an outbox: how long to wait for the result to reach the database before answering it as waiting (ms, default 0) */
+  waitMs?: number;
+  /** the station that inspects (stations.station_id) */
+  stationId?: string | null;
+}
+
+type PlainFile = Omit<StoredFile, 'bytes'>;
+
+/** A journaled inspection: the record without its bytes (those are the entry's blobs `original`, `art/<name>`, `embedding`). */
+interface JournaledInspection {
+  productCode: string;
+  record: Omit<InspectionRecord, 'embedding' | 'files'> & {
+    embedding: { model: string | null; dim: number } | null;
+    files: { original: PlainFile; artifacts: Record<ArtifactName, PlainFile> };
+  };
+}
+
+/** What the forwarder answers once a journaled inspection is in the database. */
+export interface StoredInspection {
+  clientUuid: string;
+  inspectionId: number;
+  inspectionCode: string;
+  artifacts: Artifacts;
 }
 
 function checkAbort(signal?: AbortSignal): void {
@@ -105,10 +139,11 @@ function inspectionRecord(a: {
   scored: Scored;
   described: Described;
   pixelThreshold: number;
-  files: StagedFiles;
+  files: InspectionFiles;
   opts: InspectOptions;
   timings: Record<string, number>;
   processingS: number;
+  clientUuid: string;
 }): InspectionRecord {
   const { decoded } = a.image;
   const { pc } = a.scored;
@@ -118,6 +153,8 @@ function inspectionRecord(a: {
     productId: a.productId,
     deploymentId: a.deploymentId,
     source: a.opts.source ?? 'upload',
+    clientUuid: a.clientUuid,
+    stationId: a.opts.stationId ?? null,
     inspectorId: userRef(a.opts.actor),
     at: a.opts.at ? a.opts.at.toISOString() : null,
     processingS: a.processingS,
@@ -159,7 +196,7 @@ function inspectionRecord(a: {
       },
       guideText: a.described.guideText,
     },
-    files: { original: a.files.original, staging: a.files.staging, files: a.files.files },
+    files: { original: a.files.original, artifacts: a.files.artifacts },
   };
 }
 
@@ -328,7 +365,7 @@ export class InspectionPipeline {
           for (let i = 0; i < refs.length; i += EMBED_BATCH) {
             checkAbort(stopEmbedding.signal);
             const batch = refs.slice(i, i + EMBED_BATCH);
-            const out = await engine.embed({ model: embedding.dir, images: batch.map((r) => this.svc.store.abs(r.file_path)) }, { signal: stopEmbedding.signal });
+            const out = await engine.embed({ model: embedding.dir, images: await Promise.all(batch.map((r) => this.svc.store.local(r.file_path))) }, { signal: stopEmbedding.signal });
             for (let k = 0; k < batch.length; k++) await this.storeEmbedding(batch[k].image_id, embedding, out[k].normalized);
             embedded += batch.length;
             report();
@@ -340,10 +377,12 @@ export class InspectionPipeline {
         }
       })();
       let built: Awaited<ReturnType<InspectionEngine['buildBank']>>;
+      // the normals on this console (fetched by content when another station stored them)
+      const normalFiles = await Promise.all(normals.map((n) => this.svc.store.local(n.file_path)));
       try {
         built = await engine
           .buildBank(
-            { backbone: backbone.dir, images: normals.map((n) => this.svc.store.abs(n.file_path)), names: normals.map((n) => `${n.file_name} (image ${n.image_id})`), out: file, coresetRatio: ratio },
+            { backbone: backbone.dir, images: normalFiles, names: normals.map((n) => `${n.file_name} (image ${n.image_id})`), out: file, coresetRatio: ratio },
             {
               signal: c.signal,
               onProgress: (f, m) => {
@@ -366,7 +405,13 @@ export class InspectionPipeline {
       }
       checkAbort(c.signal);
 
-      // 4. the deployment completes: that makes it the product's bank
+      // 4. the bank file goes to the plant database (streamed, verified) and into this console's cache by its hash,
+      // so any console on the database uses the same bytes (decisions.md, Plant rule 4)
+      progress(0.99, 'storing the bank');
+      const put = await this.svc.store.files!.putFile(file, 'bank');
+      const cached = await this.svc.store.files!.adoptFile(file, 'ldb', put.sha256);
+      checkAbort(c.signal);
+      // 5. the deployment completes: that makes it the product's bank
       const norm = built.header.normalization;
       const calibration = norm
         ? {
@@ -382,7 +427,9 @@ export class InspectionPipeline {
       const ms = Math.round(performance.now() - t0);
       const summary = {
         bank_size: built.bankSize,
-        bank_path: rel,
+        bank_sha256: put.sha256,
+        bank_bytes: put.size,
+        bank_path: path.posix.join('images', cached.relPath),
         normal_images: normals.length,
         defect_images: refs.filter((r) => r.image_type === 'defect').length,
         embedded_images: embedded,
@@ -409,7 +456,8 @@ export class InspectionPipeline {
         normal_images: normals.length,
         defect_images: summary.defect_images,
         embedded_images: embedded,
-        bank_path: file,
+        bank_path: cached.absPath,
+        bank_sha256: put.sha256,
         calibration,
       };
     } catch (e) {
@@ -479,7 +527,7 @@ export class InspectionPipeline {
     if (!f.ok || !f.embedding) return false;
     const img = await this.svc.getImage(imageId);
     if (img.imageType === 'test') return false;
-    const [e] = await (await this.eng()).embed({ model: f.embedding.dir, images: [this.svc.store.abs(img.filePath)] });
+    const [e] = await (await this.eng()).embed({ model: f.embedding.dir, images: [await this.svc.store.local(img.filePath)] });
     await this.storeEmbedding(imageId, f.embedding, e.normalized);
     return true;
   }
@@ -496,6 +544,7 @@ export class InspectionPipeline {
    */
   async inspect(product: ProductRef | string, image: ImageInput | Buffer, opts: InspectOptions = {}): Promise<InspectOutcome> {
     const t0 = performance.now();
+    const capturedAt = opts.at ?? new Date();
     const timings: Record<string, number> = {};
     let tMark = t0;
     const mark = (stage: string) => {
@@ -504,19 +553,22 @@ export class InspectionPipeline {
       tMark = now;
     };
     const svc = this.svc;
-    const { signal } = opts;
+    const { signal, outbox } = opts;
     // the image is decoded and checked (on sharp's threads) while the product, its bank and thresholds are read;
     // a product problem is reported before an image problem, and nothing is computed or written before both pass
     const decoding = decode(image);
-    const ctx = await svc.inspectionContext(productRef(product));
+    decoding.catch(() => undefined);
+    const { backbone, embedding } = this.models();
+    const embeddingModel = embedding ? embeddingKey(embedding) : null;
+    const known = await this.context(productRef(product), embeddingModel, Boolean(outbox));
+    const ctx = known.ctx;
     const { productId, productCode, imageThreshold, pixelThreshold } = ctx;
     if (!ctx.isActive) throw new ApiError('conflict', `${productCode} is deactivated; activate it to inspect`, refusal('deactivated'));
     const current = ctx.bank;
     if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first (bank build --product ${productCode})`, refusal('no_bank'));
     const input = await decoding;
     checkAbort(signal);
-    const { backbone, embedding } = this.models();
-    const bankFile = this.bankFileOf(productCode, current);
+    const bankFile = await this.bankFileOf(productCode, current);
     const engine = await this.eng();
     mark('prepare');
 
@@ -524,15 +576,14 @@ export class InspectionPipeline {
     // engine's workers run the models on the pixels decoded above (one decode for everything)
     const base = artifactBase(input.decoded.rgb);
     base.catch(() => undefined);
-    const embeddingModel = embedding ? embeddingKey(embedding) : null;
-    const references = embeddingModel ? queries.referenceEmbeddings(svc.read, productId, embeddingModel) : null;
+    const references = known.references;
     references?.catch(() => undefined);
     const scored = await score({ engine, backbone, embedding, bankFile, image: input, productCode, imageThreshold, pixelThreshold, signal }, () => mark('engine'));
-    const described = await describe({ productCode, label: input.label, scored, imageThreshold, references }, svc);
+    const described = await describe({ productCode, label: input.label, scored, imageThreshold, references }, known.catalog);
     mark('similarity');
 
     const referencePath = described.referencePath;
-    const { files, written } = await artifacts({
+    const drawn = await artifacts({
       store: svc.store,
       decoded: input.decoded,
       base,
@@ -543,15 +594,44 @@ export class InspectionPipeline {
       signal,
     });
     mark('artifacts');
-    const record = inspectionRecord({ productId, deploymentId: current.deploymentId, backbone, embedding, embeddingModel, image: input, scored, described, pixelThreshold, files, opts, timings, processingS: (performance.now() - t0) / 1000 });
-    const row = await persist(svc.read, svc.store, record, { written, withinTransaction: opts.withinTransaction });
-    mark('database');
+    const clientUuid = crypto.randomUUID();
+    const record = inspectionRecord({
+      productId,
+      deploymentId: current.deploymentId,
+      backbone,
+      embedding,
+      embeddingModel,
+      image: input,
+      scored,
+      described,
+      pixelThreshold,
+      files: drawn.files,
+      opts: outbox ? { ...opts, at: capturedAt } : opts,
+      timings,
+      processingS: (performance.now() - t0) / 1000,
+      clientUuid,
+    });
+
+    let row: StoredInspection | null;
+    if (outbox) {
+      // the complete result on the station's disk before the verdict is answered; the forwarder writes it
+      await this.journal(outbox, record, productCode);
+      mark('journal');
+      row = ((await outbox.waitFor(clientUuid, opts.waitMs ?? 0)) as StoredInspection | undefined) ?? null;
+    } else {
+      const written = await persist(svc.read, svc.store, record, { written: drawn.written, withinTransaction: opts.withinTransaction });
+      row = { clientUuid, inspectionId: written.inspectionId, inspectionCode: written.inspectionCode, artifacts: written.artifacts };
+      mark('database');
+      this.announce(record, row, described.verdict.defect_detected, productCode);
+    }
 
     const v = described.verdict;
-    const outcome: InspectOutcome = {
+    return {
       image: v.image,
-      inspectionId: row.inspectionId,
-      inspection_code: row.inspectionCode,
+      client_uuid: clientUuid,
+      stored: Boolean(row),
+      inspectionId: row?.inspectionId ?? null,
+      inspection_code: row?.inspectionCode ?? null,
       productCode: v.productCode,
       defect_detected: v.defect_detected,
       anomaly_score: v.anomaly_score,
@@ -565,21 +645,152 @@ export class InspectionPipeline {
       similarity_score: v.similarity_score,
       reference_image_id: v.reference_image_id,
       regions: v.regions,
-      artifacts: row.artifacts,
+      artifacts: row?.artifacts ?? artifactPaths(drawn.files),
       processing_ms: Math.round(performance.now() - t0),
     };
-    svc.bus?.emit('inspection.completed', {
+  }
+
+  private announce(record: InspectionRecord, row: StoredInspection, defectDetected: boolean, productCode: string): void {
+    this.svc.bus?.emit('inspection.completed', {
       inspectionId: row.inspectionId,
       inspectionCode: row.inspectionCode,
       productCode,
-      source: opts.source ?? 'upload',
-      defectDetected: v.defect_detected,
+      source: record.source,
+      defectDetected,
     });
-    return outcome;
+    this.svc.bus?.emit('inspection.stored', { clientUuid: row.clientUuid, inspectionId: row.inspectionId, inspectionCode: row.inspectionCode });
   }
 
-  /** The current bank's file, which must exist (a bank row whose file is gone has to be built again). */
-  private bankFileOf(productCode: string, current: { summary: Record<string, unknown> }): string {
+  // ------------------------------------------------------------------------------------------------ store and forward
+
+  /**
+   * The product's inspection context, its references' embeddings and a catalog of its defect types and guides:
+   * from the database, keeping the product's snapshot fresh; with `offline` allowed and the database away, from
+   * the snapshot the station took last time (a product never inspected here says so).
+   */
+  private async context(
+    ref: ProductRef,
+    embeddingModel: string | null,
+    offline: boolean,
+  ): Promise<{ ctx: InspectionContext; references: Promise<queries.ReferenceEmbeddingRow[]> | null; catalog: DefectCatalog }> {
+    const svc = this.svc;
+    let ctx: InspectionContext;
+    try {
+      ctx = await svc.inspectionContext(ref);
+    } catch (e) {
+      if (!offline || !isUnavailable(e)) throw e;
+      const snap = this.snapshots.get(ref);
+      if (!snap || snap.embeddingModel !== embeddingModel) {
+        const name = 'productId' in ref ? `product ${ref.productId}` : ref.productCode;
+        throw new ApiError('unavailable', `the database is not reachable and this station has not inspected ${name} before: it cannot be inspected until the database is back`, refusal('offline_unknown'));
+      }
+      return { ctx: snap.ctx, references: Promise.resolve(snap.references), catalog: snapshotCatalog(snap) };
+    }
+    const references = embeddingModel ? queries.referenceEmbeddings(svc.read, ctx.productId, embeddingModel) : null;
+    if (offline && this.snapshots.stale(ctx, embeddingModel)) {
+      // taken in the background from the references read for this inspection: the inspection does not wait for it
+      void this.takeSnapshot(ctx, embeddingModel, references).catch((e) => this.logger.warn({ err: (e as Error).message, productCode: ctx.productCode }, 'product snapshot not taken'));
+    }
+    return { ctx, references, catalog: svc };
+  }
+
+  private async takeSnapshot(ctx: InspectionContext, embeddingModel: string | null, references: Promise<queries.ReferenceEmbeddingRow[]> | null): Promise<void> {
+    const types = await this.svc.listDefectTypes(ctx.productId, { includeInactive: true });
+    const guides: ProductSnapshot['guides'] = {};
+    for (const t of types) guides[t.defectTypeId] = await this.svc.guideFor(t.defectTypeId);
+    this.snapshots.save({
+      takenAt: new Date().toISOString(),
+      ctx,
+      embeddingModel,
+      references: references ? await references : [],
+      defectTypes: Object.fromEntries(types.map((t) => [t.defectTypeId, t])),
+      guides,
+    });
+  }
+
+  private get snapshots(): ProductSnapshots {
+    this.snapshotStore ??= new ProductSnapshots(path.join(this.svc.paths.home, 'cache', 'products'));
+    return this.snapshotStore;
+  }
+
+  private snapshotStore?: ProductSnapshots;
+
+  /** Journals a complete inspection: the record as JSON, the image, the artifacts and the embedding as bytes. */
+  private async journal(outbox: Outbox, record: InspectionRecord, productCode: string): Promise<void> {
+    const { embedding, files, ...rest } = record;
+    const plain = (f: StoredFile) => ({ relPath: f.relPath, sha256: f.sha256 });
+    const data: JournaledInspection = {
+      productCode,
+      record: {
+        ...rest,
+        embedding: embedding ? { model: embedding.model, dim: embedding.dim } : null,
+        files: { original: plain(files.original), artifacts: Object.fromEntries(ARTIFACT_NAMES.map((n) => [n, plain(files.artifacts[n])])) as Record<ArtifactName, PlainFile> },
+      },
+    };
+    const blobs: Record<string, Buffer> = { original: files.original.bytes };
+    for (const n of ARTIFACT_NAMES) blobs[`art/${n}`] = files.artifacts[n].bytes;
+    if (embedding) blobs.embedding = Buffer.from(embedding.vector.buffer, embedding.vector.byteOffset, embedding.vector.byteLength);
+    await outbox.append('inspection', record.clientUuid!, data, blobs);
+  }
+
+  /**
+   * The forwarder's handler for a journaled inspection: writes it unless its UUID is already in the database (a
+   * replay after a crash), with its files taken from the journal. Idempotent.
+   */
+  async forwardInspection(entry: JournalEntry): Promise<StoredInspection> {
+    const svc = this.svc;
+    const clientUuid = entry.id;
+    const data = entry.data as JournaledInspection;
+    const already = await queries.inspectionByClientUuid(svc.read, clientUuid);
+    if (already) return { clientUuid, inspectionId: already.inspection_id, inspectionCode: already.inspection_code, artifacts: artifactPaths(data.record.files) };
+    const j = data.record.files;
+    const withBytes = (f: PlainFile, bytes: Buffer | undefined): StoredFile => {
+      if (!bytes) throw new Error(`journal entry ${clientUuid} lacks the file ${f.relPath}`);
+      return { ...f, bytes };
+    };
+    const files: InspectionRecord['files'] = {
+      original: withBytes(j.original, entry.blobs.original),
+      artifacts: Object.fromEntries(ARTIFACT_NAMES.map((n) => [n, withBytes(j.artifacts[n], entry.blobs[`art/${n}`])])) as Record<ArtifactName, StoredFile>,
+    };
+    // this station's cache holds them too (a crash may have cut the artifacts stage's writes short)
+    await writeFiles(svc.store, [files.original, ...Object.values(files.artifacts)]);
+    const vector = entry.blobs.embedding;
+    const record: InspectionRecord = {
+      ...data.record,
+      embedding: data.record.embedding && vector ? { ...data.record.embedding, vector } : null,
+      files,
+    };
+    try {
+      const row = await persist(svc.read, svc.store, record);
+      const stored = { clientUuid, inspectionId: row.inspectionId, inspectionCode: row.inspectionCode, artifacts: row.artifacts };
+      const dt = data.record.result.defectDetected;
+      this.announce(record, stored, dt, data.productCode);
+      return stored;
+    } catch (e) {
+      // another forwarder (the CLI's `outbox --forward`) wrote it meanwhile: the same row
+      if ((e as { code?: string; constraint?: string }).code === '23505' && (e as { constraint?: string }).constraint === 'inspections_client_uuid_key') {
+        const row = await queries.inspectionByClientUuid(svc.read, clientUuid);
+        if (row) return { clientUuid, inspectionId: row.inspection_id, inspectionCode: row.inspection_code, artifacts: artifactPaths(data.record.files) };
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The current bank's file on this console: by its hash (`bank_sha256`) from the cache, fetched from the plant
+   * database on first use; a bank from before issue 15 has only `bank_path` (relative to LINEDECK_HOME) and must
+   * be on this console. A bank whose bytes are nowhere has to be built again.
+   */
+  private async bankFileOf(productCode: string, current: { summary: Record<string, unknown> }): Promise<string> {
+    const sha = current.summary.bank_sha256;
+    if (typeof sha === 'string' && this.svc.store.files) {
+      try {
+        return await this.svc.store.files.resolve(sha, 'ldb');
+      } catch (e) {
+        if ((e as Error).name !== 'FileNotStoredError') throw e;
+        throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${sha.slice(0, 12)}… is not in the database); rebuild the bank`, refusal('rebuild_bank'));
+      }
+    }
     const bankFile = path.join(this.svc.paths.home, String(current.summary.bank_path));
     if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`, refusal('rebuild_bank'));
     return bankFile;
@@ -593,14 +804,14 @@ export class InspectionPipeline {
     // the code and the current bank in one round trip (the same read an inspection makes)
     const { productCode, bank: current } = await this.svc.inspectionContext(productRef(ref));
     if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first`, refusal('no_bank'));
-    const bankFile = this.bankFileOf(productCode, current);
+    const bankFile = await this.bankFileOf(productCode, current);
     if (!relPaths.length) return { deploymentId: current.deploymentId, scores: [] };
     const { backbone } = this.models();
     const engine = await this.eng();
     const scores: number[] = [];
     for (let i = 0; i < relPaths.length; i += EMBED_BATCH) {
       checkAbort(signal);
-      const batch = relPaths.slice(i, i + EMBED_BATCH).map((p) => this.svc.store.abs(p));
+      const batch = await Promise.all(relPaths.slice(i, i + EMBED_BATCH).map((p) => this.svc.store.local(p)));
       const out = await engine.patchcore({ backbone: backbone.dir, bank: bankFile, images: batch, maps: false }, { signal });
       for (const r of out) scores.push(Math.min(1, Math.max(0, r.anomalyScore ?? 0)));
     }
@@ -623,7 +834,11 @@ export class InspectionPipeline {
     } catch {
       return null;
     }
-    if (!st?.isFile()) return null;
+    if (!st?.isFile()) {
+      // another station's reference: fetched by its content this once, cached by the next call
+      if (!this.svc.store.files || !/[0-9a-f]{64}\.[a-z]+$/.test(relPath)) return null;
+      return this.svc.store.local(relPath).then((f) => loadRgb(f)).then((img) => atHeight(img, height));
+    }
     const key = `${file}|${st.size}|${st.mtimeMs}|${height}`;
     const cache = this.references;
     let p = cache.get(key);
@@ -643,8 +858,10 @@ export class InspectionPipeline {
     if (this.disposed || !f.ok) return;
     const engine = await this.eng();
     // the models and the bank of the product inspected last (or any with a bank): one small picture through both
-    const bankPath = await queries.warmBankPath(this.svc.read);
-    const bank = bankPath ? path.join(this.svc.paths.home, bankPath) : null;
+    const w = await queries.warmBankPath(this.svc.read);
+    let bank: string | null = null;
+    if (w?.bank_sha256 && this.svc.store.files) bank = await this.svc.store.files.resolve(w.bank_sha256, 'ldb').catch(() => null);
+    else if (w?.bank_path) bank = path.join(this.svc.paths.home, w.bank_path);
     const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toBuffer();
     const img = new Uint8Array(png);
     if (this.disposed) return;
@@ -660,4 +877,22 @@ export class InspectionPipeline {
     this.engine = undefined;
     if (e) await (await e.catch(() => undefined))?.close();
   }
+}
+
+/** The store paths of an inspection's files (content-addressed: the same before and after it reaches the database). */
+function artifactPaths(f: { original: PlainFile; artifacts: Record<ArtifactName, PlainFile> }): Artifacts {
+  const a = f.artifacts;
+  return { original: f.original.relPath, heatmap: a.heatmap.relPath, mask: a.mask.relPath, overlay: a.overlay.relPath, comparison: a.comparison.relPath, anomalyMap: a.anomalyMap.relPath };
+}
+
+/** A defect catalog from a product's snapshot (the database away). */
+function snapshotCatalog(snap: ProductSnapshot): DefectCatalog {
+  return {
+    getDefectType: async (id: number) => {
+      const t = snap.defectTypes[id];
+      if (!t) throw new ApiError('not_found', `no defect type with id ${id}`);
+      return t;
+    },
+    guideFor: async (id: number) => snap.guides[id] ?? { cause: [], action: [], other: [] },
+  } as DefectCatalog;
 }

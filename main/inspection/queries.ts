@@ -57,13 +57,13 @@ export async function failInterruptedBankBuilds(q: Queryable, productId: number)
 }
 
 /** The bank file of the product inspected last (or any product with a bank), to warm the engine. */
-export async function warmBankPath(q: Queryable): Promise<string | undefined> {
-  const r = await q.query<{ bank_path: string }>(
-    `select d.result_summary->>'bank_path' as bank_path from deployments d
+export async function warmBankPath(q: Queryable): Promise<{ bank_path: string | null; bank_sha256: string | null } | undefined> {
+  const r = await q.query<{ bank_path: string | null; bank_sha256: string | null }>(
+    `select d.result_summary->>'bank_path' as bank_path, d.result_summary->>'bank_sha256' as bank_sha256 from deployments d
        where d.deployment_type = 'patchcore_bank' and d.status = 'completed'
        order by (select max(i.inspection_date) from inspections i where i.product_id = d.product_id) desc nulls last, d.completed_at desc limit 1`,
   );
-  return r.rows[0]?.bank_path;
+  return r.rows[0];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ export async function inspectionContext(q: Queryable, ref: { productId: number }
   return r.rows[0];
 }
 
-/** The parameters of INSERT_INSPECTION, in order ($1 … $33). */
+/** The parameters of INSERT_INSPECTION, in order ($1 … $35). */
 export interface InsertInspectionParams {
   productId: number;
   fileName: string;
@@ -205,19 +205,29 @@ export interface InsertInspectionParams {
   rawMaxPatchDistance: number;
   imageThreshold: number;
   pixelThreshold: number;
-  /** the artifact folder's name before the code (ImageStore.artifactPrefix) */
-  artifactPrefix: string;
+  /** the artifacts' content-addressed store paths: heatmap, mask, overlay, comparison, anomaly map */
+  artifactPaths: string[];
   /** JSON text */
   regions: string;
   /** JSON text */
   details: string;
   guideGenerated: boolean;
   guideContent: string | null;
+  /** the UUID the station gave the inspection (journal; unique), or null */
+  clientUuid?: string | null;
+  /** the station that inspected (stations.station_id), or null */
+  stationId?: string | null;
+}
+
+/** An inspection already stored under a client UUID (a journal entry forwarded before), or undefined. */
+export async function inspectionByClientUuid(q: Queryable, clientUuid: string): Promise<{ inspection_id: number; inspection_code: string } | undefined> {
+  const r = await q.query<{ inspection_id: number; inspection_code: string }>('select inspection_id, inspection_code from inspections where client_uuid = $1', [clientUuid]);
+  return r.rows[0];
 }
 
 /**
  * The four rows of an inspection in one statement (one round trip): the image, its metadata, the inspection (its
- * code from the trigger) and the result, whose artifact paths are the folder prefix and that code. Prepared once
+ * code from the trigger) and the result with its artifacts' content-addressed paths. Prepared once
  * per connection (the plan of the five-table statement is not made again each time).
  */
 const INSERT_INSPECTION = {
@@ -229,17 +239,16 @@ const INSERT_INSPECTION = {
              insert into image_metadata (image_id, exif_data, preprocessing_applied, embedding_vector, embedding_model, embedding_dim)
              select image_id, $10, $11, $12, $13, $14 from img
            ), ins as (
-             insert into inspections (product_id, test_image_id, reference_image_id, inspector_id, inspection_date, status, processing_time, source, deployment_id)
-             select $1, image_id, $15, $9, coalesce($16, now()), 'completed', $17, $18, $19 from img
+             insert into inspections (product_id, test_image_id, reference_image_id, inspector_id, inspection_date, status, processing_time, source, deployment_id, client_uuid, station_id)
+             select $1, image_id, $15, $9, coalesce($16, now()), 'completed', $17, $18, $19, $34, $35 from img
              returning inspection_id, inspection_code
            ), res as (
              insert into inspection_results (inspection_id, defect_detected, defect_type_id, confidence_score, anomaly_score, similarity_score,
                raw_anomaly_score, raw_max_patch_distance, image_threshold, pixel_threshold, heatmap_path, mask_path, overlay_path, comparison_path,
                detected_regions, details, guide_generated, guide_content)
              select inspection_id, $20, $21, $22, $23, $24, $25, $26, $27, $28,
-               $29::text || inspection_code || '/heatmap.png', $29::text || inspection_code || '/mask.png',
-               $29::text || inspection_code || '/overlay.png', $29::text || inspection_code || '/comparison.png',
-               $30, $31::jsonb || jsonb_build_object('anomalyMap', $29::text || inspection_code || '/map.png'), $32, $33
+               ($29::text[])[1], ($29::text[])[2], ($29::text[])[3], ($29::text[])[4],
+               $30, $31::jsonb || jsonb_build_object('anomalyMap', ($29::text[])[5]), $32, $33
              from ins
            )
            select inspection_id, inspection_code from ins`,
@@ -277,11 +286,13 @@ export async function insertInspection(c: Queryable, p: InsertInspectionParams):
       p.rawMaxPatchDistance,
       p.imageThreshold,
       p.pixelThreshold,
-      p.artifactPrefix,
+      p.artifactPaths,
       p.regions,
       p.details,
       p.guideGenerated,
       p.guideContent,
+      p.clientUuid ?? null,
+      p.stationId ?? null,
     ],
   });
   return ins.rows[0];

@@ -1,9 +1,12 @@
 /**
  * The inspection domain's services for one running station: the service, the pipeline (the engine's worker
- * threads) and the watch-folder watcher, built once by the module (main/inspection/module.ts) and shared by the
- * procedures, the watch folders, the demo seeder and the CLI, so they all inspect with the same engine.
+ * threads), the outbox (journaled results and their forwarder) and the watch-folder watcher, built once by the
+ * module (main/inspection/module.ts) and shared by the procedures, the watch folders, the demo seeder and the CLI,
+ * so they all inspect with the same engine.
  */
 import type { AppServices } from '../domain';
+import { loadStationIdentity } from '../stations/identity';
+import { Outbox } from './outbox';
 import { InspectionPipeline } from './pipeline';
 import { InspectionService } from './service';
 import { FolderWatcher, type WatchOptions } from './watch';
@@ -12,6 +15,10 @@ export interface InspectionRuntime {
   svc: InspectionService;
   pipeline: InspectionPipeline;
   watcher: FolderWatcher;
+  /** results journaled on this station and not yet in the database (the station screen's inspections) */
+  outbox: Outbox;
+  /** this console's station id (LINEDECK_HOME/station.json) */
+  stationId(): string;
   /** starts the watch folders and warms the engine (a running station's background work) */
   start(): void;
 }
@@ -20,15 +27,22 @@ export function createInspectionRuntime(s: Pick<AppServices, 'dbs' | 'paths' | '
   const svc = new InspectionService({ dbs: s.dbs, paths: s.paths, bus: s.bus });
   const pipeline = new InspectionPipeline(svc);
   const watcher = new FolderWatcher(svc, pipeline, watch);
+  const outbox = new Outbox(Outbox.dirOf(s.paths.home), { bus: s.bus });
+  outbox.handle('inspection', (e) => pipeline.forwardInspection(e));
+  let stationId: string | undefined;
   s.disposers.push(async () => {
     await watcher.stop();
+    await outbox.stop();
     await pipeline.dispose();
   });
   return {
     svc,
     pipeline,
     watcher,
+    outbox,
+    stationId: () => (stationId ??= loadStationIdentity(s.paths).stationId),
     start() {
+      outbox.start();
       void watcher.start();
       // the engine worker too, in the background: the first inspection at the station then skips its start-up
       const t = setTimeout(() => void pipeline.warm().catch(() => undefined), 1000);

@@ -254,8 +254,12 @@ export interface DeploymentRow {
 /** What `inspect` returns (CLI `inspect --json` prints these fields). */
 export interface InspectOutcome {
   image: string;
-  inspectionId: number;
-  inspection_code: string;
+  /** the UUID the station gave the inspection (decisions.md Plant 3); the screen shows its start until the code arrives */
+  client_uuid: string;
+  /** false: the verdict is journaled on the station and waits to be uploaded (inspectionId and the code are null) */
+  stored: boolean;
+  inspectionId: number | null;
+  inspection_code: string | null;
   productCode: string;
   defect_detected: boolean;
   /** normalized [0, 1] */
@@ -275,6 +279,17 @@ export interface InspectOutcome {
   processing_ms: number;
 }
 
+/** One result in a station's outbox (`linedeck outbox`, inspection.outbox.get). */
+export interface OutboxItem {
+  uuid: string;
+  kind: string;
+  created: string;
+  attempts: number;
+  last_error: string | null;
+  /** set aside: the database refused it MAX_ATTEMPTS times (kept in outbox/refused) */
+  refused?: boolean;
+}
+
 /** A product by id or by code (what the procedures take). */
 export type ProductRef = { productId: number } | { productCode: string };
 
@@ -282,7 +297,7 @@ export type ProductRef = { productId: number } | { productCode: string };
  * An inspection's verdict before it is written: everything of InspectOutcome the screen shows except the
  * inspection's id and code, its artifact paths and the total time (stages/describe.ts).
  */
-export type InspectVerdict = Omit<InspectOutcome, 'inspectionId' | 'inspection_code' | 'artifacts' | 'processing_ms'>;
+export type InspectVerdict = Omit<InspectOutcome, 'inspectionId' | 'inspection_code' | 'artifacts' | 'processing_ms' | 'client_uuid' | 'stored'>;
 
 export interface BankBuildOutcome {
   deployment_id: number;
@@ -293,7 +308,10 @@ export interface BankBuildOutcome {
   normal_images: number;
   defect_images: number;
   embedded_images: number;
+  /** the bank file on this console (its cache entry) */
   bank_path: string;
+  /** the bank's content address: the deployment's result_summary.bank_sha256 */
+  bank_sha256: string;
   calibration: Record<string, unknown>;
 }
 
@@ -387,5 +405,12 @@ declare module '../api/events' {
     'inspection.completed': { inspectionId: number; inspectionCode: string; productCode: string; source: string; defectDetected: boolean };
     /** the watch-folder queue changed (waiting, in progress, last result) */
     'inspection.queue': WatchQueueState;
+    /**
+     * a journaled inspection reached the database (the station shows its code instead of "waiting to upload"); a
+     * result written at once is announced here too
+     */
+    'inspection.stored': { clientUuid: string; inspectionId: number; inspectionCode: string };
+    /** the station's outbox: results not yet in the database, and whether the database is away */
+    'outbox.depth': { depth: number; databaseAway: { since: string } | null };
   }
 }

@@ -1,25 +1,29 @@
 /**
- * Stage 5 of an inspection: its rows, from a plain record (ids, numbers, strings, the image's store path and the
- * staged artifact files; nothing live), so a record can be kept and written later.
+ * Stage 5 of an inspection: its rows, from a plain record (ids, numbers, strings, and the files: each one's bytes,
+ * sha256 and content-addressed store path; nothing live), so a record can be kept and written later.
  *
  * One transaction: the four rows (image, metadata, inspection, result) in one prepared statement
- * (queries.ts INSERT_INSPECTION; the result's paths are the folder prefix and the code the inspection trigger
- * gives), then the staging folder is renamed to `<image>.<code>/`, `withinTransaction` runs, and the transaction
- * commits. A transaction that fails leaves no rows and no files (the folder is removed; its code comes again with
- * the next inspection).
+ * (queries.ts INSERT_INSPECTION; the result's paths are the artifacts' content addresses), the blobs of the
+ * original and the artifacts (main/files: idempotent, one statement), then `withinTransaction`, and the commit.
+ * So a row never names a file the database lacks. A transaction that fails leaves no rows, and the local files it
+ * wrote are removed unless another row's blob is the same content.
  */
 import type pg from 'pg';
 import { withTransaction } from '../../db/pools';
 import { insertInspection } from '../queries';
-import { ImageStore } from '../store';
+import type { ImageStore } from '../store';
 import type { Artifacts, InspectionSource, Region } from '../types';
-import { ARTIFACT_FILES, type StagedFiles } from './artifacts';
+import { ARTIFACT_NAMES, writeFiles, type InspectionFiles } from './artifacts';
 
 export interface InspectionRecord {
   productId: number;
   /** the bank used */
   deploymentId: number;
   source: InspectionSource;
+  /** the UUID the station gave the inspection (unique in the database: a replay writes nothing twice) */
+  clientUuid?: string | null;
+  /** the station that inspected */
+  stationId?: string | null;
   /** users.user_id, or null (CLI, watch folders) */
   inspectorId: number | null;
   /** inspection time as ISO 8601, or null for now() */
@@ -55,14 +59,17 @@ export interface InspectionRecord {
     details: Record<string, unknown>;
     guideText: string | null;
   };
-  /** the stored original and the staged artifacts (artifacts stage) */
-  files: Pick<StagedFiles, 'original' | 'staging' | 'files'>;
+  /** the original and the artifacts: bytes, sha256, store path (artifacts stage) */
+  files: Pick<InspectionFiles, 'original' | 'artifacts'>;
 }
 
 export interface PersistOptions {
-  /** settles when the staged files are written (they may still be in flight while the rows are inserted) */
+  /**
+   * settles when the files are in the local cache (they may still be in flight while the rows are inserted);
+   * without it persist writes them itself (a record from a journal)
+   */
   written?: Promise<unknown>;
-  /** runs inside the transaction, after the rows are written and the artifact folder is named */
+  /** runs inside the transaction, after the rows and the blobs are written */
   withinTransaction?: (c: pg.PoolClient, inspection: { inspectionId: number; inspectionCode: string }) => Promise<void>;
 }
 
@@ -74,16 +81,16 @@ export interface Persisted {
 
 export async function persist(db: pg.Pool, store: ImageStore, record: InspectionRecord, opts: PersistOptions = {}): Promise<Persisted> {
   const { image, result, files } = record;
+  const all = [files.original, ...ARTIFACT_NAMES.map((n) => files.artifacts[n])];
   // the writes may fail while the rows go in: their failure is taken up below, not left unhandled meanwhile
-  const written = Promise.resolve(opts.written);
+  const written = opts.written ? Promise.resolve(opts.written) : writeFiles(store, all);
   written.catch(() => undefined);
-  let placed: string | null = null;
   try {
     return await withTransaction(db, async (c: pg.PoolClient) => {
       const ins = await insertInspection(c, {
         productId: record.productId,
         fileName: image.fileName,
-        filePath: files.original,
+        filePath: files.original.relPath,
         sha256: image.sha256,
         fileSize: image.fileSize,
         width: image.width,
@@ -109,36 +116,42 @@ export async function persist(db: pg.Pool, store: ImageStore, record: Inspection
         rawMaxPatchDistance: result.rawMaxPatchDistance,
         imageThreshold: result.imageThreshold,
         pixelThreshold: result.pixelThreshold,
-        artifactPrefix: ImageStore.artifactPrefix(files.original),
+        artifactPaths: ARTIFACT_NAMES.map((n) => files.artifacts[n].relPath),
         regions: JSON.stringify(result.regions),
         details: JSON.stringify(result.details),
         guideGenerated: Boolean(result.guideText),
         guideContent: result.guideText,
+        clientUuid: record.clientUuid ?? null,
+        stationId: record.stationId ?? null,
       });
       const { inspection_id: inspectionId, inspection_code: inspectionCode } = ins;
-      // the files were written while the rows went in; their folder gets its name (the code) before the commit
+      // the blobs in the same transaction: a row never names a file the plant database lacks
+      if (store.files) await store.files.putSmall([{ bytes: toBuffer(files.original.bytes), kind: 'image', sha256: files.original.sha256 }, ...ARTIFACT_NAMES.map((n) => ({ bytes: toBuffer(files.artifacts[n].bytes), kind: 'artifact' as const, sha256: files.artifacts[n].sha256 }))], c);
       await written;
-      const paths = store.placeStaged(files.staging, files.original, inspectionCode, files.files);
-      placed = store.artifactDir(files.original, inspectionCode);
       if (opts.withinTransaction) await opts.withinTransaction(c, { inspectionId, inspectionCode });
       const artifacts: Artifacts = {
-        original: files.original,
-        heatmap: paths[ARTIFACT_FILES.heatmap],
-        mask: paths[ARTIFACT_FILES.mask],
-        overlay: paths[ARTIFACT_FILES.overlay],
-        comparison: paths[ARTIFACT_FILES.comparison],
-        anomalyMap: paths[ARTIFACT_FILES.anomalyMap],
+        original: files.original.relPath,
+        heatmap: files.artifacts.heatmap.relPath,
+        mask: files.artifacts.mask.relPath,
+        overlay: files.artifacts.overlay.relPath,
+        comparison: files.artifacts.comparison.relPath,
+        anomalyMap: files.artifacts.anomalyMap.relPath,
       };
       return { inspectionId, inspectionCode, artifacts };
     });
   } catch (e) {
-    // nothing committed: no files either
+    // nothing committed: the files this inspection alone wrote go too
     await written.catch(() => undefined);
     try {
-      store.discardStaged(files.staging, placed);
+      if (store.files) await store.files.discardUnstored(all.map((f) => ({ sha256: f.sha256, ext: f.relPath.slice(f.relPath.lastIndexOf('.') + 1) })));
     } catch {
-      /* best effort, as before */
+      /* best effort: an unreferenced cache file is only space */
     }
     throw e;
   }
+}
+
+/** A Buffer over a Uint8Array's memory (a structured clone turns Buffers into Uint8Arrays). */
+function toBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }

@@ -54,6 +54,7 @@ export function App() {
   const { i18n } = useTranslation();
   const setTransport = useConnection((s) => s.setTransport);
   const setDb = useConnection((s) => s.setDb);
+  const setOutbox = useConnection((s) => s.setOutbox);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
@@ -80,9 +81,10 @@ export function App() {
         const bad = p.sources.find((s) => !s.ok);
         setDb(!bad, p.embedded, bad?.error);
       }),
+      onEvent('outbox.depth', (p) => setOutbox(p.depth)),
     ];
     return () => offs.forEach((f) => f());
-  }, [setTransport, setDb]);
+  }, [setTransport, setDb, setOutbox]);
   return (
     <QueryClientProvider client={queryClient}>
       <BackendBanner />

@@ -17,11 +17,17 @@ function ConnectionIndicator() {
   const state = useConnection(connState);
   const embedded = useConnection((s) => s.embedded);
   const dbError = useConnection((s) => s.dbError);
+  const outbox = useConnection((s) => s.outbox);
   return (
     <div className={`conn conn-${state}`} role="status" aria-live="polite" data-testid="connection" data-state={state} title={dbError ?? ''}>
       <span className="conn-dot" aria-hidden />
       {t(`conn.${state}`)}
       {embedded && state === 'connected' && <span className="conn-badge">{t('conn.embedded')}</span>}
+      {outbox > 0 && (
+        <span className="conn-badge conn-outbox" data-testid="connection-outbox" title={t('conn.outboxHint')}>
+          {t('conn.outbox', { n: outbox })}
+        </span>
+      )}
     </div>
   );
 }

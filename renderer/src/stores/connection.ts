@@ -7,6 +7,9 @@ interface ConnectionStore {
   dbOk: boolean;
   embedded: boolean;
   dbError?: string;
+  /** this station's results waiting to be uploaded (outbox.depth events) */
+  outbox: number;
+  setOutbox(n: number): void;
   setTransport(up: boolean): void;
   setDb(ok: boolean, embedded: boolean, error?: string): void;
 }
@@ -14,6 +17,8 @@ export const useConnection = create<ConnectionStore>()((set) => ({
   transportUp: true,
   dbOk: true,
   embedded: false,
+  outbox: 0,
+  setOutbox: (outbox) => set({ outbox }),
   setTransport: (transportUp) => set({ transportUp }),
   setDb: (dbOk, embedded, dbError) => set({ dbOk, embedded, dbError }),
 }));

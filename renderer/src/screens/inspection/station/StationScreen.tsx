@@ -12,11 +12,14 @@ import { useCall } from '../../../api/hooks';
 import { Empty, ErrorState, Loading, refusalReason, useReasonText } from '../../../app/ui';
 import { hasRole, useSession } from '../../../stores/session';
 import type { ProductRow } from '../../../../../main/api/types';
+import type { InspectOutcome } from '../../../../../main/inspection/types';
+import { useConnection } from '../../../stores/connection';
 import { dataUrlBytes, ProductSelect, VerdictBadge } from '../common';
 import { fmtMs } from '../logic';
 import { ResultView } from '../result/ResultView';
 import { useInspectionPrefs } from '../store';
 import { Camera } from './Camera';
+import { PendingResult } from './PendingResult';
 import { isTyping } from './shared';
 import { WatchStatus } from './WatchStatus';
 
@@ -27,8 +30,10 @@ interface QueueItem {
   source: 'upload' | 'camera';
   productId: number;
   state: 'waiting' | 'running' | 'done' | 'error';
-  inspectionId?: number;
-  code?: string;
+  inspectionId?: number | null;
+  code?: string | null;
+  /** the answer (kept while it waits to be uploaded: the screen shows it from here) */
+  outcome?: InspectOutcome;
   defect?: boolean;
   ms?: number;
   /** main's message when it was refused (English, with the particulars) */
@@ -62,6 +67,7 @@ export function StationScreen() {
   const [cameraOn, setCameraOn] = useState(false);
   const fileInput = useRef<HTMLInputElement | null>(null);
   const running = useRef(false);
+  const storedLate = useRef(new Map<string, { inspectionId: number; inspectionCode: string }>());
   const qc = useQueryClient();
 
   const list: ProductRow[] = useMemo(() => products.data ?? [], [products.data]);
@@ -95,7 +101,11 @@ export function StationScreen() {
     call('inspection.inspect', { productId: next.productId, image: { bytes: dataUrlBytes(next.dataUrl), fileName: next.name }, source: next.source })
       .then((r) => {
         const ms = performance.now() - t0;
-        setQueue((q) => q.map((x) => (x.key === next.key ? { ...x, state: 'done', inspectionId: r.inspectionId, code: r.inspection_code, defect: r.defect_detected, ms, dataUrl: '' } : x)));
+        // its code may have arrived (inspection.stored) between the answer and now
+        const late = storedLate.current.get(r.client_uuid);
+        setQueue((q) =>
+          q.map((x) => (x.key === next.key ? { ...x, state: 'done', inspectionId: r.inspectionId ?? late?.inspectionId, code: r.inspection_code ?? late?.inspectionCode, outcome: r, defect: r.defect_detected, ms, dataUrl: '' } : x)),
+        );
         setShownKey(next.key);
         void qc.invalidateQueries({ queryKey: ['inspection.inspections.list'] });
       })
@@ -109,6 +119,27 @@ export function StationScreen() {
         setQueue((q) => [...q]);
       });
   }, [queue, qc]);
+
+  // a journaled result reached the database: it gets its id and code (and the full result view)
+  useEffect(
+    () =>
+      onEvent('inspection.stored', (e) => {
+        storedLate.current.set(e.clientUuid, e);
+        if (storedLate.current.size > 100) storedLate.current.delete(storedLate.current.keys().next().value!);
+        setQueue((q) => (q.some((x) => x.outcome?.client_uuid === e.clientUuid) ? q.map((x) => (x.outcome?.client_uuid === e.clientUuid ? { ...x, inspectionId: e.inspectionId, code: e.inspectionCode } : x)) : q));
+        void qc.invalidateQueries({ queryKey: ['inspection.inspections.list'] });
+      }),
+    [qc],
+  );
+
+  // the outbox's depth now (the connection indicator follows its events from here on)
+  const setOutbox = useConnection((s) => s.setOutbox);
+  useEffect(() => {
+    call('inspection.outbox.get', {}).then(
+      (o) => setOutbox(o.depth),
+      () => undefined,
+    );
+  }, [setOutbox]);
 
   // the watched line: show each new inspection of this product when following
   useEffect(
@@ -225,7 +256,12 @@ export function StationScreen() {
                 <li key={x.key} className={`insp-q insp-q-${x.state}${shownKey === x.key ? ' on' : ''}`}>
                   <button type="button" className="insp-q-btn" disabled={x.state !== 'done'} onClick={() => setShownKey(x.key)} data-testid={`queue-item-${x.state}`} data-ms={x.ms != null ? Math.round(x.ms) : undefined}>
                     <span className="insp-q-state">{x.state === 'done' ? <VerdictBadge defect={x.defect ?? null} /> : t(`queue.states.${x.state}`)}</span>
-                    <span className="insp-q-name">{x.code ?? x.name}</span>
+                    <span className="insp-q-name">{x.code ?? (x.outcome ? t('pending.id', { id: x.outcome.client_uuid.slice(0, 8) }) : x.name)}</span>
+                    {x.state === 'done' && !x.code && x.outcome && (
+                      <span className="badge badge-stale small" data-testid="queue-pending">
+                        {t('pending.badge')}
+                      </span>
+                    )}
                     <span className="muted small">{x.ms != null ? fmtMs(x.ms) : x.source === 'camera' ? t('source.camera') : ''}</span>
                   </button>
                   {x.error && (
@@ -251,6 +287,8 @@ export function StationScreen() {
       <section className="insp-main" aria-label={t('result')} aria-live="polite">
         {shownId ? (
           <ResultView key={shownId} inspectionId={shownId} latencyMs={shown?.ms ?? null} />
+        ) : shown?.outcome ? (
+          <PendingResult outcome={shown.outcome} latencyMs={shown.ms ?? null} />
         ) : queue.some((x) => x.state === 'running') ? (
           <Loading label={t('inspecting')} />
         ) : (

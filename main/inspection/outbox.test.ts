@@ -1,0 +1,141 @@
+/**
+ * Store and forward against a real PostgreSQL server that the test stops and starts (issue "Plant deployment"):
+ * inspections answer with a verdict while the server is away, and every one reaches the database once it is back,
+ * none twice.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuthService } from '../auth/auth';
+import { stationPaths } from '../config';
+import { Databases } from '../db/pools';
+import type { AppServices } from '../domain';
+import { EventBus } from '../events';
+import { JobRunner } from '../jobs/jobs';
+import { migrateAll } from '../migrations';
+import { startTestServer, type TestServer } from '../testing/server';
+import { createInspectionRuntime, type InspectionRuntime } from './runtime';
+import { generateImage } from './synth/generate';
+import type { InspectOutcome } from './types';
+
+const image = async (label: 'normal' | 'hole', index: number) =>
+  (await generateImage({ surface: 'cast', level: 'plain', label, seed: 'outbox', index, size: 128 })).png;
+
+async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<number> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return Date.now() - t0;
+}
+
+describe('store and forward through a database outage', () => {
+  let server: TestServer;
+  let dbs: Databases;
+  let home: string;
+  let rt: InspectionRuntime;
+  let services: AppServices;
+  const stored: { clientUuid: string; inspectionCode: string }[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    // a short connection timeout: the outage is noticed at once
+    dbs = new Databases({ cylinders: server.url, telemetry: server.url, inspection: server.url }, { connectionTimeoutMs: 1000 });
+    await migrateAll(dbs);
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-outbox-'));
+    const bus = new EventBus();
+    bus.on('inspection.stored', (e) => stored.push(e));
+    services = { dbs, paths: stationPaths(home), bus, jobs: new JobRunner(bus), auth: new AuthService(dbs.pool('inspection')), disposers: [] };
+    rt = createInspectionRuntime(services);
+    await rt.svc.createProduct({ productCode: 'OUT-1', productName: '정전 시험 부품', description: null, category: null } as never);
+    const normals = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => image('normal', i)));
+    await rt.pipeline.buildBank('OUT-1', { images: normals.map((bytes, i) => ({ bytes, fileName: `n${i}.png` })) });
+    rt.outbox.start();
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const d of services?.disposers.splice(0).reverse() ?? []) await d();
+    await dbs?.close();
+    await server?.destroy();
+    if (home) fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('30 inspections (10 before, 10 during, 10 after the outage) all answer, and all 30 are stored once', async () => {
+    const inspect = async (i: number) =>
+      rt.pipeline.inspect('OUT-1', { bytes: await image(i % 4 === 3 ? 'hole' : 'normal', 100 + i), fileName: `line-${i}.png` }, {
+        source: 'camera',
+        outbox: rt.outbox,
+        waitMs: 1500,
+        stationId: rt.stationId(),
+      });
+    const answers: InspectOutcome[] = [];
+    for (let i = 0; i < 10; i++) answers.push(await inspect(i));
+    // online: each answer already has its code
+    expect(answers.every((a) => a.stored && /^INS-\d{8}-\d{4}$/.test(a.inspection_code!))).toBe(true);
+    // the station's snapshot of the product is on disk before the outage
+    await until(() => fs.existsSync(path.join(home, 'cache', 'products')) && fs.readdirSync(path.join(home, 'cache', 'products')).length > 0, 10_000);
+
+    await server.stop();
+    const during: InspectOutcome[] = [];
+    for (let i = 10; i < 20; i++) during.push(await inspect(i));
+    answers.push(...during);
+    // every one has a verdict and waits to be uploaded, with its artifacts on this station
+    for (const a of during) {
+      expect(a).toMatchObject({ stored: false, inspection_code: null, inspectionId: null });
+      expect(typeof a.defect_detected).toBe('boolean');
+      expect(a.anomaly_score).toBeGreaterThanOrEqual(0);
+      expect(fs.existsSync(path.join(home, 'images', a.artifacts.heatmap!))).toBe(true);
+    }
+    expect(rt.outbox.depth()).toBe(10);
+    expect(rt.outbox.databaseAway()).not.toBeNull();
+    // the defective pictures are judged the same way offline
+    expect(during.filter((a, k) => (10 + k) % 4 === 3).every((a) => a.defect_detected)).toBe(true);
+
+    await server.start();
+    const restarted = Date.now();
+    for (let i = 20; i < 30; i++) answers.push(await inspect(i));
+    const ms = await until(() => rt.outbox.depth() === 0, 60_000);
+    expect(Date.now() - restarted).toBeLessThan(60_000);
+    console.log(`outbox drained ${ms} ms after the last inspection, ${Date.now() - restarted} ms after the restart`);
+
+    const c = new pg.Client({ connectionString: server.url });
+    await c.connect();
+    try {
+      const r = await c.query<{ client_uuid: string; inspection_code: string; station_id: string; inspection_date: Date; received_at: Date }>(
+        'select client_uuid, inspection_code, station_id, inspection_date, received_at from inspections',
+      );
+      expect(r.rows).toHaveLength(30);
+      const uuids = new Set(r.rows.map((x) => x.client_uuid));
+      expect(uuids).toEqual(new Set(answers.map((a) => a.client_uuid)));
+      expect(new Set(r.rows.map((x) => x.inspection_code)).size).toBe(30);
+      expect(new Set(r.rows.map((x) => x.station_id))).toEqual(new Set([rt.stationId()]));
+      // journaled inspections keep the station's capture time; they arrived later
+      const late = r.rows.filter((x) => during.some((a) => a.client_uuid === x.client_uuid));
+      expect(late.every((x) => x.received_at.getTime() - x.inspection_date.getTime() > 500)).toBe(true);
+      // every result's files are in the shared store
+      const files = await c.query<{ missing: string }>(
+        `select count(*)::int as missing from inspections i join inspection_results r using (inspection_id)
+          where not exists (select 1 from file_blobs b where r.heatmap_path like '%' || b.sha256 || '%')`,
+      );
+      expect(files.rows[0].missing).toBe(0);
+    } finally {
+      await c.end();
+    }
+    // the screen was told each code
+    expect(new Set(stored.map((s) => s.clientUuid))).toEqual(new Set(answers.map((a) => a.client_uuid)));
+  }, 300_000);
+
+  it('a replayed entry writes nothing twice', async () => {
+    const a = await rt.pipeline.inspect('OUT-1', { bytes: await image('normal', 500), fileName: 'replay.png' }, { outbox: rt.outbox, waitMs: 5000, stationId: rt.stationId() });
+    expect(a.stored).toBe(true);
+    // the same entry again (a crash between the commit and the removal): the handler answers the same row
+    const entry = { id: a.client_uuid, kind: 'inspection', created: new Date().toISOString(), data: null, blobs: {} };
+    const again = await rt.pipeline.forwardInspection({ ...entry, data: { productCode: 'OUT-1', record: { files: { original: { relPath: 'x', sha256: 'x' }, artifacts: Object.fromEntries(['heatmap', 'mask', 'overlay', 'comparison', 'anomalyMap'].map((n) => [n, { relPath: n, sha256: n }])) } } } } as never);
+    expect(again).toMatchObject({ clientUuid: a.client_uuid, inspectionId: a.inspectionId, inspectionCode: a.inspection_code });
+    const n = await dbs.pool('inspection').query('select count(*)::int as n from inspections where client_uuid = $1', [a.client_uuid]);
+    expect(n.rows[0].n).toBe(1);
+  }, 120_000);
+});

@@ -1,0 +1,196 @@
+/**
+ * A durable, ordered journal of entries in one folder: each entry is one file, written whole to a temporary name,
+ * flushed to disk (fsync), renamed into place and the folder flushed, so after a crash or a power cut an entry is
+ * either complete or absent. A file also ends with the sha-256 of everything before it: a torn or damaged file is
+ * recognized (JournalDamaged) instead of being read as something else.
+ *
+ * File names sort in the order the entries were appended (a zero-padded millisecond time that never goes back,
+ * within this folder, then a counter), so a reader replays them in order. An entry is JSON data plus named binary
+ * blobs (an inspection's image and artifacts), kept as bytes, not base64.
+ *
+ * Format (version 1): "LDJ1" · u32 header length · header JSON {id, kind, created, data, blobs: [{name, size}]}
+ * · the blobs' bytes in header order · 32 bytes sha-256 of all the preceding bytes.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const MAGIC = Buffer.from('LDJ1');
+const EXT = '.ldj';
+const NAME = /^(\d{15})-(\d{6})-([0-9a-f-]{36})\.ldj$/;
+
+export interface JournalEntry<T = unknown> {
+  /** the entry's UUID */
+  id: string;
+  kind: string;
+  /** ISO time the entry was appended */
+  created: string;
+  data: T;
+  blobs: Record<string, Buffer>;
+}
+
+export interface JournalItem {
+  /** file name (sorts in append order) */
+  file: string;
+  id: string;
+  /** time of the append, from the name */
+  createdMs: number;
+}
+
+export class JournalDamaged extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`journal entry ${file} is damaged: ${reason}`);
+    this.name = 'JournalDamaged';
+  }
+}
+
+export function encodeEntry(e: JournalEntry): Buffer {
+  const names = Object.keys(e.blobs);
+  const header = Buffer.from(JSON.stringify({ id: e.id, kind: e.kind, created: e.created, data: e.data, blobs: names.map((name) => ({ name, size: e.blobs[name].byteLength })) }));
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(header.length);
+  const parts = [MAGIC, len, header, ...names.map((n) => e.blobs[n])];
+  const hash = crypto.createHash('sha256');
+  for (const p of parts) hash.update(p);
+  return Buffer.concat([...parts, hash.digest()]);
+}
+
+export function decodeEntry<T = unknown>(buf: Buffer, file = 'entry'): JournalEntry<T> {
+  if (buf.length < MAGIC.length + 4 + 32 || !buf.subarray(0, 4).equals(MAGIC)) throw new JournalDamaged(file, 'not a journal entry');
+  const body = buf.subarray(0, buf.length - 32);
+  if (!crypto.createHash('sha256').update(body).digest().equals(buf.subarray(buf.length - 32))) throw new JournalDamaged(file, 'checksum mismatch');
+  const hlen = body.readUInt32LE(4);
+  if (8 + hlen > body.length) throw new JournalDamaged(file, 'header past the end');
+  const header = JSON.parse(body.subarray(8, 8 + hlen).toString('utf8')) as { id: string; kind: string; created: string; data: T; blobs: { name: string; size: number }[] };
+  const blobs: Record<string, Buffer> = {};
+  let at = 8 + hlen;
+  for (const b of header.blobs) {
+    if (at + b.size > body.length) throw new JournalDamaged(file, `blob ${b.name} past the end`);
+    blobs[b.name] = body.subarray(at, at + b.size);
+    at += b.size;
+  }
+  if (at !== body.length) throw new JournalDamaged(file, 'trailing bytes');
+  return { id: header.id, kind: header.kind, created: header.created, data: header.data, blobs };
+}
+
+function fsyncDir(dir: string): void {
+  // Windows cannot open a folder for fsync; NTFS journals the rename itself
+  if (process.platform === 'win32') return;
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export class Journal {
+  private lastMs = 0;
+  private counter = 0;
+
+  constructor(readonly dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+    // names never go back in time, even when the clock does: start after the newest entry on disk
+    const last = this.list().at(-1);
+    if (last) this.lastMs = last.createdMs;
+    // temporary files of appends that a crash interrupted are not entries
+    for (const f of fs.readdirSync(dir)) if (f.endsWith('.tmp')) fs.rmSync(path.join(dir, f), { force: true });
+  }
+
+  private nextName(id: string): { file: string; ms: number } {
+    const now = Date.now();
+    if (now > this.lastMs) {
+      this.lastMs = now;
+      this.counter = 0;
+    } else this.counter++;
+    if (this.counter > 999_999) {
+      this.lastMs++;
+      this.counter = 0;
+    }
+    return { file: `${String(this.lastMs).padStart(15, '0')}-${String(this.counter).padStart(6, '0')}-${id}${EXT}`, ms: this.lastMs };
+  }
+
+  /** Appends an entry durably; resolves once it is on disk. */
+  async append(e: Omit<JournalEntry, 'created'> & { created?: string }): Promise<JournalItem> {
+    const { file, ms } = this.nextName(e.id);
+    const bytes = encodeEntry({ ...e, created: e.created ?? new Date(ms).toISOString() });
+    const target = path.join(this.dir, file);
+    const tmp = `${target}.tmp`;
+    const fh = await fs.promises.open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.promises.rename(tmp, target);
+    fsyncDir(this.dir);
+    return { file, id: e.id, createdMs: ms };
+  }
+
+  /** The entries in append order. */
+  list(): JournalItem[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const out: JournalItem[] = [];
+    for (const f of names.sort()) {
+      const m = NAME.exec(f);
+      if (m) out.push({ file: f, id: m[3], createdMs: Number(m[1]) });
+    }
+    return out;
+  }
+
+  read<T = unknown>(file: string): JournalEntry<T> {
+    return decodeEntry<T>(fs.readFileSync(path.join(this.dir, file)), file);
+  }
+
+  remove(file: string): void {
+    fs.rmSync(path.join(this.dir, file), { force: true });
+    fs.rmSync(path.join(this.dir, `${file}.state.json`), { force: true });
+  }
+
+  /** What the forwarder noted about an entry (attempts, last error); absent before its first failure. */
+  state(file: string): { attempts: number; lastError: string | null; lastAttempt: string | null } {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir, `${file}.state.json`), 'utf8'));
+    } catch {
+      return { attempts: 0, lastError: null, lastAttempt: null };
+    }
+  }
+
+  noteFailure(file: string, error: string): void {
+    const s = this.state(file);
+    fs.writeFileSync(path.join(this.dir, `${file}.state.json`), JSON.stringify({ attempts: s.attempts + 1, lastError: error, lastAttempt: new Date().toISOString() }));
+  }
+
+  /** Moves an entry that can never be written (the database refuses it, or it is damaged) aside, kept for a person. */
+  setAside(file: string, reason: string): void {
+    const dir = path.join(this.dir, 'refused');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.renameSync(path.join(this.dir, file), path.join(dir, file));
+    fs.writeFileSync(path.join(dir, `${file}.reason.txt`), reason);
+    fs.rmSync(path.join(this.dir, `${file}.state.json`), { force: true });
+  }
+
+  /** Entries set aside (setAside), with their reasons. */
+  setAsideList(): { file: string; reason: string }[] {
+    const dir = path.join(this.dir, 'refused');
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+    return names
+      .filter((f) => NAME.test(f))
+      .sort()
+      .map((file) => ({ file, reason: fs.readFileSync(path.join(dir, `${file}.reason.txt`), 'utf8') }));
+  }
+}
