@@ -5,12 +5,13 @@
  */
 import type { UnionToIntersection } from './api/kit';
 import { cylindersModule } from './cylinders/module';
+import { filesModule } from './files/module';
 import { inspectionModule } from './inspection/module';
 import { stationsModule } from './stations/module';
 import { systemModule } from './system/module';
 import { telemetryModule } from './telemetry/module';
 
-export const modules = [systemModule, cylindersModule, telemetryModule, inspectionModule, stationsModule] as const;
+export const modules = [systemModule, cylindersModule, telemetryModule, inspectionModule, stationsModule, filesModule] as const;
 
 export type Modules = typeof modules;
 export type AnyModule = Modules[number];

@@ -2,13 +2,16 @@
  * Stored pictures and artifacts as bytes, for the two picture doors: the host's `GET /api/file/<path>` and
  * Electron's `linedeck://file/<path>` (relayed to the backend). One function behind both, with the checks of the
  * `inspection.file.get` procedure: a live session, its role (viewer or more), its input schema, a path inside the
- * image store. The bytes are read asynchronously and never become base64.
+ * image store. The bytes are read asynchronously and never become base64. A content-addressed path
+ * (`ab/cd/<sha>.<ext>`) this console lacks is fetched from the plant database by its hash (main/files), so History
+ * on any PC shows any station's pictures; a picture retention removed answers not_found with the date.
  */
 import fs from 'node:fs';
 import { contract } from '../api/contract';
 import { roleAtLeast, type Envelope } from '../api/kit';
 import type { App } from '../app';
-import { ImageStore, mimeOf } from '../inspection/store';
+import { inspectionModule } from '../inspection/module';
+import { mimeOf } from '../inspection/store';
 import type { FileBody } from './relay';
 
 
@@ -24,11 +27,19 @@ export async function readStoredBytes(app: App, sessionId: string | undefined, r
   // refuse what could leave the store before touching the file system (the store checks again)
   if (p.includes('\0') || p.includes('\\') || p.startsWith('/') || p.split('/').some((s) => s === '..' || s === '.'))
     return { ok: false, error: { kind: 'validation', message: `not a stored file path: ${p}` } };
+  const store = app.instance(inspectionModule).svc.store;
   let abs: string;
   try {
-    abs = new ImageStore(app.services.paths.images).abs(p);
+    abs = store.abs(p);
   } catch {
     return { ok: false, error: { kind: 'validation', message: `not a stored file path: ${p}` } };
+  }
+  try {
+    abs = await store.local(p);
+  } catch (e) {
+    if ((e as Error).name === 'FileNotStoredError') return { ok: false, error: { kind: 'not_found', message: `no stored file ${p}` } };
+    if ((e as Error).name !== 'FileHashError') return { ok: false, error: { kind: 'unavailable', message: `the file ${p} cannot be fetched from the database: ${(e as Error).message}` } };
+    return { ok: false, error: { kind: 'internal', message: (e as Error).message } };
   }
   try {
     const st = await fs.promises.stat(abs);

@@ -2,6 +2,7 @@
  * Bank build + inspect through the database with real ONNX models (the parity fixtures in shared/fixtures/ml-parity,
  * written as model folders), real images and a real PostgreSQL; then the same through the API dispatcher with roles.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -149,7 +150,7 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
     expect(hit).toBe(true);
 
     // the database holds what was returned
-    const code = results['pc/test/hole_0.png'].inspection_code;
+    const code = results['pc/test/hole_0.png'].inspection_code!;
     const detail = await svc.getInspection({ inspectionCode: code });
     expect(detail).toMatchObject({ productCode: 'castA', source: 'cli', status: 'completed', defectDetected: true, defectCode: 'hole', severityLevel: 4, actionStatus: 'pending' });
     expect(detail.result!.anomalyScore).toBeCloseTo(results['pc/test/hole_0.png'].anomaly_score, 12);
@@ -163,7 +164,9 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
     expect(detail.testImage).toMatchObject({ imageType: 'test', width: 224, height: 224 });
     for (const k of ['heatmap', 'mask', 'overlay', 'comparison'] as const) {
       const rel = detail.result!.artifacts[k]!;
-      expect(rel.startsWith(detail.testImage!.filePath.replace(/\.png$/, `.${code}/`))).toBe(true);
+      // each artifact by its own content (decisions.md, Plant rule 4)
+      const sha = crypto.createHash('sha256').update(fs.readFileSync(svc.store.abs(rel))).digest('hex');
+      expect(rel).toBe(`${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}.png`);
       const meta = await sharp(svc.store.abs(rel)).metadata();
       expect(meta.format).toBe('png');
       expect(meta.width).toBe(k === 'comparison' ? 224 * 2 + 8 : 224);
@@ -180,23 +183,28 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
     const count = async () => (await db.pool.query('select count(*)::int as n from inspections')).rows[0].n as number;
     const before = await count();
     const imageDir = path.join(home, 'images');
-    const files = () => fs.readdirSync(imageDir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile() || d.isDirectory()).map((d) => path.relative(imageDir, path.join(d.parentPath, d.name))).sort();
+    const files = () =>
+      fs
+        .readdirSync(imageDir, { recursive: true, withFileTypes: true })
+        .filter((d) => (d.isFile() || d.isDirectory()) && !d.name.startsWith('.'))
+        .map((d) => path.relative(imageDir, path.join(d.parentPath, d.name)))
+        .sort();
     const kept = files();
     let seen: { inspectionCode: string } | undefined;
     await expect(
       pipeline.inspect('castA', { path: path.join(work, 'pc/test/hole_0.png') }, {
         withinTransaction: async (_c, ins) => {
           seen = ins;
-          // the folder is in place, complete, before the commit
-          const folder = fs.readdirSync(imageDir, { recursive: true }).map(String).find((f) => f.endsWith(ins.inspectionCode));
-          expect(fs.readdirSync(path.join(imageDir, folder!)).sort()).toEqual(['comparison.png', 'heatmap.png', 'map.png', 'mask.png', 'overlay.png']);
+          // the files and their blobs are in place before the commit
+          const n = await _c.query("select count(*)::int as n from file_blobs where kind = 'artifact'");
+          expect(n.rows[0].n).toBeGreaterThan(0);
           throw new Error('watch bookkeeping failed');
         },
       }),
     ).rejects.toThrow('watch bookkeeping failed');
     expect(seen?.inspectionCode).toMatch(/^INS-\d{8}-\d{4}$/);
     expect(await count()).toBe(before);
-    // the tested image was stored before (same content); nothing else stays: no staging or placed folder
+    // the tested image and its artifacts were stored before (same content, same bank): nothing else stays
     expect(files()).toEqual(kept);
     const next = await pipeline.inspect('castA', { path: path.join(work, 'pc/test/hole_0.png') });
     expect(next.inspection_code).toBe(seen!.inspectionCode);
@@ -252,7 +260,7 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
       const r = await p2.inspect('castB', { path: path.join(work, 'pc/test/hole_0.png') });
       expect(r).toMatchObject({ defect_detected: true, defect_type: null, similarity_score: null, reference_image_id: null });
       expect(r.raw_anomaly_score).toBeCloseTo(expected.patchcore['pc/test/hole_0.png'].image_score, 4);
-      const d = await svc.getInspection({ inspectionId: r.inspectionId });
+      const d = await svc.getInspection({ inspectionId: r.inspectionId! });
       expect((d.result!.details as { embeddingError: string }).embeddingError).toMatch(/image_embeds/);
     } finally {
       await p2.dispose();

@@ -151,9 +151,9 @@ describe('InspectionService', () => {
     expect(asDefect.existed).toBe(false);
     await expect(svc.setImageActive(a.imageId, true, manager)).rejects.toMatchObject({ kind: 'conflict' });
     expect(await audits('inspection.image.deactivate')).toHaveLength(1);
-    const file = svc.readStoredFile(d.filePath);
+    const file = await svc.readStoredFile(d.filePath);
     expect(file).toMatchObject({ mime: 'image/png' });
-    expect(() => svc.readStoredFile('../../etc/passwd')).toThrow(/outside the image store/);
+    await expect(svc.readStoredFile('../../etc/passwd')).rejects.toThrow(/outside the image store/);
   });
 
   it('lists, filters, pages and exports history; actions, feedback, pending, dashboard', async () => {
@@ -252,6 +252,7 @@ describe('InspectionService', () => {
     const store = new ImageStore(path.join(home, 'images'));
     expect(() => store.abs('../x')).toThrow();
     expect(() => store.abs('/etc/passwd')).toThrow();
-    expect(store.artifactDir('ab/cd/abcd.png', 'INS-20260101-0001')).toBe('ab/cd/abcd.INS-20260101-0001');
+    const sha = 'ab'.repeat(32);
+    expect(ImageStore.contentPath(sha, 'png')).toBe(`ab/ab/${sha}.png`);
   });
 });

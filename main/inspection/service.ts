@@ -36,6 +36,7 @@ import type {
 } from './contract';
 import * as queries from './queries';
 import { inspectionWhere, NEWEST_FIRST } from './queries';
+import { FileStore } from '../files/store';
 import { ImageInputError, ImageStore, mimeOf, readImageInput, safeFileName, writeAtomic, MAX_IMAGE_BYTES, type DecodedImage, type ImageInput } from './store';
 import type {
   ActionRow,
@@ -275,7 +276,12 @@ export class InspectionService {
     this.dbs = deps.dbs;
     this.paths = deps.paths;
     this.bus = deps.bus;
-    this.store = new ImageStore(deps.paths.images);
+    this.store = new ImageStore(deps.paths.images, new FileStore(() => this.job, deps.paths.images));
+  }
+
+  /** The plant's shared files (blobs in the database, this console's cache). */
+  get files(): FileStore {
+    return this.store.files!;
   }
 
   get read(): pg.Pool {
@@ -451,7 +457,7 @@ export class InspectionService {
     if (code === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`);
     const productCode: string = code;
     // the file goes in first (content-addressed); a failed insert leaves at most an unreferenced file
-    let file: { rel: string; name: string; size: number; type: string } | null = null;
+    let file: { rel: string; name: string; size: number; type: string; bytes: Buffer; sha: string } | null = null;
     if (input.file) {
       const raw = (() => {
         try {
@@ -467,7 +473,7 @@ export class InspectionService {
       const sha = crypto.createHash('sha256').update(raw.bytes).digest('hex');
       const rel = `manuals/${productCode}/${sha}.${ext}`;
       writeAtomic(this.manualFile(rel), raw.bytes);
-      file = { rel, name, size: raw.bytes.length, type: ext.toUpperCase() };
+      file = { rel, name, size: raw.bytes.length, type: ext.toUpperCase(), bytes: raw.bytes, sha };
     }
     return withTransaction(this.read, async (c) => {
       if (input.version) {
@@ -484,6 +490,8 @@ export class InspectionService {
         uploadedBy: userRef(actor),
       });
       if (!file) await this.renderManual(c, manualId);
+      // an uploaded file's blob with its row (a written manual is drawn again from its sections)
+      else await this.files.putSmall([{ bytes: file.bytes, kind: 'manual', sha256: file.sha }], c);
       const row = await this.getManual(manualId, c);
       await writeAudit(c, actor, {
         action: 'inspection.manual.create',
@@ -699,6 +707,8 @@ export class InspectionService {
       uploadedBy: userRef(actor),
     });
     await queries.insertImageMetadata(c, imageId, JSON.stringify(stored.meta));
+    // the picture's blob with its row (idempotent): every console on the database can fetch it
+    await this.files.putSmall([{ bytes: stored.bytes, kind: 'reference', sha256: stored.sha256 }], c);
     await writeAudit(c, actor, {
       action: 'inspection.image.add',
       table: 'images',
@@ -733,11 +743,14 @@ export class InspectionService {
   }
 
   /** A stored image or artifact by its store-relative path (for the screens). */
-  readStoredFile(rel: string): { path: string; mime: string; size: number; base64: string } {
+  async readStoredFile(rel: string): Promise<{ path: string; mime: string; size: number; base64: string }> {
     let abs: string;
     try {
-      abs = this.store.abs(rel);
+      this.store.abs(rel);
+      // another station's file is fetched from the plant database by its content address
+      abs = await this.store.local(rel);
     } catch (e) {
+      if ((e as Error).name === 'FileNotStoredError') throw new ApiError('not_found', `no stored file ${rel}`);
       return asInputError(e);
     }
     if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new ApiError('not_found', `no stored file ${rel}`);

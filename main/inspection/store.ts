@@ -2,8 +2,10 @@
  * The image store: files under LINEDECK_HOME/images, content-addressed by sha-256 in two levels of hashed
  * sub-folders (`ab/cd/abcd…ef.png`), so the same picture uploaded twice is stored once and a folder never holds
  * more than a few hundred files. The database keeps paths relative to the store's root (a station folder can be
- * moved). An inspection's artifacts (heatmap, mask, overlay, comparison) live next to the tested image, in a folder
- * named after the image and the inspection code.
+ * moved). It is also the local cache of the plant's shared files (main/files/): an inspection's artifacts (heatmap,
+ * mask, overlay, comparison, map), banks and manuals are stored the same way, each by its own hash. Inspections
+ * made before issue 15 keep their artifacts in a folder named after the image and the inspection code
+ * (`ab/cd/<sha>.INS-…/heatmap.png`); those paths still resolve.
  *
  * Every input is decoded with sharp before it is stored: what is not a supported image is refused with a clear
  * message (ImageInputError) and nothing is written.
@@ -12,6 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
+import { contentOf, contentRelPath, type FileStore } from '../files/store';
 import { decodePixels, ImageInputError, type RgbImage } from './engine/preprocess';
 
 export { ImageInputError };
@@ -167,7 +170,11 @@ export function mimeOf(file: string): string {
 }
 
 export class ImageStore {
-  constructor(readonly root: string) {}
+  /** the plant's shared files (blobs + this cache); without it the store is local only (tests of the stages) */
+  files?: FileStore;
+  constructor(readonly root: string, files?: FileStore) {
+    this.files = files;
+  }
 
   /** Absolute path of a stored relative path; refuses paths that leave the store. */
   abs(relPath: string): string {
@@ -189,73 +196,40 @@ export class ImageStore {
     return this.putDecoded(img);
   }
 
+  /**
+   * Stores a decoded image in the local cache by content (once). Its blob goes to the database with the row that
+   * names it (InspectionService.insertReferenceImage, the inspection's persist stage), or by `files.upload`.
+   */
   putDecoded(img: DecodedImage): StoredImage {
     const relPath = ImageStore.relPathFor(img.sha256, img.format);
     const absPath = this.abs(relPath);
     const existed = fs.existsSync(absPath) && fs.statSync(absPath).size === img.bytes.length;
-    if (!existed) writeAtomic(absPath, img.bytes);
+    if (this.files) this.files.writeLocal(img.bytes, EXT[img.format], img.sha256);
+    else if (!existed) writeAtomic(absPath, img.bytes);
     return { ...img, relPath, absPath, existed };
   }
 
-  /** Folder (relative) for the artifacts of one inspection of a stored image: next to the image. */
-  artifactDir(imageRelPath: string, inspectionCode: string): string {
-    if (!/^INS-\d{8}-\d{4,}$/.test(inspectionCode)) throw new Error(`bad inspection code ${inspectionCode}`);
-    return `${ImageStore.artifactPrefix(imageRelPath)}${inspectionCode}`;
-  }
-
-  /** What an inspection's artifact folder is named before its code: `ab/cd/<sha>.` (the code follows). */
-  static artifactPrefix(imageRelPath: string): string {
-    const dir = path.posix.dirname(imageRelPath);
-    const stem = path.posix.basename(imageRelPath).replace(/\.[^.]+$/, '');
-    return `${dir}/${stem}.`;
-  }
-
   /**
-   * An inspection's artifacts are written (on libuv's threads, all at once) into a hidden staging folder next to
-   * the image, before the inspection has its code; `placeStaged(…, code)` then renames the folder to
-   * `artifactDir(image, code)` in one step, so the folder a row names is complete or absent. `discardStaged`
-   * removes what was written (the staging folder, or the placed folder when the transaction that named it rolled
-   * back: its code is then unused and comes again with the next inspection). The three steps take plain data
-   * (store-relative paths and file names), so the writing and the placing can happen at different times.
+   * The absolute path of a stored relative path, fetched from the plant database by its content address when this
+   * console does not have it (another station's picture). Old-style paths (artifact folders) resolve as they are.
    */
-  static stagingDirFor(imageRelPath: string): string {
-    const prefix = ImageStore.artifactPrefix(imageRelPath);
-    return `${path.posix.dirname(prefix)}/.${path.posix.basename(prefix)}staging-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  async local(relPath: string): Promise<string> {
+    const abs = this.abs(relPath);
+    if (!this.files || !contentOf(relPath)) return abs;
+    return this.files.resolveRel(relPath);
   }
 
-  /** Writes the files into the staging folder `stagingRel` (ImageStore.stagingDirFor); on failure nothing stays. */
-  async writeStaged(stagingRel: string, files: Record<string, Buffer>): Promise<void> {
-    checkArtifactNames(Object.keys(files));
-    const staging = this.abs(stagingRel);
-    await fs.promises.mkdir(staging, { recursive: true });
-    try {
-      await Promise.all(Object.entries(files).map(([name, bytes]) => fs.promises.writeFile(path.join(staging, name), bytes)));
-    } catch (e) {
-      fs.rmSync(staging, { recursive: true, force: true });
-      throw e;
-    }
+  /** Writes bytes at a store path unless a file of that size is there (an original by content, from a journal). */
+  putBytes(relPath: string, bytes: Buffer): void {
+    const absPath = this.abs(relPath);
+    const st = fs.statSync(absPath, { throwIfNoEntry: false });
+    if (st?.size !== bytes.length) writeAtomic(absPath, bytes);
   }
 
-  /** Renames a written staging folder to the inspection's; returns each file's relative path by name. */
-  placeStaged(stagingRel: string, imageRelPath: string, inspectionCode: string, names: string[]): Record<string, string> {
-    checkArtifactNames(names);
-    const rel = this.artifactDir(imageRelPath, inspectionCode);
-    const dest = this.abs(rel);
-    // a folder under this code is left from a transaction that rolled back after placing it (its rows are gone)
-    fs.rmSync(dest, { recursive: true, force: true });
-    fs.renameSync(this.abs(stagingRel), dest);
-    return Object.fromEntries(names.map((name) => [name, `${rel}/${name}`]));
+  /** Path of an artifact or any content-addressed file (`ab/cd/<sha>.<ext>`). */
+  static contentPath(sha256: string, ext: string): string {
+    return contentRelPath(sha256, ext);
   }
-
-  /** Removes a staging folder and, when given, the folder it was placed as. */
-  discardStaged(stagingRel: string, placedRel?: string | null): void {
-    fs.rmSync(this.abs(stagingRel), { recursive: true, force: true });
-    if (placedRel) fs.rmSync(this.abs(placedRel), { recursive: true, force: true });
-  }
-}
-
-function checkArtifactNames(names: string[]): void {
-  for (const name of names) if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`bad artifact name ${name}`);
 }
 
 export function writeAtomic(file: string, bytes: Buffer | string): void {

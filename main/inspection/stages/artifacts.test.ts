@@ -1,11 +1,12 @@
 /**
  * The artifacts stage alone: a generated part picture, a normalized map with one hot square, no engine and no
- * database. The pictures are read back and checked pixel by pixel; the files land in a staging folder next to the
- * stored original.
+ * database. The pictures are read back and checked pixel by pixel; each file lands in the store by its own hash.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RgbImage } from '../engine/preprocess';
@@ -82,19 +83,27 @@ describe('artifacts', () => {
     expect(await pixel(art.comparison, 50, 50)).toEqual([255, 0, 0]);
   });
 
-  it('stores the original and writes the five files into a hidden staging folder next to it', async () => {
+  it('hands back each file’s bytes, sha256 and content-addressed path, and writes them into the store', async () => {
     const store = new ImageStore(path.join(home, 'images'));
     const { files, written } = await artifacts({ store, decoded, base: artifactBase(decoded.rgb), pc: pc(256, 256), mapRegions, pixelThreshold: 0.9 });
     await written;
-    expect(files.original).toBe(ImageStore.relPathFor(decoded.sha256, 'png'));
-    expect(fs.readFileSync(store.abs(files.original)).equals(decoded.bytes)).toBe(true);
-    expect(path.posix.dirname(files.staging)).toBe(path.posix.dirname(files.original));
-    expect(path.posix.basename(files.staging)).toMatch(new RegExp(`^\\.${decoded.sha256}\\.staging-`));
-    expect(files.files.sort()).toEqual(Object.values(ARTIFACT_FILES).sort());
-    expect(fs.readdirSync(store.abs(files.staging)).sort()).toEqual(Object.values(ARTIFACT_FILES).sort());
+    expect(files.original.relPath).toBe(ImageStore.relPathFor(decoded.sha256, 'png'));
+    expect(files.original.sha256).toBe(decoded.sha256);
+    expect(fs.readFileSync(store.abs(files.original.relPath)).equals(decoded.bytes)).toBe(true);
+    expect(Object.keys(files.artifacts).sort()).toEqual(Object.keys(ARTIFACT_FILES).sort());
+    for (const f of Object.values(files.artifacts)) {
+      expect(f.sha256).toBe(crypto.createHash('sha256').update(f.bytes).digest('hex'));
+      expect(f.relPath).toBe(`${f.sha256.slice(0, 2)}/${f.sha256.slice(2, 4)}/${f.sha256}.png`);
+      expect(fs.readFileSync(store.abs(f.relPath)).equals(f.bytes)).toBe(true);
+      expect((await sharp(f.bytes).metadata()).format).toBe('png');
+    }
+    // no staging folder, nothing else written
+    expect(fs.readdirSync(store.root, { recursive: true }).map(String).filter((f) => f.includes('staging') || f.endsWith('.tmp'))).toEqual([]);
     expect(files.size).toEqual({ width: 256, height: 256 });
-    // plain data: what the record keeps survives a JSON round trip
-    expect(JSON.parse(JSON.stringify(files))).toEqual(files);
+    // plain data and Buffers: what the record keeps survives a structured clone
+    const clone = v8.deserialize(v8.serialize(files)) as typeof files;
+    expect(Buffer.from(clone.artifacts.heatmap.bytes).equals(files.artifacts.heatmap.bytes)).toBe(true);
+    expect(clone.artifacts.mask.relPath).toBe(files.artifacts.mask.relPath);
   });
 
   it('writes nothing when cancelled after drawing', async () => {

@@ -1,12 +1,14 @@
 /**
  * Stage 4 of an inspection: its files. The heatmap, mask, overlay (with the region boxes), comparison (the most
  * similar normal beside the overlay) and `map.png` (the normalized map, 8-bit) are drawn at the picture's aspect
- * ratio, at most ARTIFACT_MAX_SIDE a side, with the engine's drawing functions; the original is stored by content
- * and the artifacts are written on libuv's threads into a hidden staging folder next to it, which persist renames
- * to `<image>.<code>/` inside the inspection's transaction.
+ * ratio, at most ARTIFACT_MAX_SIDE a side, with the engine's drawing functions. Every file is content-addressed
+ * (decisions.md, Plant rule 4): the original and each artifact are named by their own sha256 in the image store's
+ * layout (`ab/cd/<sha>.png`), written into the local cache on libuv's threads (a file named by its content needs no
+ * staging: it is complete or absent, and the same name always means the same bytes). Their blobs go to the
+ * database in persist's transaction.
  *
- * The artifacts are drawn from the score stage's map and regions and the describe stage's reference, apart from
- * the verdict; what the record keeps of them is plain data (store paths and file names).
+ * What the record keeps of them is plain data: each file's bytes, hash and store path (a journal can carry them
+ * before anything is persisted).
  */
 import sharp from 'sharp';
 import { comparisonPng, heatmapPng, mapPng, maskPng, overlayRgb, rgbPng } from '../engine/artifacts';
@@ -14,6 +16,9 @@ import { CancelledError } from '../engine/coreset';
 import type { PatchcoreResult } from '../engine/ops';
 import type { RgbImage } from '../engine/preprocess';
 import { mapToSource, type Region as EngineRegion } from '../engine/regions';
+import fs from 'node:fs';
+import path from 'node:path';
+import { sha256Of } from '../../files/store';
 import { ImageStore, type DecodedImage } from '../store';
 import { regionToSource } from './score';
 
@@ -33,14 +38,22 @@ export interface RenderedArtifacts {
   size: { width: number; height: number };
 }
 
-/** What the record keeps of an inspection's files: store-relative paths and names. */
-export interface StagedFiles {
+export type ArtifactName = keyof typeof ARTIFACT_FILES;
+export const ARTIFACT_NAMES = Object.keys(ARTIFACT_FILES) as ArtifactName[];
+
+/** One content-addressed file of an inspection: its bytes, their sha256 and its store path (`ab/cd/<sha>.<ext>`). */
+export interface StoredFile {
+  relPath: string;
+  sha256: string;
+  bytes: Buffer;
+}
+
+/** What the record keeps of an inspection's files (plain data and Buffers). */
+export interface InspectionFiles {
   /** the original, stored by content */
-  original: string;
-  /** the hidden staging folder holding the artifacts until persist names it */
-  staging: string;
-  /** the artifact files in it */
-  files: string[];
+  original: StoredFile;
+  /** each artifact by what it shows */
+  artifacts: Record<ArtifactName, StoredFile>;
   /** the artifacts' size */
   size: { width: number; height: number };
 }
@@ -101,23 +114,38 @@ export async function renderArtifacts(
 
 /**
  * Draws the artifacts (before the transaction: encoding them while it runs was measured slower, the encodes and
- * the database share the same cores), stores the original and starts writing the artifacts into a staging folder.
- * `written` settles when the files are on disk (persist awaits it before naming the folder; on failure nothing
- * stays).
+ * the database share the same cores), hashes them and starts writing them (and the original) into the local cache
+ * by content. `written` settles when the files are on disk.
  */
-export async function artifacts(input: ArtifactsInput): Promise<{ files: StagedFiles; written: Promise<void> }> {
+export async function artifacts(input: ArtifactsInput): Promise<{ files: InspectionFiles; written: Promise<void> }> {
   const art = await renderArtifacts(await input.base, input.pc, input.pixelThreshold, input.mapRegions, input.referenceAt);
   if (input.signal?.aborted) throw new CancelledError('cancelled');
-  const stored = input.store.putDecoded(input.decoded);
-  const staging = ImageStore.stagingDirFor(stored.relPath);
-  const pngs: Record<string, Buffer> = {
-    [ARTIFACT_FILES.heatmap]: art.heatmap,
-    [ARTIFACT_FILES.mask]: art.mask,
-    [ARTIFACT_FILES.overlay]: art.overlay,
-    [ARTIFACT_FILES.comparison]: art.comparison,
-    [ARTIFACT_FILES.anomalyMap]: art.map,
-  };
-  const written = input.store.writeStaged(staging, pngs);
+  const d = input.decoded;
+  const original: StoredFile = { relPath: ImageStore.relPathFor(d.sha256, d.format), sha256: d.sha256, bytes: d.bytes };
+  const pngs: Record<ArtifactName, Buffer> = { heatmap: art.heatmap, mask: art.mask, overlay: art.overlay, comparison: art.comparison, anomalyMap: art.map };
+  const out = {} as Record<ArtifactName, StoredFile>;
+  for (const name of ARTIFACT_NAMES) {
+    const sha256 = sha256Of(pngs[name]);
+    out[name] = { relPath: ImageStore.contentPath(sha256, 'png'), sha256, bytes: pngs[name] };
+  }
+  const written = writeFiles(input.store, [original, ...Object.values(out)]);
   written.catch(() => undefined);
-  return { files: { original: stored.relPath, staging, files: Object.keys(pngs), size: art.size }, written };
+  return { files: { original, artifacts: out, size: art.size }, written };
+}
+
+/** Writes content-addressed files into the store (on libuv's threads) unless there, and tells the cache. */
+export async function writeFiles(store: ImageStore, files: StoredFile[]): Promise<void> {
+  await Promise.all(
+    files.map(async (f) => {
+      const abs = store.abs(f.relPath);
+      const st = await fs.promises.stat(abs).catch(() => null);
+      if (st?.size !== f.bytes.length) {
+        await fs.promises.mkdir(path.dirname(abs), { recursive: true });
+        const tmp = `${abs}.${process.pid}.${f.sha256.slice(0, 8)}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+        await fs.promises.writeFile(tmp, f.bytes);
+        await fs.promises.rename(tmp, abs);
+      }
+      store.files?.noteWritten(f.sha256, path.extname(f.relPath).slice(1), abs);
+    }),
+  );
 }

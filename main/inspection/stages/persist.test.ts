@@ -1,7 +1,7 @@
 /**
  * The persist stage alone against a real PostgreSQL: a plain record (as a journal would hold it, through a
- * structured clone) and files staged in the image store become the four rows and the inspection's artifact folder
- * in one transaction; a failed transaction leaves neither.
+ * structured clone) with its files' bytes becomes the four rows, the content-addressed files in the image store and
+ * their blobs in the database, in one transaction; a failed transaction leaves no rows, no blobs and no files.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,9 +13,10 @@ import { stationPaths } from '../../config';
 import { createTestDb, type TestDb } from '../../testing/db';
 import { f32ToBytes } from '../embeddings';
 import { InspectionService } from '../service';
+import { sha256Of } from '../../files/store';
 import { decodeImage, ImageStore } from '../store';
 import { generateImage } from '../synth/generate';
-import { ARTIFACT_FILES } from './artifacts';
+import { ARTIFACT_NAMES, type ArtifactName, type StoredFile } from './artifacts';
 import { persist, type InspectionRecord } from './persist';
 
 describe('persist', () => {
@@ -25,7 +26,13 @@ describe('persist', () => {
   let record: (over?: Partial<InspectionRecord['result']>) => Promise<InspectionRecord>;
   let defectTypeId: number;
   const admin: SessionUser = { userId: 0, username: 'cli', fullName: null, role: 'admin' };
-  const files = () => fs.readdirSync(path.join(home, 'images'), { recursive: true }).map(String).sort();
+  const files = () =>
+    fs
+      .readdirSync(path.join(home, 'images'), { recursive: true })
+      .map(String)
+      .filter((f) => !path.basename(f).startsWith('.') && fs.statSync(path.join(home, 'images', f)).isFile())
+      .sort();
+  const blobs = async () => (await db.pool.query<{ n: number }>('select count(*)::int as n from file_blobs')).rows[0].n;
   const count = async () => (await db.pool.query<{ n: number }>('select count(*)::int as n from inspections')).rows[0].n;
 
   beforeAll(async () => {
@@ -41,10 +48,13 @@ describe('persist', () => {
     const vector = f32ToBytes(Float32Array.from([0.6, 0.8, 0]));
     let n = 0;
     record = async (over = {}) => {
-      // the artifacts stage's output: a staging folder with the five files next to the stored original
-      const staging = ImageStore.stagingDirFor(stored.relPath);
-      const pngs = Object.fromEntries(Object.values(ARTIFACT_FILES).map((f) => [f, Buffer.from(`${f} ${++n}`)]));
-      await svc.store.writeStaged(staging, pngs);
+      // the artifacts stage's output: each file's bytes, hash and content-addressed path
+      const art = (name: string): StoredFile => {
+        const bytes = Buffer.from(`${name} ${++n}`);
+        const sha256 = sha256Of(bytes);
+        return { bytes, sha256, relPath: ImageStore.contentPath(sha256, 'png') };
+      };
+      const artifacts = Object.fromEntries(ARTIFACT_NAMES.map((a) => [a, art(a)])) as Record<ArtifactName, StoredFile>;
       const r: InspectionRecord = {
         productId: p.productId,
         deploymentId,
@@ -71,7 +81,7 @@ describe('persist', () => {
           guideText: '[원인] 가스 혼입',
           ...over,
         },
-        files: { original: stored.relPath, staging, files: Object.keys(pngs) },
+        files: { original: { relPath: stored.relPath, sha256: decoded.sha256, bytes: decoded.bytes }, artifacts },
       };
       // what a journal would hand back (a structured clone: the embedding's Buffer comes back as a Uint8Array)
       return v8.deserialize(v8.serialize(r)) as InspectionRecord;
@@ -82,27 +92,34 @@ describe('persist', () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  it('writes the four rows from the record and names the staged folder by the inspection code', async () => {
+  it('writes the four rows from the record, the files by content and their blobs', async () => {
     const r = await record();
     const seen: { inspectionId: number; inspectionCode: string }[] = [];
-    const out = await persist(svc.read, svc.store, r, { written: Promise.resolve(), withinTransaction: async (_c, ins) => void seen.push(ins) });
+    const out = await persist(svc.read, svc.store, r, { withinTransaction: async (_c, ins) => void seen.push(ins) });
     expect(out.inspectionCode).toMatch(/^INS-20260302-\d{4}$/);
     expect(seen).toEqual([{ inspectionId: out.inspectionId, inspectionCode: out.inspectionCode }]);
-    const dir = `${ImageStore.artifactPrefix(r.files.original)}${out.inspectionCode}`;
+    const a = r.files.artifacts;
     expect(out.artifacts).toEqual({
-      original: r.files.original,
-      heatmap: `${dir}/heatmap.png`,
-      mask: `${dir}/mask.png`,
-      overlay: `${dir}/overlay.png`,
-      comparison: `${dir}/comparison.png`,
-      anomalyMap: `${dir}/map.png`,
+      original: r.files.original.relPath,
+      heatmap: a.heatmap.relPath,
+      mask: a.mask.relPath,
+      overlay: a.overlay.relPath,
+      comparison: a.comparison.relPath,
+      anomalyMap: a.anomalyMap.relPath,
     });
-    expect(fs.readFileSync(svc.store.abs(out.artifacts.mask!), 'utf8')).toMatch(/^mask\.png \d+$/);
-    expect(fs.existsSync(svc.store.abs(r.files.staging))).toBe(false);
+    expect(out.artifacts.mask).toMatch(/^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.png$/);
+    expect(fs.readFileSync(svc.store.abs(out.artifacts.mask!), 'utf8')).toMatch(/^mask \d+$/);
+    // every file's blob is in the database, chunked, with its size
+    const rows = (await db.pool.query<{ sha256: string; size: string; kind: string; data: Buffer }>('select b.sha256, b.size, b.kind, c.data from file_blobs b join file_chunks c using (sha256) where b.sha256 = any($1)', [[r.files.original.sha256, ...ARTIFACT_NAMES.map((x) => a[x].sha256)]])).rows;
+    expect(rows.length).toBe(6);
+    const mask = rows.find((x) => x.sha256 === a.mask.sha256)!;
+    expect({ kind: mask.kind, size: Number(mask.size) }).toEqual({ kind: 'artifact', size: a.mask.bytes.length });
+    expect(Buffer.from(mask.data).equals(Buffer.from(a.mask.bytes))).toBe(true);
+    expect(rows.find((x) => x.sha256 === r.files.original.sha256)?.kind).toBe('image');
 
     const d = await svc.getInspection({ inspectionId: out.inspectionId });
     expect(d).toMatchObject({ productCode: 'castP', source: 'camera', status: 'completed', inspectionDate: '2026-03-02T01:02:03.456Z', inspector: null, defectDetected: true, defectCode: 'hole', processingTime: 0.125 });
-    expect(d.testImage).toMatchObject({ imageType: 'test', filePath: r.files.original, width: 64, height: 64, format: 'PNG', sha256: r.image.sha256 });
+    expect(d.testImage).toMatchObject({ imageType: 'test', filePath: r.files.original.relPath, width: 64, height: 64, format: 'PNG', sha256: r.image.sha256 });
     expect(d.result).toMatchObject({
       defectDetected: true,
       defectTypeId,
@@ -137,8 +154,9 @@ describe('persist', () => {
     expect(md).toEqual({ embedding_vector: null, embedding_model: null });
   });
 
-  it('a transaction that fails after the folder is named leaves no rows and no files; its code comes again', async () => {
+  it('a transaction that fails after the files are written leaves no rows, no blobs and no files; its code comes again', async () => {
     const before = await count();
+    const blobsBefore = await blobs();
     const kept = files();
     const r = await record();
     let code = '';
@@ -146,18 +164,20 @@ describe('persist', () => {
       persist(svc.read, svc.store, r, {
         withinTransaction: async (_c, ins) => {
           code = ins.inspectionCode;
-          expect(fs.readdirSync(svc.store.abs(svc.store.artifactDir(r.files.original, code))).sort()).toEqual(Object.values(ARTIFACT_FILES).sort());
+          expect(fs.existsSync(svc.store.abs(r.files.artifacts.heatmap.relPath))).toBe(true);
           throw new Error('bookkeeping failed');
         },
       }),
     ).rejects.toThrow('bookkeeping failed');
     expect(await count()).toBe(before);
+    expect(await blobs()).toBe(blobsBefore);
+    // the original stays: a committed inspection's blob is the same content
     expect(files()).toEqual(kept);
     const again = await persist(svc.read, svc.store, await record());
     expect(again.inspectionCode).toBe(code);
   });
 
-  it('files that fail to be written fail the transaction: no rows, no staging folder', async () => {
+  it('files that fail to be written fail the transaction: no rows, no files', async () => {
     const before = await count();
     const kept = files();
     const r = await record();
