@@ -151,6 +151,8 @@ export interface InspectionContextRow {
   is_active: boolean;
   deployment_id: number | null;
   bank_path: string | null;
+  /** the bank file's content address (banks built before issue 15 have none) */
+  bank_sha256: string | null;
   image_threshold: number | null;
   pixel_threshold: number | null;
 }
@@ -161,7 +163,8 @@ export interface InspectionContextRow {
  */
 export async function inspectionContext(q: Queryable, ref: { productId: number } | { productCode: string }): Promise<InspectionContextRow | undefined> {
   const r = await q.query<InspectionContextRow>(
-    `select p.product_id, p.product_code, p.is_active, b.deployment_id, b.result_summary->>'bank_path' as bank_path, mc.image_threshold, mc.pixel_threshold
+    `select p.product_id, p.product_code, p.is_active, b.deployment_id, b.result_summary->>'bank_path' as bank_path,
+            b.result_summary->>'bank_sha256' as bank_sha256, mc.image_threshold, mc.pixel_threshold
        from products p
        left join lateral (${currentBankSql('p.product_id')}) b on true
        left join lateral (${activeConfigSql('p.product_id')}) mc on true

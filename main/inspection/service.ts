@@ -1001,7 +1001,7 @@ export class InspectionService {
     productId: number;
     productCode: string;
     isActive: boolean;
-    bank: { deploymentId: number; summary: { bank_path: string | null } } | null;
+    bank: { deploymentId: number; summary: { bank_path: string | null; bank_sha256: string | null } } | null;
     imageThreshold: number;
     pixelThreshold: number;
   }> {
@@ -1011,7 +1011,7 @@ export class InspectionService {
       productId: x.product_id,
       productCode: x.product_code,
       isActive: x.is_active,
-      bank: x.deployment_id == null ? null : { deploymentId: x.deployment_id, summary: { bank_path: x.bank_path } },
+      bank: x.deployment_id == null ? null : { deploymentId: x.deployment_id, summary: { bank_path: x.bank_path, bank_sha256: x.bank_sha256 } },
       imageThreshold: x.image_threshold ?? DEFAULT_IMAGE_THRESHOLD,
       pixelThreshold: x.pixel_threshold ?? DEFAULT_PIXEL_THRESHOLD,
     };
