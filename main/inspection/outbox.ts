@@ -144,6 +144,7 @@ export class Outbox {
     await p;
     this.pass = null;
     if (this.awaySince) error ??= 'the database is not reachable';
+    if (this.heldBy) error ??= `another LineDeck process (pid ${this.heldBy}) is forwarding this outbox`;
     return { forwarded, pending: this.depth(), error };
   }
 
@@ -186,12 +187,33 @@ export class Outbox {
     for (const w of l) (ok ? w.resolve : w.reject)(v);
   }
 
+  /** The process forwarding this outbox when it is not this one (the station while the CLI is asked to), else null. */
+  private heldBy: number | null = null;
+
   private async forwardPass(onCount?: (n: number) => void): Promise<void> {
+    const lock = this.journal.lock();
+    if ('heldBy' in lock) {
+      // another process on this LINEDECK_HOME forwards; look again shortly
+      this.heldBy = lock.heldBy;
+      this.schedule(1000);
+      return;
+    }
+    this.heldBy = null;
+    try {
+      await this.forwardEntries(onCount);
+    } finally {
+      lock.release();
+      this.setDepth();
+    }
+  }
+
+  private async forwardEntries(onCount?: (n: number) => void): Promise<void> {
     let n = 0;
     for (const item of this.journal.list()) {
-      let entry: JournalEntry;
+      let entry: JournalEntry | null;
       try {
         entry = this.journal.read(item.file);
+        if (!entry) continue;
       } catch (e) {
         // a damaged entry cannot be forwarded: kept aside for a person, the queue goes on
         const reason = e instanceof JournalDamaged ? e.message : `unreadable: ${(e as Error).message}`;
@@ -256,7 +278,7 @@ export class Outbox {
       const s = this.journal.state(it.file);
       let kind = 'unknown';
       try {
-        kind = this.journal.read(it.file).kind;
+        kind = this.journal.read(it.file)?.kind ?? 'gone';
       } catch {
         /* listed as unknown; the forwarder sets it aside */
       }

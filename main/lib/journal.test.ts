@@ -18,7 +18,7 @@ describe('journal', () => {
     }
     const items = j.list();
     expect(items.map((x) => x.id)).toEqual(ids);
-    const e = j.read<{ i: number; text: string }>(items[7].file);
+    const e = j.read<{ i: number; text: string }>(items[7].file)!;
     expect(e).toMatchObject({ id: ids[7], kind: 'k', data: { i: 7, text: '검사 ✓' } });
     expect(e.blobs.a.length).toBe(107);
     expect(e.blobs.empty.length).toBe(0);
@@ -36,6 +36,25 @@ describe('journal', () => {
     const flipped = Buffer.from(bytes);
     flipped[20] ^= 1;
     expect(() => decodeEntry(flipped)).toThrow(/checksum/);
+  });
+
+  it('lets one process forward at a time and takes over a lock whose process is gone', () => {
+    const d = dir();
+    const j = new Journal(d);
+    const held = j.lock();
+    expect('release' in held).toBe(true);
+    expect(() => j.lock()).toThrow(/already held/);
+    (held as { release: () => void }).release();
+    // a lock left by a process that no longer runs
+    fs.writeFileSync(path.join(d, '.forward.lock'), '999999999');
+    const taken = j.lock();
+    expect('release' in taken).toBe(true);
+    (taken as { release: () => void }).release();
+    // a live process's lock (the test runner's parent) is respected
+    fs.writeFileSync(path.join(d, '.forward.lock'), String(process.ppid));
+    expect(j.lock()).toEqual({ heldBy: process.ppid });
+    // and an entry another process removed meanwhile reads as gone
+    expect(j.read('000000000000001-000000-00000000-0000-0000-0000-000000000000.ldj')).toBeNull();
   });
 
   it('drops temporary files of an interrupted append and sets damaged entries aside with the reason', async () => {

@@ -76,6 +76,15 @@ export function decodeEntry<T = unknown>(buf: Buffer, file = 'entry'): JournalEn
   return { id: header.id, kind: header.kind, created: header.created, data: header.data, blobs };
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function fsyncDir(dir: string): void {
   // Windows cannot open a folder for fsync; NTFS journals the rename itself
   if (process.platform === 'win32') return;
@@ -147,8 +156,40 @@ export class Journal {
     return out;
   }
 
-  read<T = unknown>(file: string): JournalEntry<T> {
-    return decodeEntry<T>(fs.readFileSync(path.join(this.dir, file)), file);
+  /** The entry, or null when it is gone (another forwarder wrote and removed it meanwhile). */
+  read<T = unknown>(file: string): JournalEntry<T> | null {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(path.join(this.dir, file));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    return decodeEntry<T>(bytes, file);
+  }
+
+  /**
+   * Takes the folder's forwarding lock (a file holding this process's id; one left by a process that is gone is
+   * taken over), so two processes on one LINEDECK_HOME (the station and `linedeck outbox --forward`) do not
+   * forward the same entries at once. Returns the release function, or the holder's pid when another process has it.
+   */
+  lock(): { release: () => void } | { heldBy: number } {
+    const file = path.join(this.dir, '.forward.lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = fs.openSync(file, 'wx');
+        fs.writeSync(fd, String(process.pid));
+        fs.closeSync(fd);
+        return { release: () => fs.rmSync(file, { force: true }) };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const pid = Number(fs.readFileSync(file, 'utf8').trim());
+        if (pid === process.pid) throw new Error('the outbox lock is already held by this process');
+        if (Number.isInteger(pid) && pid > 0 && alive(pid)) return { heldBy: pid };
+        fs.rmSync(file, { force: true });
+      }
+    }
+    return { heldBy: -1 };
   }
 
   remove(file: string): void {
@@ -174,7 +215,12 @@ export class Journal {
   setAside(file: string, reason: string): void {
     const dir = path.join(this.dir, 'refused');
     fs.mkdirSync(dir, { recursive: true });
-    fs.renameSync(path.join(this.dir, file), path.join(dir, file));
+    try {
+      fs.renameSync(path.join(this.dir, file), path.join(dir, file));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
     fs.writeFileSync(path.join(dir, `${file}.reason.txt`), reason);
     fs.rmSync(path.join(this.dir, `${file}.state.json`), { force: true });
   }
