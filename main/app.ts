@@ -40,6 +40,7 @@ export function createApp(opts: { dbs: Databases; paths: StationPaths; embedded?
     jobs: new JobRunner(bus),
     auth: new AuthService(opts.dbs.pool('inspection')),
     embedded: opts.embedded,
+    reports: {},
     disposers: [],
   };
   const built = modules.map((module) => ({ module: module as AnyModule, instance: module.create(services) as DomainInstance }));

@@ -25,8 +25,18 @@ export interface AppServices {
   jobs: JobRunner;
   auth: AuthService;
   embedded?: EmbeddedHandle;
+  /**
+   * what one module tells the station's heartbeat about this console (the stations module reads it; the inspection
+   * module fills it): results waiting in the outbox, the models it scores with
+   */
+  reports?: StationReports;
   /** stoppers registered by services with background work (simulator, schedulers, workers); run in reverse order */
   disposers: (() => Promise<void> | void)[];
+}
+
+export interface StationReports {
+  outboxDepth?: () => number;
+  modelsInUse?: () => Record<string, string> | null;
 }
 
 export interface SeedOptions {

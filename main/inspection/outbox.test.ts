@@ -16,6 +16,7 @@ import { EventBus } from '../events';
 import { JobRunner } from '../jobs/jobs';
 import { migrateAll } from '../migrations';
 import { startTestServer, type TestServer } from '../testing/server';
+import { stationsModule } from '../stations/module';
 import { createInspectionRuntime, type InspectionRuntime } from './runtime';
 import { generateImage } from './synth/generate';
 import type { InspectOutcome } from './types';
@@ -48,7 +49,7 @@ describe('store and forward through a database outage', () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-outbox-'));
     const bus = new EventBus();
     bus.on('inspection.stored', (e) => stored.push(e));
-    services = { dbs, paths: stationPaths(home), bus, jobs: new JobRunner(bus), auth: new AuthService(dbs.pool('inspection')), disposers: [] };
+    services = { dbs, paths: stationPaths(home), bus, jobs: new JobRunner(bus), auth: new AuthService(dbs.pool('inspection')), reports: {}, disposers: [] };
     rt = createInspectionRuntime(services);
     await rt.svc.createProduct({ productCode: 'OUT-1', productName: '정전 시험 부품', description: null, category: null } as never);
     const normals = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => image('normal', i)));
@@ -137,5 +138,22 @@ describe('store and forward through a database outage', () => {
     expect(again).toMatchObject({ clientUuid: a.client_uuid, inspectionId: a.inspectionId, inspectionCode: a.inspection_code });
     const n = await dbs.pool('inspection').query('select count(*)::int as n from inspections where client_uuid = $1', [a.client_uuid]);
     expect(n.rows[0].n).toBe(1);
+  }, 120_000);
+
+  it('the station reports its outbox depth, its models and its last inspection in the stations list', async () => {
+    // the stations module over the same services: it asks the inspection module's reports at each heartbeat
+    const stations = stationsModule.create(services).svc;
+    await rt.outbox.stop();
+    const a = await rt.pipeline.inspect('OUT-1', { bytes: await image('normal', 600), fileName: 'held.png' }, { outbox: rt.outbox, waitMs: 0, stationId: rt.stationId() });
+    expect(a.stored).toBe(false);
+    await stations.heartbeat();
+    let me = (await stations.list()).stations.find((x) => x.stationId === rt.stationId())!;
+    expect(me).toMatchObject({ outboxDepth: 1, modelsInUse: { backbone: expect.any(String), embedding: expect.any(String) } });
+    rt.outbox.start();
+    await until(() => rt.outbox.depth() === 0, 30_000);
+    await stations.heartbeat();
+    me = (await stations.list()).stations.find((x) => x.stationId === rt.stationId())!;
+    const code = (await dbs.pool('inspection').query('select inspection_code from inspections where client_uuid = $1', [a.client_uuid])).rows[0].inspection_code;
+    expect(me).toMatchObject({ outboxDepth: 0, lastInspectionCode: code });
   }, 120_000);
 });

@@ -23,13 +23,20 @@ export interface InspectionRuntime {
   start(): void;
 }
 
-export function createInspectionRuntime(s: Pick<AppServices, 'dbs' | 'paths' | 'bus' | 'disposers'>, watch: WatchOptions = {}): InspectionRuntime {
+export function createInspectionRuntime(s: Pick<AppServices, 'dbs' | 'paths' | 'bus' | 'disposers' | 'reports'>, watch: WatchOptions = {}): InspectionRuntime {
   const svc = new InspectionService({ dbs: s.dbs, paths: s.paths, bus: s.bus });
   const pipeline = new InspectionPipeline(svc);
   const watcher = new FolderWatcher(svc, pipeline, watch);
   const outbox = new Outbox(Outbox.dirOf(s.paths.home), { bus: s.bus });
   outbox.handle('inspection', (e) => pipeline.forwardInspection(e));
   let stationId: string | undefined;
+  if (s.reports) {
+    s.reports.outboxDepth = () => outbox.depth();
+    s.reports.modelsInUse = () => {
+      const f = pipeline.findModels();
+      return f.ok ? { backbone: f.backbone.manifest.name, ...(f.embedding ? { embedding: f.embedding.manifest.name } : {}) } : null;
+    };
+  }
   s.disposers.push(async () => {
     await watcher.stop();
     await outbox.stop();

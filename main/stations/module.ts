@@ -15,6 +15,9 @@ export const stationsModule = defineModule({
   migrations: stationsMigrations,
   create: (s: AppServices) => {
     const svc = new StationsService(s.dbs, s.paths);
+    // what the inspection module reports (the outbox, the models), asked at each heartbeat
+    svc.setOutboxDepthProvider(() => s.reports?.outboxDepth?.() ?? 0);
+    svc.setModelsProvider(() => s.reports?.modelsInUse?.() ?? null);
     return {
       /** setModelsProvider / setOutboxDepthProvider let the inspection runtime and the journal report through it */
       svc,

@@ -45,6 +45,7 @@ interface StationDbRow {
   last_heartbeat: Date;
   registered_at: Date;
   last_inspection_at: Date | null;
+  last_inspection_code: string | null;
   state: StationState;
   seconds_since: number;
   db_now: Date;
@@ -53,14 +54,16 @@ interface StationDbRow {
 const SELECT = /* sql */ `
   select now() as db_now, s.station_id, s.name, s.kind, s.host, s.app_version, s.models_in_use, s.outbox_depth, s.heartbeat_interval_ms,
          s.last_heartbeat, s.registered_at,
-         -- inspections have no station column yet (the journal brings it, decisions.md Plant rule 1); then this becomes
-         -- a left join lateral (select max(inspection_date) from inspections i where i.station_id = s.station_id)
-         null::timestamptz as last_inspection_at,
+         li.inspection_date as last_inspection_at, li.inspection_code as last_inspection_code,
          case when now() - s.last_heartbeat < ${ONLINE_INTERVALS} * s.heartbeat_interval_ms * interval '1 millisecond' then 'online'
               when now() - s.last_heartbeat <= ${LATE_INTERVALS} * s.heartbeat_interval_ms * interval '1 millisecond' then 'late'
               else 'offline' end as state,
          greatest(0, extract(epoch from now() - s.last_heartbeat))::float8 as seconds_since
-    from stations s`;
+    from stations s
+    left join lateral (
+      select i.inspection_date, i.inspection_code from inspections i where i.station_id = s.station_id
+       order by i.inspection_date desc, i.inspection_id desc limit 1
+    ) li on true`;
 
 function toRow(r: StationDbRow): StationRow {
   return {
@@ -75,6 +78,7 @@ function toRow(r: StationDbRow): StationRow {
     lastHeartbeat: r.last_heartbeat.toISOString(),
     registeredAt: r.registered_at.toISOString(),
     lastInspectionAt: r.last_inspection_at ? r.last_inspection_at.toISOString() : null,
+    lastInspectionCode: r.last_inspection_code,
     state: r.state,
     secondsSinceHeartbeat: Math.round(r.seconds_since),
   };

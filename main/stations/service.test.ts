@@ -52,7 +52,17 @@ describe('stations', () => {
     await vi.waitFor(async () => expect(await rows()).toHaveLength(1), { timeout: 10_000 });
     const [r1] = await rows();
     const id = JSON.parse(fs.readFileSync(path.join(paths.home, 'station.json'), 'utf8')).stationId;
-    expect(r1).toMatchObject({ station_id: id, name: os.hostname(), host: os.hostname(), kind: 'station', app_version: APP_VERSION, outbox_depth: 0, models_in_use: null, heartbeat_interval_ms: 15_000 });
+    // the models are the inspection module's report (the shipped defaults here)
+    expect(r1).toMatchObject({
+      station_id: id,
+      name: os.hostname(),
+      host: os.hostname(),
+      kind: 'station',
+      app_version: APP_VERSION,
+      outbox_depth: 0,
+      models_in_use: { backbone: 'linedeck-patchcore-default', embedding: 'linedeck-embed-default' },
+      heartbeat_interval_ms: 15_000,
+    });
     await first.dispose();
 
     // the restart: a new App on the same LINEDECK_HOME

@@ -38,6 +38,8 @@ export interface StationRow {
   registeredAt: string;
   /** always null for now: inspections have no station column yet (see queries.ts, listStations) */
   lastInspectionAt: string | null;
+  /** the code of this station's newest inspection in the database */
+  lastInspectionCode: string | null;
   state: StationState;
   /** seconds since the last heartbeat, by the database's clock */
   secondsSinceHeartbeat: number;

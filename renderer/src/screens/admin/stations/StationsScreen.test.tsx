@@ -21,6 +21,7 @@ const row = (over: Partial<StationRow>): StationRow => ({
   lastHeartbeat: '2026-12-01T03:04:05.000Z',
   registeredAt: '2026-11-30T00:00:00.000Z',
   lastInspectionAt: null,
+  lastInspectionCode: null,
   state: 'online',
   secondsSinceHeartbeat: 4,
   ...over,

@@ -55,6 +55,7 @@ function RenameForm({ station, onDone }: { station: StationRow; onDone: () => vo
   );
 }
 
+/** The consoles of the plant (Admin → Stations; the Inspection overview shows it too, renaming for admins only). */
 export function StationsScreen() {
   const { t } = useTranslation('admin');
   const isAdmin = useSession(hasRole('admin'));
@@ -86,6 +87,7 @@ export function StationsScreen() {
               <th>{t('stations.models')}</th>
               <th className="num">{t('stations.outbox')}</th>
               <th>{t('stations.lastHeartbeat')}</th>
+              <th>{t('stations.lastInspection')}</th>
               {isAdmin && <th />}
             </tr>
           </thead>
@@ -117,6 +119,15 @@ export function StationsScreen() {
                 </td>
                 <td className="num">{s.outboxDepth}</td>
                 <td title={t('stations.ago', { n: s.secondsSinceHeartbeat })}>{fmtDateTime(s.lastHeartbeat)}</td>
+                <td>
+                  {s.lastInspectionCode ? (
+                    <>
+                      <span className="mono">{s.lastInspectionCode}</span> <span className="muted small">{fmtDateTime(s.lastInspectionAt)}</span>
+                    </>
+                  ) : (
+                    '—'
+                  )}
+                </td>
                 {isAdmin && (
                   <td>
                     {editing !== s.stationId && (

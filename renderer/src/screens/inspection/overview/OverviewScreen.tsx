@@ -6,6 +6,7 @@ import { useCall } from '../../../api/hooks';
 import { useECharts } from '../../../charts/useECharts';
 import { Empty, ErrorState, Loading } from '../../../app/ui';
 import { fmtDateTime } from '../../../lib/time';
+import { StationsScreen } from '../../admin/stations/StationsScreen';
 import { ProductSelect, SeverityBadge, useDark, useFontGlyphs, useInspectionLive } from '../common';
 import { defectName, defectRateOption, defectTypeOption, fmtPct, mergeSharesByCode, totals } from '../logic';
 
@@ -173,6 +174,10 @@ export function OverviewScreen() {
             </tbody>
           </table>
         )}
+      </section>
+      <section aria-labelledby="stations-title" data-testid="overview-stations">
+        <h2 id="stations-title">{t('overview.stations')}</h2>
+        <StationsScreen />
       </section>
     </div>
   );
