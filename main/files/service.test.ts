@@ -112,6 +112,9 @@ describe('retention', () => {
     expect((await db.pool.query('select count(*)::int as n from inspections')).rows[0].n).toBe(rowsBefore);
     const d = await svc.getInspection({ inspectionId: old.inspectionId });
     expect(d.result?.artifacts.heatmap).toBe(old.record.files.artifacts.heatmap.relPath);
+    // the result view says so: "removed by retention (date)"
+    expect(d.picturesRemovedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect((await svc.getInspection({ inspectionId: recent.inspectionId })).picturesRemovedAt).toBeNull();
     // audited
     const audit = (await db.pool.query("select username, new_data from audit_logs where action = 'files.retention.run'")).rows;
     expect(audit).toHaveLength(1);

@@ -5,10 +5,12 @@ import { UsersScreen } from './users/UsersScreen';
 import { DataSourcesScreen } from './datasources/DataSourcesScreen';
 import { AuditScreen } from './audit/AuditScreen';
 import { StationsScreen } from './stations/StationsScreen';
+import { FilesScreen } from './files/FilesScreen';
 
 export function AdminWorkspace() {
   const { t } = useTranslation('admin');
   const isAdmin = useSession(hasRole('admin'));
+  const isManager = useSession(hasRole('manager'));
   return (
     <section className="workspace" aria-labelledby="admin-title">
       <h1 id="admin-title">{t('title')}</h1>
@@ -26,6 +28,11 @@ export function AdminWorkspace() {
         <NavLink to="stations" className={({ isActive }) => `tab${isActive ? ' active' : ''}`}>
           {t('tabs.stations')}
         </NavLink>
+        {isManager && (
+          <NavLink to="files" className={({ isActive }) => `tab${isActive ? ' active' : ''}`}>
+            {t('tabs.files')}
+          </NavLink>
+        )}
         <NavLink to="audit" className={({ isActive }) => `tab${isActive ? ' active' : ''}`}>
           {t('tabs.audit')}
         </NavLink>
@@ -35,6 +42,7 @@ export function AdminWorkspace() {
         {isAdmin && <Route path="users" element={<UsersScreen />} />}
         {isAdmin && <Route path="datasources" element={<DataSourcesScreen />} />}
         <Route path="stations" element={<StationsScreen />} />
+        {isManager && <Route path="files" element={<FilesScreen />} />}
         <Route path="audit" element={<AuditScreen />} />
       </Routes>
     </section>

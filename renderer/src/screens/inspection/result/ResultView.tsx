@@ -109,11 +109,20 @@ export function ResultView({ inspectionId, latencyMs }: { inspectionId: number; 
       {r ? (
         <div className="insp-view-grid">
           <div className="insp-view-main">
-            <Toolbar threshold={th} setThreshold={setTh} pixelThreshold={r.pixelThreshold ?? 0.9} hasMap={Boolean(r.artifacts.anomalyMap)} />
-            <div className={`insp-pics${prefs.showComparison ? ' insp-pics-2' : ''}`}>
-              {prefs.showComparison && <Reference d={d} />}
-              <Stage d={d} controls={{ threshold: th, hover, setHover }} testImageSize={size} />
-            </div>
+            {d.picturesRemovedAt ? (
+              // decisions.md, Plant rule 5: the pictures are gone, the result stays
+              <p className="badge badge-stale insp-pictures-removed" role="status" data-testid="pictures-removed">
+                {t('picturesRemoved', { date: fmtDateTime(d.picturesRemovedAt) })}
+              </p>
+            ) : (
+              <>
+                <Toolbar threshold={th} setThreshold={setTh} pixelThreshold={r.pixelThreshold ?? 0.9} hasMap={Boolean(r.artifacts.anomalyMap)} />
+                <div className={`insp-pics${prefs.showComparison ? ' insp-pics-2' : ''}`}>
+                  {prefs.showComparison && <Reference d={d} />}
+                  <Stage d={d} controls={{ threshold: th, hover, setHover }} testImageSize={size} />
+                </div>
+              </>
+            )}
           </div>
           <aside className="insp-view-side">
             <section aria-labelledby="regions-title">
