@@ -36,6 +36,7 @@ import type {
 } from './contract';
 import * as queries from './queries';
 import { inspectionWhere, NEWEST_FIRST } from './queries';
+import { removalsOf } from '../files/queries';
 import { FileStore } from '../files/store';
 import { ImageInputError, ImageStore, mimeOf, readImageInput, safeFileName, writeAtomic, MAX_IMAGE_BYTES, type DecodedImage, type ImageInput } from './store';
 import type {
@@ -803,6 +804,8 @@ export class InspectionService {
     const [x, actions, feedbacks] = await Promise.all([queries.firstResultRow(q, base.inspectionId), queries.actionRows(q, base.inspectionId), queries.feedbackRows(q, base.inspectionId)]);
     const testImage = row.test_image_id ? await this.getImage(row.test_image_id) : null;
     const referenceImage = row.reference_image_id ? await this.getImage(row.reference_image_id) : null;
+    // retention removes an inspection's pictures together: its image's record says when
+    const removed = testImage ? await removalsOf(q, [testImage.filePath]) : [];
     const defectType = x?.defect_type_id ? await this.getDefectType(x.defect_type_id) : null;
     return {
       ...base,
@@ -839,6 +842,7 @@ export class InspectionService {
       guide: defectType ? await this.guideFor(defectType.defectTypeId) : { cause: [], action: [], other: [] },
       actions: actions.map(mapAction),
       feedbacks: feedbacks.map(mapFeedback),
+      picturesRemovedAt: removed[0]?.removed_at.toISOString() ?? null,
     };
   }
 

@@ -190,6 +190,8 @@ export interface InspectionDetail extends InspectionListRow {
   guide: { cause: SectionRow[]; action: SectionRow[]; other: SectionRow[] };
   actions: ActionRow[];
   feedbacks: FeedbackRow[];
+  /** when retention removed this inspection's pictures (decisions.md, Plant rule 5; ISO 8601), or null */
+  picturesRemovedAt: string | null;
 }
 
 export interface DashboardStatsRow {
