@@ -2,6 +2,7 @@
 import { createScratchDatabase } from './scratch';
 import { benchCylinders } from './cylinders/bench';
 import { benchTelemetry } from './telemetry/bench';
+import { benchFiles } from './files/bench';
 import { inspectionDataBench } from './inspection/data';
 import { inspectionE2eBench } from './inspection/e2e';
 import { bench as engineBench } from './inspection/engine';
@@ -48,4 +49,5 @@ export const benches: Bench[] = [
   dbEvalBench('inspection-db-eval', dbEval),
   dbEvalBench('inspection-independent', independentEval),
   { name: 'ui', run: (_url, log, tmp) => chartBench(log, tmp) },
+  { name: 'files', run: (url, log, tmp) => benchFiles(url, log, tmp) },
 ];
