@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { proc, type ProcedureTable } from '../api/kit';
 import type {
   OutboxItem,
+  QueuedFollowUp,
   ActionRow,
   DashboardStatsRow,
   DefectRateDay,
@@ -175,18 +176,29 @@ export const inspectSchema = z.intersection(
   productRefSchema,
   z.object({ image: imageInputSchema, source: z.enum(['upload', 'camera', 'watch', 'cli']).default('upload') }),
 );
-export const newActionSchema = z.object({
-  inspectionId: id,
-  actionTaken: trimmed(4000),
-  actionResult: z.enum(['resolved', 'pending', 'failed', 'deferred']),
-  notes: optionalText(4000),
-});
-export const newFeedbackSchema = z.object({
-  inspectionId: id,
-  rating: z.number().int().min(1, 'rating is 1..5').max(5, 'rating is 1..5'),
-  feedbackText: optionalText(4000),
-  feedbackType: z.enum(['guide_quality', 'detection_accuracy', 'defect_type', 'other']).default('guide_quality'),
-});
+/**
+ * The inspection an action or feedback is about: its id, or — while it waits in the station's outbox — the UUID
+ * the station gave it (the action then queues behind it).
+ */
+const followUpTarget = { inspectionId: id.optional(), clientUuid: z.string().uuid('a UUID').optional() };
+const oneTarget = (x: { inspectionId?: number; clientUuid?: string }) => (x.inspectionId == null) !== (x.clientUuid == null);
+const oneTargetMessage = { message: 'give inspectionId or clientUuid (one of them)', path: ['inspectionId'] };
+export const newActionSchema = z
+  .object({
+    ...followUpTarget,
+    actionTaken: trimmed(4000),
+    actionResult: z.enum(['resolved', 'pending', 'failed', 'deferred']),
+    notes: optionalText(4000),
+  })
+  .refine(oneTarget, oneTargetMessage);
+export const newFeedbackSchema = z
+  .object({
+    ...followUpTarget,
+    rating: z.number().int().min(1, 'rating is 1..5').max(5, 'rating is 1..5'),
+    feedbackText: optionalText(4000),
+    feedbackType: z.enum(['guide_quality', 'detection_accuracy', 'defect_type', 'other']).default('guide_quality'),
+  })
+  .refine(oneTarget, oneTargetMessage);
 export const rangeSchema = z
   .object({ productId: id.optional(), from: isoDateTime.optional(), to: isoDateTime.optional() })
   .refine((v) => !v.from || !v.to || Date.parse(v.from) < Date.parse(v.to), { message: '`from` must be before `to`', path: ['to'] })
@@ -264,13 +276,21 @@ export const inspectionProcedures = {
   'inspection.inspections.export': proc<{ fileName: string; csv: string; rows: number }>()({ role: 'viewer', input: inspectionFilterSchema, summary: 'inspection history as CSV (UTF-8 with BOM)' }),
   'inspection.inspections.get': proc<InspectionDetail>()({ role: 'viewer', input: inspectionRefSchema, summary: 'one inspection with result, artifacts, guide, actions and feedback' }),
   'inspection.inspectors.list': proc<InspectorRow[]>()({ role: 'viewer', input: z.object({}), summary: 'people who have inspected (history filter)' }),
-  'inspection.actions.create': proc<ActionRow>()({ role: 'worker', input: newActionSchema, summary: 'record an action taken on an inspection' }),
+  'inspection.actions.create': proc<ActionRow | QueuedFollowUp>()({
+    role: 'worker',
+    input: newActionSchema,
+    summary: 'record an action taken on an inspection (queued on the station behind an inspection not yet uploaded, or while the database is away)',
+  }),
   'inspection.actions.pending': proc<InspectionListRow[]>()({
     role: 'viewer',
     input: z.object({ productId: id.optional(), limit: z.number().int().min(1).max(1000).default(100) }),
     summary: 'defective inspections whose latest action is not resolved, oldest first',
   }),
-  'inspection.feedbacks.create': proc<FeedbackRow>()({ role: 'worker', input: newFeedbackSchema, summary: 'rate an inspection’s guide or detection (1–5)' }),
+  'inspection.feedbacks.create': proc<FeedbackRow | QueuedFollowUp>()({
+    role: 'worker',
+    input: newFeedbackSchema,
+    summary: 'rate an inspection’s guide or detection (1–5); queued like actions',
+  }),
 
   // dashboard
   'inspection.dashboard.stats': proc<DashboardStatsRow[]>()({ role: 'viewer', input: z.object({ productId: id.optional() }), summary: 'dashboard_stats per product' }),

@@ -67,9 +67,9 @@ export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime):
     'inspection.inspectors.list': async () => svc.listInspectors(),
     'inspection.inspections.export': async (i) => svc.exportInspectionsCsv(i),
     'inspection.inspections.get': async (i) => svc.getInspection(i),
-    'inspection.actions.create': async (i, c) => svc.addAction(i, c.user),
+    'inspection.actions.create': async (i, c) => rt.followUps.action(i, c.user),
     'inspection.actions.pending': async (i) => svc.pendingActions(i),
-    'inspection.feedbacks.create': async (i, c) => svc.addFeedback(i, c.user),
+    'inspection.feedbacks.create': async (i, c) => rt.followUps.feedback(i, c.user),
 
     'inspection.dashboard.stats': async (i) => svc.dashboardStats(i),
     'inspection.dashboard.defectRate': async (i) => svc.defectRateByDay(i),

@@ -515,6 +515,18 @@ COMMENT ON COLUMN inspections.station_id IS '검사한 스테이션 (stations.st
 COMMENT ON COLUMN inspections.received_at IS '데이터베이스에 도착한 시각 (inspection_date는 스테이션의 촬영 시각)';
 `,
   },
+  {
+    // actions and feedback a station journaled behind an inspection not yet forwarded (or while the database was
+    // away) carry their UUID too: a replay writes nothing twice
+    name: '202612071700_inspection_journal_follow_ups',
+    group: 'inspection',
+    sql: /* sql */ `
+ALTER TABLE action_logs ADD COLUMN client_uuid UUID;
+CREATE UNIQUE INDEX action_logs_client_uuid_key ON action_logs(client_uuid);
+ALTER TABLE feedbacks ADD COLUMN client_uuid UUID;
+CREATE UNIQUE INDEX feedbacks_client_uuid_key ON feedbacks(client_uuid);
+`,
+  },
 ];
 
 export const inspectionHooks: EnsureHook[] = [];

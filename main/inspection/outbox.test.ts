@@ -156,4 +156,39 @@ describe('store and forward through a database outage', () => {
     const code = (await dbs.pool('inspection').query('select inspection_code from inspections where client_uuid = $1', [a.client_uuid])).rows[0].inspection_code;
     expect(me).toMatchObject({ outboxDepth: 0, lastInspectionCode: code });
   }, 120_000);
+
+  it('actions and feedback on a verdict waiting to upload, or with the database away, queue behind it and are written once', async () => {
+    const worker = { userId: 0, username: 'cli', fullName: null, role: 'worker' } as never;
+    await rt.outbox.stop();
+    const a = await rt.pipeline.inspect('OUT-1', { bytes: await image('hole', 700), fileName: 'act.png' }, { outbox: rt.outbox, waitMs: 0, stationId: rt.stationId() });
+    expect(a.stored).toBe(false);
+    const act = await rt.followUps.action({ clientUuid: a.client_uuid, actionTaken: '재작업', actionResult: 'resolved', notes: null }, worker);
+    const fb = await rt.followUps.feedback({ clientUuid: a.client_uuid, rating: 4, feedbackText: null, feedbackType: 'guide_quality' }, worker);
+    expect(act).toMatchObject({ queued: true });
+    expect(fb).toMatchObject({ queued: true });
+    expect(rt.outbox.list().map((x) => x.kind)).toEqual(['inspection', 'action', 'feedback']);
+    rt.outbox.start();
+    await until(() => rt.outbox.depth() === 0, 30_000);
+    const pool = dbs.pool('inspection');
+    const id = (await pool.query('select inspection_id from inspections where client_uuid = $1', [a.client_uuid])).rows[0].inspection_id;
+    const acts = await pool.query('select client_uuid, action_taken from action_logs where inspection_id = $1', [id]);
+    expect(acts.rows).toEqual([{ client_uuid: (act as { clientUuid: string }).clientUuid, action_taken: '재작업' }]);
+    const fbs = await pool.query('select client_uuid, rating from feedbacks where inspection_id = $1', [id]);
+    expect(fbs.rows).toEqual([{ client_uuid: (fb as { clientUuid: string }).clientUuid, rating: 4 }]);
+    // the inspection is in the database now: an action by its UUID is written at once
+    const now = await rt.followUps.action({ clientUuid: a.client_uuid, actionTaken: '확인', actionResult: 'resolved', notes: null }, worker);
+    expect(now).toMatchObject({ inspectionId: id, actionTaken: '확인' });
+
+    // the database away: an action on a stored inspection queues too, and is written when it is back
+    await server.stop();
+    try {
+      const away = await rt.followUps.action({ inspectionId: id, actionTaken: '정전 중 조치', actionResult: 'pending', notes: null }, worker);
+      expect(away).toMatchObject({ queued: true });
+    } finally {
+      await server.start();
+    }
+    await until(() => rt.outbox.depth() === 0, 60_000);
+    const n = await pool.query('select count(*)::int as n from action_logs where inspection_id = $1', [id]);
+    expect(n.rows[0].n).toBe(3);
+  }, 180_000);
 });

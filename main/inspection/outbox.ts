@@ -62,6 +62,11 @@ export class Outbox {
     this.handlers.set(kind, h);
   }
 
+  /** Whether the entry with this UUID still waits here. */
+  has(id: string): boolean {
+    return this.journal.list().some((x) => x.id === id);
+  }
+
   /** Entries not yet in the database (set-aside ones not counted). */
   depth(): number {
     return this.depthNow;

@@ -1118,22 +1118,35 @@ export async function inspectionExists(q: Queryable, inspectionId: number): Prom
   return Boolean(i.rowCount);
 }
 
-export async function insertAction(q: Queryable, a: { inspectionId: number; actionTaken: string; actionResult: string; actionBy: number | null; notes: string | null }): Promise<ActionDbRow> {
+/** `clientUuid`/`at`: an action the station journaled (store and forward): written once, at the station's time. */
+export async function insertAction(
+  q: Queryable,
+  a: { inspectionId: number; actionTaken: string; actionResult: string; actionBy: number | null; notes: string | null; clientUuid?: string | null; at?: string | null },
+): Promise<ActionDbRow> {
   const r = await q.query<ActionDbRow>(
-    `insert into action_logs (inspection_id, action_taken, action_result, action_by, notes) values ($1, $2, $3, $4, $5)
+    `insert into action_logs (inspection_id, action_taken, action_result, action_by, notes, client_uuid, action_date) values ($1, $2, $3, $4, $5, $6, coalesce($7, now()))
          returning *, (select username from users where user_id = $4) as action_by_name`,
-    [a.inspectionId, a.actionTaken, a.actionResult, a.actionBy, a.notes],
+    [a.inspectionId, a.actionTaken, a.actionResult, a.actionBy, a.notes, a.clientUuid ?? null, a.at ?? null],
   );
   return r.rows[0];
 }
 
-export async function insertFeedback(q: Queryable, f: { inspectionId: number; userId: number | null; rating: number; feedbackText: string | null; feedbackType: string }): Promise<FeedbackDbRow> {
+export async function insertFeedback(
+  q: Queryable,
+  f: { inspectionId: number; userId: number | null; rating: number; feedbackText: string | null; feedbackType: string; clientUuid?: string | null; at?: string | null },
+): Promise<FeedbackDbRow> {
   const r = await q.query<FeedbackDbRow>(
-    `insert into feedbacks (inspection_id, user_id, rating, feedback_text, feedback_type) values ($1, $2, $3, $4, $5)
+    `insert into feedbacks (inspection_id, user_id, rating, feedback_text, feedback_type, client_uuid, created_at) values ($1, $2, $3, $4, $5, $6, coalesce($7, now()))
        returning *, (select username from users where user_id = $2) as username`,
-    [f.inspectionId, f.userId, f.rating, f.feedbackText, f.feedbackType],
+    [f.inspectionId, f.userId, f.rating, f.feedbackText, f.feedbackType, f.clientUuid ?? null, f.at ?? null],
   );
   return r.rows[0];
+}
+
+/** Whether a journaled action or feedback (by its UUID) is already written. */
+export async function followUpWritten(q: Queryable, kind: 'action' | 'feedback', clientUuid: string): Promise<boolean> {
+  const r = await q.query(kind === 'action' ? 'select 1 from action_logs where client_uuid = $1' : 'select 1 from feedbacks where client_uuid = $1', [clientUuid]);
+  return r.rowCount! > 0;
 }
 
 /** People who have inspected, most inspections first. */

@@ -6,6 +6,7 @@
  */
 import type { AppServices } from '../domain';
 import { loadStationIdentity } from '../stations/identity';
+import { FollowUps } from './follow-ups';
 import { Outbox } from './outbox';
 import { InspectionPipeline } from './pipeline';
 import { InspectionService } from './service';
@@ -17,6 +18,8 @@ export interface InspectionRuntime {
   watcher: FolderWatcher;
   /** results journaled on this station and not yet in the database (the station screen's inspections) */
   outbox: Outbox;
+  /** actions and feedback, queued behind an inspection still in the outbox */
+  followUps: FollowUps;
   /** this console's station id (LINEDECK_HOME/station.json) */
   stationId(): string;
   /** starts the watch folders and warms the engine (a running station's background work) */
@@ -29,6 +32,7 @@ export function createInspectionRuntime(s: Pick<AppServices, 'dbs' | 'paths' | '
   const watcher = new FolderWatcher(svc, pipeline, watch);
   const outbox = new Outbox(Outbox.dirOf(s.paths.home), { bus: s.bus });
   outbox.handle('inspection', (e) => pipeline.forwardInspection(e));
+  const followUps = new FollowUps(svc, outbox);
   let stationId: string | undefined;
   if (s.reports) {
     s.reports.outboxDepth = () => outbox.depth();
@@ -47,6 +51,7 @@ export function createInspectionRuntime(s: Pick<AppServices, 'dbs' | 'paths' | '
     pipeline,
     watcher,
     outbox,
+    followUps,
     stationId: () => (stationId ??= loadStationIdentity(s.paths).stationId),
     start() {
       outbox.start();

@@ -846,17 +846,26 @@ export class InspectionService {
     };
   }
 
-  async addAction(input: NewAction, actor?: SessionUser): Promise<ActionRow> {
+  /** `journaled`: the UUID and the station's time of an action the station journaled (follow-ups.ts). */
+  async addAction(input: Omit<NewAction, 'clientUuid'> & { inspectionId: number }, actor?: SessionUser, journaled?: { clientUuid: string; at: string }): Promise<ActionRow> {
     return withTransaction(this.read, async (c) => {
       const code = await queries.inspectionCodeOf(c, input.inspectionId);
       if (code === undefined) throw new ApiError('not_found', `no inspection with id ${input.inspectionId}`);
-      const r = await queries.insertAction(c, { inspectionId: input.inspectionId, actionTaken: input.actionTaken, actionResult: input.actionResult, actionBy: userRef(actor), notes: input.notes ?? null });
+      const r = await queries.insertAction(c, {
+        inspectionId: input.inspectionId,
+        actionTaken: input.actionTaken,
+        actionResult: input.actionResult,
+        actionBy: userRef(actor),
+        notes: input.notes ?? null,
+        clientUuid: journaled?.clientUuid,
+        at: journaled?.at,
+      });
       await writeAudit(c, actor, { action: 'inspection.action.create', table: 'action_logs', operation: 'INSERT', target: code, after: input });
       return mapAction(r);
     });
   }
 
-  async addFeedback(input: NewFeedback, actor?: SessionUser): Promise<FeedbackRow> {
+  async addFeedback(input: Omit<NewFeedback, 'clientUuid'> & { inspectionId: number }, actor?: SessionUser, journaled?: { clientUuid: string; at: string }): Promise<FeedbackRow> {
     if (!(await queries.inspectionExists(this.read, input.inspectionId))) throw new ApiError('not_found', `no inspection with id ${input.inspectionId}`);
     const r = await queries.insertFeedback(this.read, {
       inspectionId: input.inspectionId,
@@ -864,6 +873,8 @@ export class InspectionService {
       rating: input.rating,
       feedbackText: input.feedbackText ?? null,
       feedbackType: input.feedbackType,
+      clientUuid: journaled?.clientUuid,
+      at: journaled?.at,
     });
     return mapFeedback(r);
   }

@@ -281,6 +281,13 @@ export interface InspectOutcome {
   processing_ms: number;
 }
 
+/** An action or feedback journaled on the station (written after the inspection it follows reaches the database). */
+export interface QueuedFollowUp {
+  queued: true;
+  /** the follow-up's own UUID (unique in the database once written) */
+  clientUuid: string;
+}
+
 /** One result in a station's outbox (`linedeck outbox`, inspection.outbox.get). */
 export interface OutboxItem {
   uuid: string;

@@ -1,4 +1,7 @@
-/** The result view's action and feedback forms (worker) and their logs. */
+/**
+ * The result view's action and feedback forms (worker) and their logs. For a verdict still waiting to upload
+ * (`d` absent, `target` its UUID) only the forms: what is recorded queues on the station behind the inspection.
+ */
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useCallMutation } from '../../../api/hooks';
@@ -10,8 +13,10 @@ import type { ActionResult, FeedbackType, InspectionDetail } from '../../../../.
 const RESULTS: ActionResult[] = ['resolved', 'pending', 'failed', 'deferred'];
 const FEEDBACK_TYPES: FeedbackType[] = ['guide_quality', 'detection_accuracy', 'defect_type', 'other'];
 
-export function ActionPanel({ d }: { d: InspectionDetail }) {
+export function ActionPanel({ d, target: pendingTarget }: { d?: InspectionDetail; target?: { clientUuid: string } }) {
   const { t } = useTranslation('inspection');
+  const target = d ? { inspectionId: d.inspectionId } : pendingTarget!;
+  const formKey = d ? String(d.inspectionId) : pendingTarget!.clientUuid;
   const canAct = useSession(hasRole('worker'));
   const addAction = useCallMutation('inspection.actions.create', ['inspection.inspections.get', 'inspection.inspections.list', 'inspection.actions.pending', 'inspection.dashboard.stats']);
   const addFeedback = useCallMutation('inspection.feedbacks.create', ['inspection.inspections.get', 'inspection.dashboard.stats']);
@@ -27,10 +32,10 @@ export function ActionPanel({ d }: { d: InspectionDetail }) {
     e.preventDefault();
     setSaved(null);
     try {
-      await addAction.mutateAsync({ inspectionId: d.inspectionId, actionTaken: taken, actionResult: result, notes: notes || null });
+      const r = await addAction.mutateAsync({ ...target, actionTaken: taken, actionResult: result, notes: notes || null });
       setTaken('');
       setNotes('');
-      setSaved(t('action.saved'));
+      setSaved('queued' in r ? t('action.queued') : t('action.saved'));
     } catch {
       /* shown below */
     }
@@ -39,10 +44,10 @@ export function ActionPanel({ d }: { d: InspectionDetail }) {
     e.preventDefault();
     setSaved(null);
     try {
-      await addFeedback.mutateAsync({ inspectionId: d.inspectionId, rating, feedbackText: fbText || null, feedbackType: fbType });
+      const r = await addFeedback.mutateAsync({ ...target, rating, feedbackText: fbText || null, feedbackType: fbType });
       setRating(0);
       setFbText('');
-      setSaved(t('feedback.saved'));
+      setSaved('queued' in r ? t('action.queued') : t('feedback.saved'));
     } catch {
       /* shown below */
     }
@@ -57,7 +62,7 @@ export function ActionPanel({ d }: { d: InspectionDetail }) {
             <fieldset className="insp-seg" aria-label={t('action.result')}>
               {RESULTS.map((r) => (
                 <label key={r} className={`insp-seg-item${result === r ? ' on' : ''}`}>
-                  <input type="radio" name={`action-result-${d.inspectionId}`} value={r} checked={result === r} onChange={() => setResult(r)} data-testid={`action-${r}`} />
+                  <input type="radio" name={`action-result-${formKey}`} value={r} checked={result === r} onChange={() => setResult(r)} data-testid={`action-${r}`} />
                   {t(`action.results.${r}`)}
                 </label>
               ))}
@@ -78,7 +83,7 @@ export function ActionPanel({ d }: { d: InspectionDetail }) {
             <fieldset className="insp-seg insp-stars" aria-label={t('feedback.rating')}>
               {[1, 2, 3, 4, 5].map((n) => (
                 <label key={n} className={`insp-seg-item${rating >= n ? ' on' : ''}`} title={t(`feedback.ratings.${n}`)}>
-                  <input type="radio" name={`rating-${d.inspectionId}`} value={n} checked={rating === n} onChange={() => setRating(n)} data-testid={`rating-${n}`} />
+                  <input type="radio" name={`rating-${formKey}`} value={n} checked={rating === n} onChange={() => setRating(n)} data-testid={`rating-${n}`} />
                   {'★'} {n}
                 </label>
               ))}
@@ -107,6 +112,7 @@ export function ActionPanel({ d }: { d: InspectionDetail }) {
           ✓ {saved}
         </p>
       )}
+      {d && (
       <div className="insp-logs">
         <section aria-labelledby="actions-log-title">
           <h3 id="actions-log-title">{t('action.log')}</h3>
@@ -145,6 +151,7 @@ export function ActionPanel({ d }: { d: InspectionDetail }) {
           )}
         </section>
       </div>
+      )}
     </section>
   );
 }

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import type { InspectOutcome } from '../../../../../main/inspection/types';
 import { useStoredImage, VerdictBadge } from '../common';
 import { fmtMs } from '../logic';
+import { ActionPanel } from '../result/ActionPanel';
 
 function Picture({ path, alt }: { path: string | null; alt: string }) {
   const { url } = useStoredImage(path);
@@ -47,6 +48,7 @@ export function PendingResult({ outcome, latencyMs }: { outcome: InspectOutcome;
         <Picture path={outcome.artifacts.overlay} alt={t('pending.overlay')} />
         <Picture path={outcome.artifacts.heatmap} alt={t('pending.heatmap')} />
       </div>
+      <ActionPanel target={{ clientUuid: outcome.client_uuid }} />
     </article>
   );
 }
