@@ -5,7 +5,8 @@
  */
 import { contract, type Contract } from './api/contract';
 import { createDispatcher, type Dispatcher, type HandlerTable } from './api/dispatch';
-import { AuthService } from './auth/auth';
+import path from 'node:path';
+import { AuthService, CredentialCache } from './auth/auth';
 import type { StationPaths } from './config';
 import type { EmbeddedHandle } from './db/embedded';
 import type { Databases } from './db/pools';
@@ -38,7 +39,7 @@ export function createApp(opts: { dbs: Databases; paths: StationPaths; embedded?
     paths: opts.paths,
     bus,
     jobs: new JobRunner(bus),
-    auth: new AuthService(opts.dbs.pool('inspection')),
+    auth: new AuthService(opts.dbs.pool('inspection'), undefined, new CredentialCache(path.join(opts.paths.home, 'cache', 'credentials.json'))),
     embedded: opts.embedded,
     reports: {},
     disposers: [],

@@ -5,6 +5,7 @@
  */
 import { createApp, type App } from './app';
 import { readStationConfig } from './config';
+import { describePgError, isUnavailable } from './db/pools';
 import { openStation, type Station } from './db/station';
 import { seedDemo } from './demo/seed';
 import { log } from './log';
@@ -25,10 +26,24 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
   opts.onProgress?.('opening the database…');
   const station = await openStation({ home: opts.home, databaseUrl: opts.databaseUrl });
   opts.onProgress?.('migrating…');
-  const m = await migrateAll(station.dbs);
-  for (const n of m.notes) logger.warn(n);
+  // a plant database that is away does not keep the station from starting: it inspects from its snapshots and
+  // journals (store and forward), and migrates when the database is back
+  let migrated = await migrateOrWait(station, logger);
   const app = createApp({ dbs: station.dbs, paths: station.paths, embedded: station.embedded });
-  if (station.embedded && opts.seedIfEmpty !== false) {
+  if (!migrated) {
+    const t = setInterval(() => {
+      void migrateOrWait(station, logger, true).then((ok) => {
+        if (ok && !migrated) {
+          migrated = true;
+          clearInterval(t);
+          logger.info('database back: migrated');
+        }
+      });
+    }, 10_000);
+    t.unref();
+    app.services.disposers.push(() => clearInterval(t));
+  }
+  if (migrated && station.embedded && opts.seedIfEmpty !== false) {
     const users = await app.services.auth.userCount();
     if (users === 0) {
       opts.onProgress?.('first start: seeding demo data…');
@@ -46,6 +61,19 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
       await station.close();
     },
   };
+}
+
+/** Migrates; with the database unreachable, logs it (once, unless `quiet`) and answers false instead of failing. */
+async function migrateOrWait(station: Station, logger: ReturnType<typeof log>, quiet = false): Promise<boolean> {
+  try {
+    const m = await migrateAll(station.dbs);
+    for (const n of m.notes) logger.warn(n);
+    return true;
+  } catch (e) {
+    if (!isUnavailable(e)) throw e;
+    if (!quiet) logger.warn({ err: describePgError(e) }, 'the database is not reachable: starting without it (inspections are journaled on this station)');
+    return false;
+  }
 }
 
 /** Polls the pools' health every 3 s and pushes `db.status` when it changes. */

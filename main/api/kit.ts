@@ -72,6 +72,8 @@ export interface SessionUser {
   username: string;
   fullName: string | null;
   role: Role;
+  /** logged in from this station's credential cache while the database was away (at most a worker) */
+  offline?: boolean;
 }
 
 /** `A | B` → `A & B` (merges the modules' procedure tables into one contract type). */

@@ -4,12 +4,15 @@
  * Users are stored in the console database (the `inspection` source, where the design puts them).
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import type pg from 'pg';
 import { z } from 'zod';
 import { ApiError, ROLES, type Role, type SessionUser } from '../api/kit';
 import { writeAudit } from '../audit/audit';
-import { withTransaction } from '../db/pools';
+import { isUnavailable, withTransaction } from '../db/pools';
+import { log } from '../log';
 import type { UserRow } from './types';
 
 const BCRYPT_ROUNDS = 10;
@@ -64,10 +67,66 @@ const USER_SELECT = `
                    order by array_position(array['admin','manager','worker','viewer'], r.role_name::text) limit 1), 'viewer') as role
   from users u`;
 
+/** How long a station accepts a cached credential while the database is away. */
+export const OFFLINE_LOGIN_DAYS = 7;
+/** The most an offline session may do: inspect and record actions (what needs the database says so). */
+const OFFLINE_ROLE: Role = 'worker';
+
+interface CachedCredential {
+  userId: number;
+  username: string;
+  fullName: string | null;
+  role: Role;
+  hash: string;
+  /** when the database last confirmed this password (ISO) */
+  confirmedAt: string;
+}
+
+/**
+ * The credentials of people who logged in on this station while the database answered (LINEDECK_HOME/cache/
+ * credentials.json, readable by its owner only), so a worker can log in and inspect during an outage. An offline
+ * session has at most the worker role, a credential older than OFFLINE_LOGIN_DAYS is not accepted, and a failed
+ * online login (wrong password, deactivated account) removes the entry.
+ */
+export class CredentialCache {
+  constructor(readonly file: string) {}
+
+  private read(): Record<string, CachedCredential> {
+    try {
+      return JSON.parse(fs.readFileSync(this.file, 'utf8'));
+    } catch {
+      return {};
+    }
+  }
+
+  private write(all: Record<string, CachedCredential>): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
+    fs.renameSync(tmp, this.file);
+  }
+
+  get(username: string): CachedCredential | undefined {
+    return this.read()[username.trim().toLowerCase()];
+  }
+
+  put(c: CachedCredential): void {
+    const all = this.read();
+    all[c.username.toLowerCase()] = c;
+    this.write(all);
+  }
+
+  forget(username: string): void {
+    const all = this.read();
+    if (delete all[username.trim().toLowerCase()]) this.write(all);
+  }
+}
+
 export class AuthService {
   constructor(
     private pool: pg.Pool,
     readonly sessions = new SessionStore(),
+    private readonly credentials?: CredentialCache,
   ) {}
 
   async userCount(): Promise<number> {
@@ -144,17 +203,44 @@ export class AuthService {
   }
 
   async login(username: string, password: string): Promise<{ sessionId: string; user: SessionUser }> {
-    const r = await this.pool.query<UserRow & { password_hash: string }>(
-      `select x.*, u.password_hash from (${USER_SELECT}) x join users u on u.user_id = x."userId" where lower(x.username) = lower($1)`,
-      [username.trim()],
-    );
+    let r: pg.QueryResult<UserRow & { password_hash: string }>;
+    try {
+      r = await this.pool.query<UserRow & { password_hash: string }>(
+        `select x.*, u.password_hash from (${USER_SELECT}) x join users u on u.user_id = x."userId" where lower(x.username) = lower($1)`,
+        [username.trim()],
+      );
+    } catch (e) {
+      if (this.credentials && isUnavailable(e)) return this.offlineLogin(username, password, e);
+      throw e;
+    }
     const row = r.rows[0];
     // compare even when the user is unknown, so timing does not reveal which user names exist
     const ok = await bcrypt.compare(password, row?.password_hash ?? '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva');
+    if (!row || !ok || !row.isActive) this.credentials?.forget(username);
     if (!row || !ok) throw new ApiError('unauthenticated', 'wrong user name or password');
     if (!row.isActive) throw new ApiError('forbidden', 'this account is deactivated');
     await this.pool.query('update users set last_login_at = now() where user_id = $1', [row.userId]);
     const user: SessionUser = { userId: row.userId, username: row.username, fullName: row.fullName, role: row.role };
+    try {
+      this.credentials?.put({ userId: row.userId, username: row.username, fullName: row.fullName, role: row.role, hash: row.password_hash, confirmedAt: new Date().toISOString() });
+    } catch (e) {
+      log('auth').warn({ err: (e as Error).message }, 'offline login cache not written');
+    }
+    return { sessionId: this.sessions.create(user), user };
+  }
+
+  /** The database is away: a credential this station saw confirmed within OFFLINE_LOGIN_DAYS, as at most a worker. */
+  private async offlineLogin(username: string, password: string, cause: unknown): Promise<{ sessionId: string; user: SessionUser }> {
+    const c = this.credentials!.get(username);
+    const fresh = c && Date.now() - Date.parse(c.confirmedAt) < OFFLINE_LOGIN_DAYS * 86_400_000;
+    const ok = await bcrypt.compare(password, fresh ? c.hash : '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva');
+    if (!c || !fresh || !ok) {
+      // not something this station can confirm without the database: say that, not "wrong password"
+      throw new ApiError('unavailable', `the database is not reachable (${(cause as Error).message}); only people who logged in on this station in the last ${OFFLINE_LOGIN_DAYS} days can log in now`);
+    }
+    const role = ROLES.indexOf(c.role) > ROLES.indexOf(OFFLINE_ROLE) ? OFFLINE_ROLE : c.role;
+    const user: SessionUser = { userId: c.userId, username: c.username, fullName: c.fullName, role, offline: true };
+    log('auth').warn({ username: c.username, role }, 'offline login (database away)');
     return { sessionId: this.sessions.create(user), user };
   }
 }

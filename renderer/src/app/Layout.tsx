@@ -87,6 +87,11 @@ export function Layout({ children }: { children: ReactNode }) {
           {user && (
             <span className="user" data-testid="user">
               {t('auth.signedInAs', { name: user.fullName ?? user.username, role: t(`roles.${user.role}`) })}
+              {user.offline && (
+                <span className="badge badge-stale" title={t('auth.offlineHint')} data-testid="user-offline">
+                  {t('auth.offline')}
+                </span>
+              )}
             </span>
           )}
           <button type="button" className="btn" onClick={() => void logout()} data-testid="logout">
