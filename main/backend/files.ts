@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { contract } from '../api/contract';
 import { roleAtLeast, type Envelope } from '../api/kit';
 import type { App } from '../app';
+import { filesModule } from '../files/module';
 import { inspectionModule } from '../inspection/module';
 import { mimeOf } from '../inspection/store';
 import type { FileBody } from './relay';
@@ -37,7 +38,15 @@ export async function readStoredBytes(app: App, sessionId: string | undefined, r
   try {
     abs = await store.local(p);
   } catch (e) {
-    if ((e as Error).name === 'FileNotStoredError') return { ok: false, error: { kind: 'not_found', message: `no stored file ${p}` } };
+    if ((e as Error).name === 'FileNotStoredError') {
+      // a picture retention removed says so, with the date (decisions.md, Plant rule 5)
+      const removed = await app
+        .instance(filesModule)
+        .svc.removals([p])
+        .catch(() => []);
+      if (removed[0]) return { ok: false, error: { kind: 'not_found', message: `removed by retention (${removed[0].removedAt})`, details: { reason: 'removed_by_retention', removedAt: removed[0].removedAt } } };
+      return { ok: false, error: { kind: 'not_found', message: `no stored file ${p}` } };
+    }
     if ((e as Error).name !== 'FileHashError') return { ok: false, error: { kind: 'unavailable', message: `the file ${p} cannot be fetched from the database: ${(e as Error).message}` } };
     return { ok: false, error: { kind: 'internal', message: (e as Error).message } };
   }

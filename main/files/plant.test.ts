@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../app';
 import { readStoredBytes } from '../backend/files';
@@ -131,5 +132,19 @@ describe('shared files between two consoles on one database', () => {
     } finally {
       await appB2.dispose();
     }
+  });
+
+  it('a picture retention removed answers "removed by retention (date)" at any console', async () => {
+    const b = appB.instance(inspectionModule);
+    // a picture no other inspection shares (a newer inspection of the same picture keeps it)
+    const bytes = await sharp(path.join(work, 'pc/test/scratch_0.png')).resize(200, 200).png().toBuffer();
+    const out = await b.pipeline.inspect('castA', { bytes, fileName: 'old.png' }, { source: 'camera', at: new Date('2025-01-01T00:00:00Z') });
+    const r = await appB.instance(filesModule).svc.runRetention(undefined, {}, { days: 180 });
+    expect(r.files).toBeGreaterThan(0);
+    const rel = out.artifacts.heatmap!;
+    expect(fs.existsSync(path.join(homeB, 'images', rel))).toBe(false);
+    const got = await readStoredBytes(appA, session, rel);
+    expect(got).toMatchObject({ ok: false, error: { kind: 'not_found', details: { reason: 'removed_by_retention' } } });
+    expect((await appA.instance(inspectionModule).svc.getInspection({ inspectionId: out.inspectionId! })).picturesRemovedAt).not.toBeNull();
   });
 });
