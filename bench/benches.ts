@@ -5,6 +5,7 @@ import { benchTelemetry } from './telemetry/bench';
 import { benchFiles } from './files/bench';
 import { inspectionDataBench } from './inspection/data';
 import { inspectionE2eBench } from './inspection/e2e';
+import { inspectionOutboxBench } from './inspection/outbox';
 import { bench as engineBench } from './inspection/engine';
 import { bench as synthBench } from './inspection/synthetic';
 import { chartBench } from './ui/chart-bench';
@@ -44,6 +45,7 @@ export const benches: Bench[] = [
   { name: 'telemetry', run: (url, log) => benchTelemetry(url, log) },
   inspectionDataBench,
   inspectionE2eBench,
+  inspectionOutboxBench,
   { name: 'inspection-engine', run: (_url, log) => engineBench(log) },
   { name: 'inspection-synthetic', run: (_url, log) => synthBench(log) },
   dbEvalBench('inspection-db-eval', dbEval),

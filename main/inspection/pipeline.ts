@@ -647,6 +647,7 @@ export class InspectionPipeline {
       regions: v.regions,
       artifacts: row?.artifacts ?? artifactPaths(drawn.files),
       processing_ms: Math.round(performance.now() - t0),
+      stages_ms: { ...timings },
     };
   }
 

@@ -279,6 +279,8 @@ export interface InspectOutcome {
   /** relative to the image store */
   artifacts: Artifacts;
   processing_ms: number;
+  /** the stages' times (prepare, engine, similarity, artifacts, journal or database), ms */
+  stages_ms: Record<string, number>;
 }
 
 /** An action or feedback journaled on the station (written after the inspection it follows reaches the database). */
@@ -306,7 +308,7 @@ export type ProductRef = { productId: number } | { productCode: string };
  * An inspection's verdict before it is written: everything of InspectOutcome the screen shows except the
  * inspection's id and code, its artifact paths and the total time (stages/describe.ts).
  */
-export type InspectVerdict = Omit<InspectOutcome, 'inspectionId' | 'inspection_code' | 'artifacts' | 'processing_ms' | 'client_uuid' | 'stored'>;
+export type InspectVerdict = Omit<InspectOutcome, 'inspectionId' | 'inspection_code' | 'artifacts' | 'processing_ms' | 'stages_ms' | 'client_uuid' | 'stored'>;
 
 export interface BankBuildOutcome {
   deployment_id: number;

@@ -122,20 +122,25 @@ export class Journal {
     return { file: `${String(this.lastMs).padStart(15, '0')}-${String(this.counter).padStart(6, '0')}-${id}${EXT}`, ms: this.lastMs };
   }
 
-  /** Appends an entry durably; resolves once it is on disk. */
+  /**
+   * Appends an entry durably; resolves once it is on disk. The writes are synchronous on purpose: an entry is a
+   * few hundred kilobytes and one fsync (about 1–2 ms here), and libuv's four threads are busy with the
+   * inspection's image and artifact work at that moment; queued behind them the same write took 10+ ms.
+   */
   async append(e: Omit<JournalEntry, 'created'> & { created?: string }): Promise<JournalItem> {
     const { file, ms } = this.nextName(e.id);
     const bytes = encodeEntry({ ...e, created: e.created ?? new Date(ms).toISOString() });
     const target = path.join(this.dir, file);
     const tmp = `${target}.tmp`;
-    const fh = await fs.promises.open(tmp, 'w');
+    const fd = fs.openSync(tmp, 'w');
     try {
-      await fh.writeFile(bytes);
-      await fh.sync();
+      let at = 0;
+      while (at < bytes.length) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+      fs.fsyncSync(fd);
     } finally {
-      await fh.close();
+      fs.closeSync(fd);
     }
-    await fs.promises.rename(tmp, target);
+    fs.renameSync(tmp, target);
     fsyncDir(this.dir);
     return { file, id: e.id, createdMs: ms };
   }
