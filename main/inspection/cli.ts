@@ -106,7 +106,8 @@ async function outboxCommand(ctx: DomainCli<Runtime>, o: { forward?: boolean }):
   let error: string | null = null;
   let box: Outbox;
   if (o.forward) {
-    box = (await open(ctx)).outbox;
+    // no migration first: with the database away that would fail before saying what waits
+    box = (await ctx.instance()).outbox;
     const r = await box.forwardAll();
     forwarded = r.forwarded;
     error = r.error;

@@ -17,6 +17,7 @@ import { JobRunner } from '../jobs/jobs';
 import { migrateAll } from '../migrations';
 import { startTestServer, type TestServer } from '../testing/server';
 import { stationsModule } from '../stations/module';
+import { runCliInProcess } from '../testing/cli';
 import { createInspectionRuntime, type InspectionRuntime } from './runtime';
 import { generateImage } from './synth/generate';
 import type { InspectOutcome } from './types';
@@ -191,4 +192,27 @@ describe('store and forward through a database outage', () => {
     const n = await pool.query('select count(*)::int as n from action_logs where inspection_id = $1', [id]);
     expect(n.rows[0].n).toBe(3);
   }, 180_000);
+
+  it('linedeck outbox lists the queue without the database and --forward writes it (exit 1 while the database is away)', async () => {
+    await rt.outbox.stop();
+    const a = await rt.pipeline.inspect('OUT-1', { bytes: await image('normal', 800), fileName: 'cli.png' }, { outbox: rt.outbox, waitMs: 0, stationId: rt.stationId() });
+    const cli = (...args: string[]) => runCliInProcess(['--home', home, '--database-url', server.url, ...args]);
+    await server.stop();
+    try {
+      const list = await cli('outbox', '--json');
+      expect(list.code, list.stderr).toBe(0);
+      expect(JSON.parse(list.stdout)).toMatchObject({ pending: 1, forwarded: 0, items: [{ uuid: a.client_uuid, kind: 'inspection', attempts: 0, last_error: null }] });
+      const away = await cli('outbox', '--forward', '--json');
+      expect(away.code).toBe(1);
+      expect(away.stderr).toMatch(/still waiting/);
+    } finally {
+      await server.start();
+    }
+    const fwd = await cli('outbox', '--forward', '--json');
+    expect(fwd.code, fwd.stderr).toBe(0);
+    expect(JSON.parse(fwd.stdout)).toMatchObject({ pending: 0, forwarded: 1, items: [] });
+    const n = await dbs.pool('inspection').query('select count(*)::int as n from inspections where client_uuid = $1', [a.client_uuid]);
+    expect(n.rows[0].n).toBe(1);
+    rt.outbox.start();
+  }, 120_000);
 });

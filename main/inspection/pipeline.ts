@@ -616,6 +616,8 @@ export class InspectionPipeline {
     if (outbox) {
       // the complete result on the station's disk before the verdict is answered; the forwarder writes it
       await this.journal(outbox, record, productCode);
+      // the answer names the files: they are on this station's disk before it goes (written meanwhile on libuv's threads)
+      await drawn.written;
       mark('journal');
       row = ((await outbox.waitFor(clientUuid, opts.waitMs ?? 0)) as StoredInspection | undefined) ?? null;
     } else {
