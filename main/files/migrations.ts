@@ -58,4 +58,19 @@ COMMENT ON TABLE file_chunks IS '파일 내용 (1 MiB 조각)';
 COMMENT ON TABLE file_removals IS '보존 기간으로 삭제된 사진 (경로, 날짜)';
 `,
   },
+  {
+    // artifact folders of inspections from before content addressing (`ab/cd/<sha>.INS-…/heatmap.png`): the path
+    // names no content, so upload-missing records which content it holds; another console resolves the path by it,
+    // and the next upload-missing does not hash the file again
+    name: '202612071710_inspection_file_legacy_paths',
+    group: 'inspection',
+    sql: /* sql */ `
+CREATE TABLE file_legacy_paths (
+    path VARCHAR(500) PRIMARY KEY,
+    sha256 CHAR(64) NOT NULL,
+    CONSTRAINT file_legacy_paths_sha_check CHECK (sha256 ~ '^[0-9a-f]{64}$')
+);
+COMMENT ON TABLE file_legacy_paths IS '내용 주소가 아닌 예전 산출물 경로와 그 내용(sha256)';
+`,
+  },
 ];

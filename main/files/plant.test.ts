@@ -123,6 +123,14 @@ describe('shared files between two consoles on one database', () => {
     expect((await files.uploadMissing()).uploaded).toBe(0);
     const old = await readStoredBytes(appA, session, `${folder}/heatmap.png`);
     expect(old.ok).toBe(true);
+    // the old path's content is recorded, so another console shows it too (fetched by that content)
+    const legacy = (await db.pool.query('select sha256 from file_legacy_paths where path = $1', [`${folder}/heatmap.png`])).rows[0];
+    expect(legacy?.sha256).toBe(d.result!.artifacts.heatmap!.slice(6, 70));
+    const login = await appB.call('auth.login', { username: 'viewer1', password: 'password-123' }, { transport: 'test' });
+    const sessionB = (login as { value: { sessionId: string } }).value.sessionId;
+    expect(fs.existsSync(path.join(homeB, 'images', folder, 'heatmap.png'))).toBe(false);
+    const atB = await readStoredBytes(appB, sessionB, `${folder}/heatmap.png`);
+    expect(atB.ok && Buffer.from(atB.value.bytes).equals(fs.readFileSync(path.join(homeA, 'images', folder, 'heatmap.png')))).toBe(true);
     // and home B scores with the bank again (its blob came back from A's disk)
     fs.rmSync(path.join(homeB, 'images'), { recursive: true, force: true });
     const appB2 = createApp({ dbs: db.dbs, paths: stationPaths(homeB) });

@@ -188,7 +188,8 @@ export async function referencedFiles(q: Queryable): Promise<ReferencedFile[]> {
        from inspection_results r,
        unnest(array[r.heatmap_path, r.mask_path, r.overlay_path, r.comparison_path, r.details->>'anomalyMap']) as p
       where p is not null
-        and not exists (select 1 from file_blobs b where b.sha256 = substring(p from '([0-9a-f]{64})\\.[a-z]+$'))
+        and not exists (select 1 from file_blobs b where b.sha256 = coalesce(substring(p from '([0-9a-f]{64})\\.[a-z]+$'),
+                          (select l.sha256 from file_legacy_paths l where l.path = p)))
         and not exists (select 1 from file_removals f where f.path = p)
      union all
      select d.result_summary->>'bank_path' as path, d.result_summary->>'bank_sha256' as sha256, 'bank' as kind
@@ -208,4 +209,15 @@ export async function setBankSha(q: Queryable, bankPath: string, sha256: string)
       where deployment_type = 'patchcore_bank' and result_summary->>'bank_path' = $1 and not (result_summary ? 'bank_sha256')`,
     [bankPath, sha256],
   );
+}
+
+/** Records the content of an old-style path (an artifact folder's file) once it is uploaded. */
+export async function setLegacyPath(q: Queryable, p: string, sha256: string): Promise<void> {
+  await q.query('insert into file_legacy_paths (path, sha256) values ($1, $2) on conflict (path) do update set sha256 = excluded.sha256', [p, sha256]);
+}
+
+/** The content an old-style path holds, when it was uploaded. */
+export async function legacyPathSha(q: Queryable, p: string): Promise<string | undefined> {
+  const r = await q.query<{ sha256: string }>('select sha256 from file_legacy_paths where path = $1', [p]);
+  return r.rows[0]?.sha256;
 }

@@ -141,6 +141,8 @@ export class FilesService {
         out.bytes += put.size;
       }
       if (r.kind === 'bank') await q.setBankSha(this.job, r.path, sha);
+      // an old artifact folder's file: its path names no content, so the content is recorded for it
+      if (r.kind === 'artifact' && !r.sha256) await q.setLegacyPath(this.job, r.path, sha);
       // a bank and a manual are also cached by content, so this console resolves them like any other
       if (r.kind === 'bank' || r.kind === 'manual') {
         const ext = r.kind === 'bank' ? 'ldb' : path.extname(abs).slice(1).toLowerCase();

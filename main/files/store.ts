@@ -299,11 +299,20 @@ export class FileStore {
     return this.fetch(sha256, ext);
   }
 
-  /** The path of a stored relative path (`ab/cd/<sha>.<ext>` is resolved by content; another path as it is). */
+  /**
+   * The path of a stored relative path: `ab/cd/<sha>.<ext>` is resolved by content; another path (an artifact
+   * folder of an inspection from before content addressing) is used where it is, or, when this console lacks it,
+   * resolved by the content upload-missing recorded for it (file_legacy_paths).
+   */
   async resolveRel(relPath: string): Promise<string> {
     const c = contentOf(relPath);
     if (c) return this.resolve(c.sha256, c.ext);
-    return path.join(this.root, relPath);
+    const abs = path.join(this.root, relPath);
+    if (fs.existsSync(abs)) return abs;
+    const sha = await q.legacyPathSha(this.db(), relPath);
+    const ext = path.extname(relPath).slice(1).toLowerCase();
+    if (!sha || !/^[a-z0-9]{1,8}$/.test(ext)) return abs;
+    return this.resolve(sha, ext);
   }
 
   /** Fetches a blob into the cache (one fetch per content at a time). */

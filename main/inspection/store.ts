@@ -211,11 +211,13 @@ export class ImageStore {
 
   /**
    * The absolute path of a stored relative path, fetched from the plant database by its content address when this
-   * console does not have it (another station's picture). Old-style paths (artifact folders) resolve as they are.
+   * console does not have it (another station's picture). Old-style paths (artifact folders) resolve where they
+   * are, or on another console by the content upload-missing recorded for them.
    */
   async local(relPath: string): Promise<string> {
     const abs = this.abs(relPath);
-    if (!this.files || !contentOf(relPath)) return abs;
+    if (!this.files) return abs;
+    if (!contentOf(relPath) && fs.existsSync(abs)) return abs;
     return this.files.resolveRel(relPath);
   }
 
