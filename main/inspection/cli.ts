@@ -126,7 +126,54 @@ async function outboxCommand(ctx: DomainCli<Runtime>, o: { forward?: boolean }):
   if (o.forward && pending) ctx.fail(`${pending} result(s) are still waiting: ${error ?? 'see the list above'}`);
 }
 
+/**
+ * `inspection get CODE --out DIR`: one inspection from any machine on the database — `inspection.json` (the
+ * detail the result view shows) and its image and artifacts, fetched by hash from the plant database when this
+ * machine has not cached them. A picture retention removed is named in `missing` with the reason.
+ */
+async function getInspection(ctx: DomainCli<Runtime>, code: string, out: string): Promise<void> {
+  const { svc } = await ctx.instance();
+  const detail = await svc.getInspection({ inspectionCode: code }).catch((e) => ctx.fail(reason(e)));
+  const dir = path.resolve(out);
+  fs.mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  const missing: { name: string; reason: string }[] = [];
+  const wanted: [string, string | null | undefined][] = [['image', detail.testImage?.filePath]];
+  const a = detail.result?.artifacts;
+  if (a) wanted.push(['heatmap', a.heatmap], ['mask', a.mask], ['overlay', a.overlay], ['comparison', a.comparison], ['map', a.anomalyMap]);
+  for (const [name, rel] of wanted) {
+    if (!rel) continue;
+    const file = `${name}${path.extname(rel) || '.bin'}`;
+    try {
+      fs.copyFileSync(await svc.store.local(rel), path.join(dir, file));
+      files.push(file);
+    } catch (e) {
+      const why = detail.picturesRemovedAt ? `removed by retention (${detail.picturesRemovedAt})` : reason(e);
+      missing.push({ name: file, reason: why });
+    }
+  }
+  fs.writeFileSync(path.join(dir, 'inspection.json'), `${JSON.stringify(detail, null, 2)}\n`);
+  files.unshift('inspection.json');
+  ctx.output({ inspection_code: detail.inspectionCode, files, ...(missing.length ? { missing } : {}) }, () =>
+    [`${detail.inspectionCode}: ${files.length} file(s) in ${dir}`, ...files.map((f) => `  ${f}`), ...missing.map((m) => `  ${m.name}: ${m.reason}`)].join('\n'),
+  );
+  if (missing.length && !detail.picturesRemovedAt) ctx.fail(`${missing.length} file(s) could not be fetched: ${missing[0].reason}`);
+}
+
 export function registerInspectionCommands(program: Command, ctx: DomainCli<Runtime>): void {
+  program
+    .command('inspection')
+    .description('inspections')
+    .command('get')
+    .description('one inspection as JSON with its image and artifacts, from any machine on the database')
+    .argument('<code>', 'inspection code (INS-YYYYMMDD-NNNN)')
+    .requiredOption('--out <dir>', 'folder to write inspection.json, the image and the artifacts into')
+    .action(async (code: string, o: { out: string }) => {
+      if (!/^INS-\d{8}-\d{4,}$/.test(code)) ctx.fail(`not an inspection code: ${code} (INS-YYYYMMDD-NNNN)`, 2);
+      await ctx.migrate();
+      await getInspection(ctx, code, o.out);
+    });
+
   program
     .command('outbox')
     .description('results journaled on this station and not yet in the database; --forward writes them now')

@@ -215,4 +215,27 @@ describe('store and forward through a database outage', () => {
     expect(n.rows[0].n).toBe(1);
     rt.outbox.start();
   }, 120_000);
+
+  it('linedeck inspection get fetches an inspection with its image and artifacts from another machine', async () => {
+    const a = await rt.pipeline.inspect('OUT-1', { bytes: await image('hole', 900), fileName: 'get.png' }, { outbox: rt.outbox, waitMs: 10_000, stationId: rt.stationId() });
+    expect(a.stored).toBe(true);
+    // another console: its own LINEDECK_HOME, nothing cached
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-outbox-other-'));
+    const out = path.join(other, 'out');
+    try {
+      const r = await runCliInProcess(['--home', other, '--database-url', server.url, 'inspection', 'get', a.inspection_code!, '--out', out, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout);
+      expect(res).toEqual({ inspection_code: a.inspection_code, files: ['inspection.json', 'image.png', 'heatmap.png', 'mask.png', 'overlay.png', 'comparison.png', 'map.png'] });
+      const detail = JSON.parse(fs.readFileSync(path.join(out, 'inspection.json'), 'utf8'));
+      expect(detail).toMatchObject({ inspectionCode: a.inspection_code, defectDetected: a.defect_detected });
+      // byte for byte what the station wrote
+      for (const [file, rel] of [['image.png', a.artifacts.original], ['heatmap.png', a.artifacts.heatmap], ['overlay.png', a.artifacts.overlay]] as const)
+        expect(fs.readFileSync(path.join(out, file)).equals(fs.readFileSync(path.join(home, 'images', rel!)))).toBe(true);
+      const bad = await runCliInProcess(['--home', other, '--database-url', server.url, 'inspection', 'get', 'INS-20000101-0001', '--out', out, '--json']);
+      expect(bad.code).toBe(1);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
