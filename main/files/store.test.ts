@@ -119,4 +119,21 @@ describe('file store', () => {
     expect(await only.evict()).toBe(0);
     expect(kept.map(exists)).toEqual([true, true, true]);
   });
+
+  it('two stores on one cache (two modules, the app and the CLI) keep each other’s index entries', async () => {
+    const root = path.join(tmp, 'shared', 'images');
+    const one = new FileStore(() => db.dbs.pool('inspection', 'job'), root);
+    const two = new FileStore(() => db.dbs.pool('inspection', 'job'), root);
+    const x = one.writeLocal(crypto.randomBytes(1000), 'png');
+    const y = two.writeLocal(crypto.randomBytes(2000), 'png');
+    one.flush();
+    two.flush();
+    expect(new FileStore(() => db.dbs.pool('inspection', 'job'), root).usage()).toEqual({ bytes: 3000, files: 2 });
+    // a file one of them removed stays removed
+    one.removeLocal(x.sha256, 'png');
+    one.flush();
+    two.flush();
+    expect(new FileStore(() => db.dbs.pool('inspection', 'job'), root).usage()).toEqual({ bytes: 2000, files: 1 });
+    expect(fs.existsSync(y.absPath)).toBe(true);
+  });
 });

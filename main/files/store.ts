@@ -85,6 +85,8 @@ export interface FileStoreOptions {
 export class FileStore {
   readonly limitBytes: number;
   private index?: Map<string, IndexEntry>;
+  /** contents this instance deleted since its last flush (not brought back from the file by the merge) */
+  private dropped = new Set<string>();
   private saveTimer?: NodeJS.Timeout;
   private inflight = new Map<string, Promise<string>>();
   private evicting?: Promise<number>;
@@ -113,16 +115,19 @@ export class FileStore {
   }
 
   private idx(): Map<string, IndexEntry> {
-    if (!this.index) {
-      this.index = new Map();
-      try {
-        const raw = JSON.parse(fs.readFileSync(this.indexFile(), 'utf8')) as Record<string, IndexEntry>;
-        for (const [k, v] of Object.entries(raw)) if (/^[0-9a-f]{64}$/.test(k) && v && typeof v.size === 'number') this.index.set(k, v);
-      } catch {
-        /* no index yet, or a broken one: files are verified again on first use */
-      }
-    }
+    if (!this.index) this.index = this.readIndex();
     return this.index;
+  }
+
+  private readIndex(): Map<string, IndexEntry> {
+    const m = new Map<string, IndexEntry>();
+    try {
+      const raw = JSON.parse(fs.readFileSync(this.indexFile(), 'utf8')) as Record<string, IndexEntry>;
+      for (const [k, v] of Object.entries(raw)) if (/^[0-9a-f]{64}$/.test(k) && v && typeof v.size === 'number') m.set(k, v);
+    } catch {
+      /* no index yet, or a broken one: files are verified again on first use */
+    }
+    return m;
   }
 
   private scheduleSave(): void {
@@ -137,6 +142,12 @@ export class FileStore {
     this.saveTimer = undefined;
     if (!this.index) return;
     try {
+      // another FileStore on this cache (the app's other module, the CLI) may have written entries meanwhile:
+      // keep theirs, unless this one deleted the file
+      for (const [k, v] of this.readIndex()) if (!this.index.has(k) && !this.dropped.has(k)) this.index.set(k, v);
+      this.dropped.clear();
+      // and forget files another one deleted (one stat each: the index is meant for thousands, not millions)
+      for (const [k, v] of this.index) if (!fs.existsSync(this.abs(k, v.ext))) this.index.delete(k);
       fs.mkdirSync(this.root, { recursive: true });
       const tmp = `${this.indexFile()}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.index)));
@@ -295,6 +306,7 @@ export class FileStore {
       this.logger.warn({ sha256, file: abs }, 'cached file does not match its hash: fetched again');
       fs.rmSync(abs, { force: true });
       this.idx().delete(sha256);
+      this.dropped.add(sha256);
     }
     return this.fetch(sha256, ext);
   }
@@ -384,6 +396,7 @@ export class FileStore {
         if (!stored.has(sha)) continue;
         fs.rmSync(this.abs(sha, e.ext), { force: true });
         index.delete(sha);
+        this.dropped.add(sha);
         bytes -= e.size;
         freed += e.size;
       }
@@ -397,6 +410,7 @@ export class FileStore {
   removeLocal(sha256: string, ext: string): void {
     fs.rmSync(this.abs(sha256, ext), { force: true });
     this.idx().delete(sha256);
+    this.dropped.add(sha256);
     this.scheduleSave();
   }
 }
