@@ -153,6 +153,8 @@ describe('shared files between two consoles on one database', () => {
     expect(fs.existsSync(path.join(homeB, 'images', rel))).toBe(false);
     const got = await readStoredBytes(appA, session, rel);
     expect(got).toMatchObject({ ok: false, error: { kind: 'not_found', details: { reason: 'removed_by_retention' } } });
+    // and the procedure the screens may use (inspection.file.get) says the same
+    await expect(appA.instance(inspectionModule).svc.readStoredFile(out.artifacts.mask!)).rejects.toMatchObject({ kind: 'not_found', details: { reason: 'removed_by_retention' } });
     expect((await appA.instance(inspectionModule).svc.getInspection({ inspectionId: out.inspectionId! })).picturesRemovedAt).not.toBeNull();
   });
 });

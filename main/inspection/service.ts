@@ -751,7 +751,12 @@ export class InspectionService {
       // another station's file is fetched from the plant database by its content address
       abs = await this.store.local(rel);
     } catch (e) {
-      if ((e as Error).name === 'FileNotStoredError') throw new ApiError('not_found', `no stored file ${rel}`);
+      if ((e as Error).name === 'FileNotStoredError') {
+        // a picture retention removed says so, with the date (decisions.md, Plant rule 5)
+        const [removed] = await removalsOf(this.read, [rel]).catch(() => []);
+        if (removed) throw new ApiError('not_found', `removed by retention (${removed.removed_at.toISOString()})`, { reason: 'removed_by_retention', removedAt: removed.removed_at.toISOString() });
+        throw new ApiError('not_found', `no stored file ${rel}`);
+      }
       return asInputError(e);
     }
     if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new ApiError('not_found', `no stored file ${rel}`);
