@@ -12,6 +12,8 @@ export default defineConfig({
       externalizeDeps: true,
       rollupOptions: {
         input: {
+          // package.json "main": `--cli` runs the command line without a window, else the console (index)
+          entry: resolve(__dirname, 'electron/main/entry.ts'),
           index: resolve(__dirname, 'electron/main/index.ts'),
           cli: resolve(__dirname, 'main/cli/bin.ts'),
           // the backend process (utilityProcess.fork): the station's services; Electron main only relays to it
