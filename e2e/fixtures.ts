@@ -29,7 +29,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
       const st = await startStation();
       // the demo seed leaves the admin to the first-run setup; create it over the API so specs can log in as admin
       const status = await hostCall(st.info, 'auth.status', {});
-      if (status.value?.needsSetup) await hostCall(st.info, 'auth.setup', ADMIN);
+      if (status.value?.needsSetup) await hostCall(st.info, 'auth.setup', { ...ADMIN, setupCode: status.value.setupCode });
       await use(st);
       await st.stop();
     },

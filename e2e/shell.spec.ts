@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, expect, login, TARGET, CHROMIUM_ARGS } from './fixtures';
@@ -6,9 +7,9 @@ import { ADMIN, DEMO_PASSWORD, hostCall, startStation } from './station';
 
 const SHOTS = process.env.LINEDECK_SCREENSHOTS ? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots') : null;
 
-test('first run asks for the administrator instead of a default password', async () => {
+test('a production first run has no users and asks for the administrator and the setup code', async () => {
   test.skip(TARGET === 'electron', 'the Electron target shares the worker station');
-  const st = await startStation({ seed: false, background: false });
+  const st = await startStation({ demo: false, background: false });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
     const page = await browser.newPage();
@@ -25,6 +26,14 @@ test('first run asks for the administrator instead of a default password', async
     expect(short.error?.message).toContain('at least 8 characters');
     await page.locator('input[name=password]').fill('a-long-password');
     await page.locator('input[name=confirm]').fill('a-long-password');
+    // no DEMO badge, and the code is not on the screen: a wrong one is refused
+    await expect(page.getByTestId('demo-badge')).toHaveCount(0);
+    await expect(page.locator('input[name=setupCode]')).toHaveValue('');
+    await page.locator('input[name=setupCode]').fill('AAAA-BBBB-CCCC');
+    await page.locator('button[type=submit]').click();
+    await expect(page.getByRole('alert')).toContainText('setup code');
+    // the code the machine's administrator reads (linedeck setup-code; the file in LINEDECK_HOME)
+    await page.locator('input[name=setupCode]').fill(fs.readFileSync(path.join(st.info.home, 'setup-code'), 'utf8').trim());
     await page.locator('button[type=submit]').click();
     await expect(page.getByTestId('user')).toContainText('관리자');
     // a second setup is refused once an admin exists
@@ -39,7 +48,10 @@ test('first run asks for the administrator instead of a default password', async
 
 test('admin logs in, visits every workspace, switches language and theme, logs out', async ({ console: page }) => {
   await expect(page.getByRole('button', { name: '로그인' })).toBeVisible();
+  // the e2e station runs the demo: the login screen and every screen say so
+  await expect(page.getByTestId('demo-badge')).toHaveText('데모');
   await login(page, ADMIN.username, ADMIN.password);
+  await expect(page.getByTestId('demo-badge')).toBeVisible();
   const nav = page.getByRole('navigation', { name: 'workspaces' });
   for (const name of ['실린더', '텔레메트리', '검사', '관리']) {
     await nav.getByRole('link', { name }).click();

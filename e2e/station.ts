@@ -25,11 +25,12 @@ export interface RunningStation {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function startStation(opts: { seed?: boolean; background?: boolean; home?: string; databaseUrl?: string } = {}): Promise<RunningStation> {
+export async function startStation(opts: { seed?: boolean; background?: boolean; home?: string; databaseUrl?: string; demo?: boolean } = {}): Promise<RunningStation> {
   const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'linedeck-e2e-'));
   const infoFile = path.join(home, 'host-info.json');
   fs.rmSync(infoFile, { force: true });
-  const args = ['main/host/bin.ts', '--home', home, '--info-file', infoFile];
+  // the e2e suite runs the demo (demo data and users; the setup code is on the setup screen) unless told otherwise
+  const args = ['main/host/bin.ts', ...(opts.demo === false ? [] : ['--demo']), '--home', home, '--info-file', infoFile];
   if (opts.seed === false) args.push('--no-seed');
   if (opts.background === false) args.push('--no-background');
   if (opts.databaseUrl) args.push('--database-url', opts.databaseUrl);

@@ -32,7 +32,7 @@ export interface App {
   dispose(): Promise<void>;
 }
 
-export function createApp(opts: { dbs: Databases; paths: StationPaths; embedded?: EmbeddedHandle; bus?: EventBus }): App {
+export function createApp(opts: { dbs: Databases; paths: StationPaths; embedded?: EmbeddedHandle; bus?: EventBus; demo?: boolean }): App {
   const bus = opts.bus ?? new EventBus();
   const services: AppServices = {
     dbs: opts.dbs,
@@ -41,6 +41,7 @@ export function createApp(opts: { dbs: Databases; paths: StationPaths; embedded?
     jobs: new JobRunner(bus),
     auth: new AuthService(opts.dbs.pool('inspection'), undefined, new CredentialCache(path.join(opts.paths.home, 'cache', 'credentials.json'))),
     embedded: opts.embedded,
+    demo: opts.demo ?? false,
     reports: {},
     disposers: [],
   };

@@ -10,11 +10,18 @@ import { openStation, type Station } from './db/station';
 import { seedDemo } from './demo/seed';
 import { log } from './log';
 import { migrateAll } from './migrations';
+import { ensureSetupCode, setupCodeFile } from './system/setup-code';
 
 export interface BootOptions {
   home?: string;
   databaseUrl?: string;
-  /** seed demo data when the embedded database is new (default true) */
+  /**
+   * demo mode: demo data on an empty database, the telemetry simulator, the DEMO badge. Default: LINEDECK_DEMO=1,
+   * else config.json's `demo` (set when demo data was loaded at first run), else off — an installed station starts
+   * empty and asks for its setup code.
+   */
+  demo?: boolean;
+  /** in demo mode, seed demo data when the database has no users (default true) */
   seedIfEmpty?: boolean;
   /** start the simulator, schedulers and watchers (default true) */
   background?: boolean;
@@ -29,7 +36,8 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
   // a plant database that is away does not keep the station from starting: it inspects from its snapshots and
   // journals (store and forward), and migrates when the database is back
   let migrated = await migrateOrWait(station, logger);
-  const app = createApp({ dbs: station.dbs, paths: station.paths, embedded: station.embedded });
+  const demo = resolveDemo(opts.demo, station.paths.configFile);
+  const app = createApp({ dbs: station.dbs, paths: station.paths, embedded: station.embedded, demo });
   if (!migrated) {
     const t = setInterval(() => {
       void migrateOrWait(station, logger, true).then((ok) => {
@@ -43,7 +51,7 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
     t.unref();
     app.services.disposers.push(() => clearInterval(t));
   }
-  if (migrated && station.embedded && opts.seedIfEmpty !== false) {
+  if (migrated && demo && opts.seedIfEmpty !== false) {
     const users = await app.services.auth.userCount();
     if (users === 0) {
       opts.onProgress?.('first start: seeding demo data…');
@@ -51,7 +59,12 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
       logger.info({ counts }, 'demo data seeded');
     }
   }
-  if (opts.background !== false) app.start({ demo: demoFeeds(app) });
+  if (migrated && (await app.services.auth.activeAdminCount()) === 0) {
+    // the first administrator's setup asks for it (`linedeck setup-code` prints it)
+    ensureSetupCode(station.paths);
+    logger.info({ file: setupCodeFile(station.paths) }, 'no administrator yet: the first one needs the setup code (linedeck setup-code)');
+  }
+  if (opts.background !== false) app.start({ demo: demo && demoFeeds(app) });
   startDbMonitor(app);
   return {
     app,
@@ -103,7 +116,18 @@ function startDbMonitor(app: App): void {
   app.services.disposers.push(() => clearInterval(t));
 }
 
-/** The demo feeds (the telemetry simulator) run on the embedded database unless config.json turns them off. */
+/** Demo mode: asked for (`--demo`), LINEDECK_DEMO=1, or chosen at first run (config.json `demo`). */
+export function resolveDemo(asked: boolean | undefined, configFile: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (asked !== undefined) return asked;
+  if (env.LINEDECK_DEMO === '1') return true;
+  try {
+    return readStationConfig(configFile).demo;
+  } catch {
+    return false;
+  }
+}
+
+/** In demo mode the demo feeds (the telemetry simulator) run on the embedded database unless config.json turns them off. */
 function demoFeeds(app: App): boolean {
   let simulator = true;
   try {

@@ -57,6 +57,8 @@ export const stationConfigSchema = z.object({
   sources: z.partialRecord(z.enum(DATA_SOURCES), urlSchema).default({}),
   modelDirs: z.array(z.string()).default([]),
   simulator: z.boolean().default(true),
+  /** demo mode chosen at first run ("load demo data"): the DEMO badge, demo data and the simulator on every start */
+  demo: z.boolean().default(false),
   /** what this console is in the plant (main/stations): an inspection station or a control-room PC; LINEDECK_STATION_KIND overrides */
   stationKind: z.enum(['station', 'desk']).optional(),
 });

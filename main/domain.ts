@@ -25,6 +25,8 @@ export interface AppServices {
   jobs: JobRunner;
   auth: AuthService;
   embedded?: EmbeddedHandle;
+  /** demo mode (`--demo`, LINEDECK_DEMO=1, `npm start` in the repository, or demo data loaded at first run): every screen shows DEMO */
+  demo?: boolean;
   /**
    * what one module tells the station's heartbeat about this console (the stations module reads it; the inspection
    * module fills it): results waiting in the outbox, the models it scores with

@@ -29,12 +29,13 @@ const hasDisplay = process.platform !== 'linux' || Boolean(process.env.DISPLAY |
 const forceBrowser = process.argv.includes('--browser') || process.env.LINEDECK_BROWSER_HOST === '1';
 
 if (electronBin && hasDisplay && !forceBrowser) {
-  const child = spawn(electronBin, ['.', ...process.argv.slice(2).filter((a) => a === '--kiosk')], { cwd: root, stdio: 'inherit' });
+  // in the repository the console starts in demo mode (demo data, simulator, DEMO badge); an installed one does not
+  const child = spawn(electronBin, ['.', '--demo', ...process.argv.slice(2).filter((a) => a === '--kiosk')], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   if (!electronBin) console.error('The Electron binary is not installed here; serving the console through the browser host instead.');
   else if (!hasDisplay) console.error('No display; serving the console through the browser host instead.');
-  const args = ['main/host/bin.ts', ...(process.env.LINEDECK_PORT ? ['--port', process.env.LINEDECK_PORT] : ['--port', '5780'])];
+  const args = ['main/host/bin.ts', '--demo', ...(process.env.LINEDECK_PORT ? ['--port', process.env.LINEDECK_PORT] : ['--port', '5780'])];
   const child = spawn(bin('tsx'), args, { cwd: root, stdio: 'inherit' });
   const stop = () => child.kill('SIGTERM');
   process.on('SIGINT', stop);

@@ -42,8 +42,9 @@ async function bench(baseUrl: string, log: (s: string) => void, tmpDir: string):
     await pipeline.buildBank('BENCH-OUT', { images: normals.map((n) => ({ bytes: n.png, fileName: n.name })) });
     const frames = await Promise.all(Array.from({ length: 20 }, (_, i) => generateImage({ surface: 'cast', level: 'plain', label: i % 4 === 3 ? 'hole' : 'normal', seed: 'bench-outbox-frames', index: i, size: 256 })));
     const inspect = (i: number) => pipeline.inspect('BENCH-OUT', { bytes: frames[i % frames.length].png, fileName: `f${i}.png` }, { outbox, waitMs: 0, stationId: null });
-    // warm the engine and the snapshot
+    // warm the engine and the snapshot (forwarded as they come), then hold the queue
     for (let i = 0; i < 3; i++) await inspect(i);
+    await outbox.stop();
 
     // 1. journaling, with the forwarder stopped (nothing else runs): the backlog of step 2 builds up meanwhile
     const journalMs: number[] = [];

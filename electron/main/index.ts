@@ -19,6 +19,8 @@ registerFileScheme();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const kiosk = process.argv.includes('--kiosk') || process.env.LINEDECK_KIOSK === '1';
+// demo mode (`npm start` in the repository passes --demo): the backend process reads it from its environment
+if (process.argv.includes('--demo')) process.env.LINEDECK_DEMO = '1';
 const home = process.env.LINEDECK_HOME ?? app.getPath('userData');
 process.env.LINEDECK_HOME = home;
 initLogging({ logDir: path.join(home, 'logs') });

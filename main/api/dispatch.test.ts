@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../testing/db';
 import { createApp, type App } from '../app';
 import { stationPaths } from '../config';
+import { readSetupCode } from '../system/setup-code';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -19,8 +20,16 @@ describe('dispatcher over the real handler table', () => {
     await db.drop();
   });
 
-  it('offers the first-run setup only while no admin exists, then refuses it', async () => {
-    expect(await call('auth.status', {})).toEqual({ ok: true, value: { needsSetup: true, user: null } });
+  it('offers the first-run setup only while no admin exists and with the station’s setup code, then refuses it', async () => {
+    // a production station: the code is not sent to the screen
+    expect(await call('auth.status', {})).toEqual({ ok: true, value: { needsSetup: true, user: null, demo: false, setupCode: null } });
+    const noCode = await call('auth.setup', { username: 'chief', email: 'chief@plant.example', password: 'correct horse' });
+    expect(noCode).toMatchObject({ ok: false, error: { kind: 'forbidden', message: expect.stringContaining('setup code'), details: { reason: 'setup_code' } } });
+    const wrong = await call('auth.setup', { username: 'chief', email: 'chief@plant.example', password: 'correct horse', setupCode: 'AAAA-BBBB-CCCC' });
+    expect(wrong).toMatchObject({ ok: false, error: { kind: 'forbidden' } });
+    expect((await db.pool.query('select count(*)::int as n from users')).rows[0].n).toBe(0);
+    const setupCode = readSetupCode(app.services.paths)!;
+    expect(setupCode).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
     const bad = await call('auth.setup', { username: 'ad', email: 'nope', password: 'x' });
     expect(bad.ok).toBe(false);
     if (!bad.ok) {
@@ -29,9 +38,12 @@ describe('dispatcher over the real handler table', () => {
       expect(bad.error.message).toMatch(/email/i);
       expect(bad.error.message).toMatch(/at least 8 characters/);
     }
-    const ok = await call('auth.setup', { username: 'chief', email: 'chief@plant.example', password: 'correct horse' });
+    // typed in lower case with spaces, as a person might
+    const ok = await call('auth.setup', { username: 'chief', email: 'chief@plant.example', password: 'correct horse', setupCode: setupCode.toLowerCase().replace(/-/g, ' ') });
     expect(ok).toMatchObject({ ok: true, value: { user: { username: 'chief', role: 'admin' } } });
-    const again = await call('auth.setup', { username: 'other', email: 'o@plant.example', password: 'correct horse' });
+    // used once: the file is gone
+    expect(readSetupCode(app.services.paths)).toBeNull();
+    const again = await call('auth.setup', { username: 'other', email: 'o@plant.example', password: 'correct horse', setupCode });
     expect(again).toMatchObject({ ok: false, error: { kind: 'conflict' } });
     const audit = await db.pool.query("select username, action, new_data from audit_logs where action = 'admin.user.create'");
     expect(audit.rows).toHaveLength(1);

@@ -2,7 +2,7 @@
  * The backend process: Electron main starts this file with `utilityProcess.fork` (built as out/electron/main/
  * backend.js); tests start it with Node's `fork` (`--import tsx`). It boots the station (openBackend, the same code
  * the browser host runs) and serves it over the relay (main/backend/relay.ts) on the process's parent port.
- *   backend.js [--home DIR] [--database-url URL] [--no-seed] [--no-background] [--secrets relay] [--log-stderr]
+ *   backend.js [--home DIR] [--database-url URL] [--demo] [--no-seed] [--no-background] [--secrets relay] [--log-stderr]
  * `--secrets relay`: config.json's encrypted values are opened and sealed by the shell (Electron's safeStorage).
  */
 import fs from 'node:fs';
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     home: { type: 'string' },
     'database-url': { type: 'string' },
     'no-seed': { type: 'boolean' },
+    demo: { type: 'boolean' },
     'no-background': { type: 'boolean' },
     secrets: { type: 'string' },
     'log-stderr': { type: 'boolean' },
@@ -72,6 +73,8 @@ try {
   const opening = openBackend({
     home,
     databaseUrl: values['database-url'] as string | undefined,
+    // demo mode only when asked (`npm start` in the repository passes --demo; LINEDECK_DEMO=1): an installed station starts empty
+    demo: values.demo ? true : undefined,
     seedIfEmpty: !values['no-seed'],
     background: !values['no-background'],
     onProgress: (message) => relay.post({ t: 'progress', message }),

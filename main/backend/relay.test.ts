@@ -3,6 +3,7 @@
  * fork with the 'advanced' serialization clones messages the way utilityProcess ports do), driven through the
  * supervisor Electron main uses, against a real database.
  */
+import { readSetupCode } from '../system/setup-code';
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -169,9 +170,10 @@ describe('backend process over the relay', () => {
     expect(statuses[0]).toEqual({ state: 'starting', restarts: 0 });
     expect(sup.status.state).toBe('ready');
     expect(progress).toContain('migrating…');
-    expect(await sup.call('auth.status', {})).toEqual({ ok: true, value: { needsSetup: true, user: null } });
+    expect(await sup.call('auth.status', {})).toEqual({ ok: true, value: { needsSetup: true, user: null, demo: false, setupCode: null } });
     expect(await sup.call('admin.users.list', {})).toMatchObject({ ok: false, error: { kind: 'unauthenticated' } });
-    const setup = await sup.call('auth.setup', { username: 'relayadmin', password: 'relay-admin-pass', email: 'relay@plant.example' });
+    // the boot wrote the station's setup code (a production start)
+    const setup = await sup.call('auth.setup', { username: 'relayadmin', password: 'relay-admin-pass', email: 'relay@plant.example', setupCode: readSetupCode({ home }) });
     expect(setup.ok).toBe(true);
     const sessionId = (setup as { value: { sessionId: string } }).value.sessionId;
     expect(await sup.call('system.health', {})).toMatchObject({ ok: true, value: { version: expect.any(String) } });
@@ -214,14 +216,16 @@ describe('backend process over the relay', () => {
   }, 120_000);
 
   it('reports a first start that fails to the caller (Electron shows it) instead of restarting', async () => {
+    // an unreachable database no longer fails a start (the station inspects into its outbox); a damaged config does
     const brokenHome = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-backend-broken-'));
+    fs.writeFileSync(path.join(brokenHome, 'config.json'), '{ not json');
     const broken = new BackendSupervisor({
       spawn: () =>
         nodeBackendChild(
           fork(entry, ['--home', brokenHome, '--database-url', 'postgresql://nobody@127.0.0.1:1/none'], { cwd: root, execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'], env: { ...process.env, LINEDECK_LOG_LEVEL: 'silent' } }),
         ),
     });
-    await expect(broken.start()).rejects.toThrow(/127\.0\.0\.1|ECONNREFUSED|connect/i);
+    await expect(broken.start()).rejects.toThrow(/config\.json.*not valid JSON/i);
     expect(broken.status.state).toBe('starting');
     await broken.stop();
     fs.rmSync(brokenHome, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * development, and the Playwright e2e suite. Prints the URL to open (it carries the per-run token). This process
  * is the backend (openBackend, the code the desktop app runs in its utilityProcess, main/backend/entry.ts), with
  * the host in front of it instead of the relay.
- *   tsx main/host/bin.ts [--home DIR] [--database-url URL] [--port N] [--static DIR] [--info-file F] [--no-seed] [--no-background]
+ *   tsx main/host/bin.ts [--home DIR] [--database-url URL] [--port N] [--static DIR] [--info-file F] [--demo] [--no-seed] [--no-background]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     static: { type: 'string' },
     'info-file': { type: 'string' },
     'no-seed': { type: 'boolean' },
+    demo: { type: 'boolean' },
     'no-background': { type: 'boolean' },
   },
 });
@@ -29,6 +30,8 @@ initLogging({ stderr: true, level: process.env.LINEDECK_LOG_LEVEL ?? 'info' });
 const backend = await openBackend({
   home: values.home,
   databaseUrl: values['database-url'],
+  // demo mode only when asked (`npm start` in the repository passes --demo; LINEDECK_DEMO=1): an installed station starts empty
+  demo: values.demo ? true : undefined,
   seedIfEmpty: !values['no-seed'],
   background: !values['no-background'],
   onProgress: (m) => process.stderr.write(`${m}\n`),

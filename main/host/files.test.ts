@@ -2,6 +2,7 @@
  * Pictures as bytes through the browser host: GET /api/file/<path> (token, session, role, path checks) and
  * uploads as multipart/form-data reaching the same result as base64 in JSON.
  */
+import { ensureSetupCode } from '../system/setup-code';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -50,7 +51,7 @@ describe('browser host: pictures as bytes', () => {
     db = await createTestDb();
     app = createApp({ dbs: db.dbs, paths });
     host = await startHost({ app });
-    admin = (await post('auth.setup', { username: 'admin', password: 'admin-files-pass', email: 'a@plant.example' })).value.sessionId;
+    admin = (await post('auth.setup', { username: 'admin', password: 'admin-files-pass', email: 'a@plant.example', setupCode: ensureSetupCode(paths) })).value.sessionId;
     expect((await post('admin.users.create', { username: 'viewer1', password: 'viewer-files-pass', email: 'v@plant.example', role: 'viewer' }, admin)).ok).toBe(true);
     viewer = (await post('auth.login', { username: 'viewer1', password: 'viewer-files-pass' })).value.sessionId;
     fs.mkdirSync(path.join(paths.images, 'ab', 'cd'), { recursive: true });

@@ -40,7 +40,9 @@ export class Outbox {
   private timer: NodeJS.Timeout | null = null;
   private backoffMs = 0;
   private backoffUntil = 0;
-  private stopped = true;
+  private stopped = false;
+  /** start() was called: back-offs are retried by a timer */
+  private background = false;
   private waiters = new Map<string, Waiter[]>();
   private logger = log('outbox');
   /** the last connection error, while the database is away */
@@ -94,20 +96,26 @@ export class Outbox {
     return item;
   }
 
-  /** Starts forwarding in the background (a running station). */
+  /** Starts forwarding in the background (a running station): retries after back-offs, and what a restart left. */
   start(): void {
     this.stopped = false;
+    this.background = true;
     this.kick();
   }
 
+  /** No more passes until start() (a station closing; tests holding the queue). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.background = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.pass;
   }
 
-  /** A pass now, unless one runs (then another after it) or the back-off holds. */
+  /**
+   * A pass now, unless one runs (then another after it) or the back-off holds. An append kicks even before start()
+   * (an App that was never started, e.g. the CLI's, still writes what it journals); retries wait for start().
+   */
   kick(): void {
     if (this.stopped) return;
     if (this.pass) {
@@ -129,7 +137,7 @@ export class Outbox {
   }
 
   private schedule(ms: number): void {
-    if (this.timer || this.stopped) return;
+    if (this.timer || this.stopped || !this.background) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.kick();

@@ -299,7 +299,7 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
 
     expect(await call(viewer, 'inspection.inspect', { productCode: 'castA', image: { base64: img } })).toMatchObject({ ok: false, error: { kind: 'forbidden' } });
     const done = await call(worker, 'inspection.inspect', { productCode: 'castA', image: { base64: img, fileName: 'scratch.png' }, source: 'camera' });
-    expect(done).toMatchObject({ ok: true, value: { defect_detected: true, defect_type: 'scratch' } });
+    expect(done, JSON.stringify((done as { error?: unknown }).error)).toMatchObject({ ok: true, value: { defect_detected: true, defect_type: 'scratch' } });
     const inspectionId = (done as { value: { inspectionId: number } }).value.inspectionId;
     const bad = await call(worker, 'inspection.inspect', { productCode: 'castA', image: { base64: Buffer.from('GIF89a-no').toString('base64') } });
     expect(bad).toMatchObject({ ok: false, error: { kind: 'validation' } });
@@ -311,7 +311,8 @@ describe.skipIf(!hasFixtures)('bank build and inspect with the fixture models', 
     expect(await call(viewer, 'inspection.products.create', { productCode: 'x1', productName: 'x' })).toMatchObject({ ok: false, error: { kind: 'forbidden' } });
     // the workbench's procedures: anomaly map for the client-side mask, threshold preview and watch folders (manager)
     const detail = await call(viewer, 'inspection.inspections.get', { inspectionId });
-    expect((detail as { value: { result: { artifacts: { anomalyMap: string } } } }).value.result.artifacts.anomalyMap).toMatch(/map\.png$/);
+    // content-addressed like every file (decisions.md Plant 4)
+    expect((detail as { value: { result: { artifacts: { anomalyMap: string } } } }).value.result.artifacts.anomalyMap).toMatch(/^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.png$/);
     const castA = (await svc.getProduct({ productCode: 'castA' })).productId;
     expect(await call(worker, 'inspection.config.preview', { productId: castA, imageThreshold: 0.8 })).toMatchObject({ ok: false, error: { kind: 'forbidden' } });
     expect(await call(manager, 'inspection.config.preview', { productId: castA, imageThreshold: 0.8 })).toMatchObject({ ok: true, value: { imageThreshold: 0.8, normals: { items: expect.any(Array) } } });

@@ -13,15 +13,15 @@ const newUser = z.object({
 });
 
 export const systemProcedures = {
-  'auth.status': proc<{ needsSetup: boolean; user: SessionUser | null }>()({
+  'auth.status': proc<{ needsSetup: boolean; user: SessionUser | null; demo: boolean; setupCode: string | null }>()({
     role: 'public',
     input: z.object({}),
-    summary: 'whether the station needs its first admin, and who is logged in',
+    summary: 'whether the station needs its first admin (and, in demo mode only, its setup code), and who is logged in',
   }),
   'auth.setup': proc<{ user: SessionUser; sessionId: string }>()({
     role: 'public',
-    input: newUser.omit({ role: true }),
-    summary: 'first run only: creates the first admin and logs in',
+    input: newUser.omit({ role: true }).extend({ setupCode: z.string().trim().max(40).optional() }),
+    summary: 'first run only: creates the first admin (with the station’s one-time setup code: `linedeck setup-code`) and logs in',
   }),
   'auth.login': proc<{ user: SessionUser; sessionId: string }>()({
     role: 'public',

@@ -9,6 +9,7 @@ import { writeAudit } from '../audit/audit';
 import { primeSecrets } from '../secrets';
 import { systemProcedures } from './contract';
 import { auditLog, lockFirstRunSetup, testDatabaseUrl } from './queries';
+import { checkSetupCode, ensureSetupCode, removeSetupCode } from './setup-code';
 import type { DataSourcesView } from './types';
 import { APP_VERSION } from '../version';
 
@@ -29,23 +30,34 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
     };
   };
   return {
-    'auth.status': async (_i, ctx) => ({ needsSetup: (await s.auth.activeAdminCount()) === 0, user: ctx.user ?? null }),
+    'auth.status': async (_i, ctx) => {
+      const needsSetup = (await s.auth.activeAdminCount()) === 0;
+      // a demo station shows its code on the setup screen; a production one never sends it
+      return { needsSetup, user: ctx.user ?? null, demo: Boolean(s.demo), setupCode: needsSetup && s.demo ? ensureSetupCode(s.paths) : null };
+    },
     'auth.setup': async (input) => {
-      const parsed = newUserSchema.parse({ ...input, role: 'admin' });
+      const { setupCode, ...user } = input;
+      const parsed = newUserSchema.parse({ ...user, role: 'admin' });
       // Serialise concurrent first-run attempts: only one admin may be created this way.
-      return withTransaction(s.dbs.pool('inspection'), async (c) => {
+      const out = await withTransaction(s.dbs.pool('inspection'), async (c) => {
         await lockFirstRunSetup(c);
         if ((await s.auth.activeAdminCount()) > 0) throw new ApiError('conflict', 'this station already has an administrator; log in instead');
+        // the code in LINEDECK_HOME proves the person can read the machine's files: nobody walking past claims it
+        ensureSetupCode(s.paths);
+        if (!checkSetupCode(s.paths, setupCode))
+          throw new ApiError('forbidden', setupCode ? 'the setup code is wrong (run `linedeck setup-code` on this station)' : 'enter the setup code (run `linedeck setup-code` on this station)', { reason: 'setup_code' });
         await s.auth.createUser(parsed);
         return s.auth.login(parsed.username, parsed.password);
       });
+      removeSetupCode(s.paths);
+      return out;
     },
     'auth.login': async (input) => s.auth.login(input.username, input.password),
     'auth.logout': async (_i, ctx) => {
       s.auth.sessions.drop(ctx.sessionId);
       return { ok: true };
     },
-    'system.health': async () => ({ version: APP_VERSION, embedded: Boolean(s.embedded), sources: await s.dbs.health(), now: new Date().toISOString() }),
+    'system.health': async () => ({ version: APP_VERSION, embedded: Boolean(s.embedded), demo: Boolean(s.demo), sources: await s.dbs.health(), now: new Date().toISOString() }),
     'admin.users.list': async () => s.auth.listUsers(),
     'admin.users.create': async (input, ctx) => s.auth.createUser(newUserSchema.parse(input), ctx.user),
     'admin.users.update': async (input, ctx) => {

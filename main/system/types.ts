@@ -7,6 +7,8 @@ export type { UserRow } from '../auth/types';
 export interface HealthReport {
   version: string;
   embedded: boolean;
+  /** demo mode: every screen shows a DEMO badge */
+  demo: boolean;
   sources: { source: string; ok: boolean; latencyMs: number; url: string; error?: string }[];
   now: string;
 }

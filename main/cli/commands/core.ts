@@ -1,9 +1,11 @@
-/** `migrate`, `doctor`, `demo seed`. */
+/** `migrate`, `doctor`, `demo seed`, `setup-code`. */
 import type { Command } from 'commander';
 import { migrateAll } from '../../migrations';
 import { runDoctor } from '../../doctor';
 import { seedDemo } from '../../demo/seed';
 import type { CliContext } from '../context';
+import { AuthService } from '../../auth/auth';
+import { ensureSetupCode } from '../../system/setup-code';
 
 export function registerCore(program: Command, ctx: CliContext): void {
   program
@@ -28,6 +30,17 @@ export function registerCore(program: Command, ctx: CliContext): void {
       ctx.output({ checks }, () => checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n'));
       const failed = checks.filter((c) => !c.ok);
       if (failed.length) ctx.fail(`${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
+    });
+
+  program
+    .command('setup-code')
+    .description('the one-time code the first administrator’s setup asks for on this station (none once an administrator exists)')
+    .action(async () => {
+      await ctx.migrate();
+      const st = await ctx.station();
+      const admins = await new AuthService(st.dbs.pool('inspection')).activeAdminCount();
+      const code = admins > 0 ? null : ensureSetupCode(st.paths);
+      ctx.output({ code }, () => (code ? `setup code: ${code}\n(enter it with the first administrator's name and password on this station)` : 'this station already has an administrator; no setup code is needed'));
     });
 
   const demo = program.command('demo').description('demo data');

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useSession } from '../stores/session';
 import { usePrefs } from '../stores/prefs';
 import { useConnection, connState } from '../stores/connection';
+import { DemoBadge } from './DemoBadge';
 
 export const WORKSPACES = [
   { path: '/cylinders', key: 'cylinders' },
@@ -68,6 +69,7 @@ export function Layout({ children }: { children: ReactNode }) {
             ▦
           </span>
           {t('app.name')}
+          <DemoBadge />
         </div>
         <nav className="nav" aria-label="workspaces">
           {WORKSPACES.filter((w) => w.key !== 'admin' || user?.role === 'admin' || user?.role === 'manager').map((w, i) => (

@@ -6,9 +6,13 @@ import { call } from '../api/client';
 interface SessionState {
   status: 'unknown' | 'setup' | 'anonymous' | 'authenticated';
   user: SessionUser | null;
+  /** demo mode: every screen shows DEMO */
+  demo: boolean;
+  /** in demo mode only: the setup code, prefilled on the first-run form */
+  setupCode: string | null;
   refresh(): Promise<void>;
   login(username: string, password: string): Promise<void>;
-  setup(input: { username: string; email: string; fullName?: string; password: string }): Promise<void>;
+  setup(input: { username: string; email: string; fullName?: string; password: string; setupCode: string }): Promise<void>;
   logout(): Promise<void>;
   expire(): void;
 }
@@ -16,9 +20,11 @@ interface SessionState {
 export const useSession = create<SessionState>()((set) => ({
   status: 'unknown',
   user: null,
+  demo: false,
+  setupCode: null,
   async refresh() {
     const s = await call('auth.status', {});
-    set({ user: s.user, status: s.user ? 'authenticated' : s.needsSetup ? 'setup' : 'anonymous' });
+    set({ user: s.user, demo: s.demo, setupCode: s.setupCode, status: s.user ? 'authenticated' : s.needsSetup ? 'setup' : 'anonymous' });
   },
   async login(username, password) {
     const r = await call('auth.login', { username, password });

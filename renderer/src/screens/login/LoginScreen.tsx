@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CallError } from '../../api/client';
+import { DemoBadge } from '../../app/DemoBadge';
 import { useSession } from '../../stores/session';
 import { Field } from '../../app/ui';
 
@@ -26,6 +27,7 @@ export function LoginScreen() {
   return (
     <main className="auth-screen">
       <form className="auth-card" onSubmit={submit} aria-labelledby="login-title">
+        <DemoBadge />
         <h1 id="login-title">{t('app.name')}</h1>
         <p className="muted">{t('app.tagline')}</p>
         <Field label={t('auth.username')}>

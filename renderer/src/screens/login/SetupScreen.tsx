@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { CallError } from '../../api/client';
+import { DemoBadge } from '../../app/DemoBadge';
 import { useSession } from '../../stores/session';
 import { Field } from '../../app/ui';
 
@@ -8,7 +9,8 @@ import { Field } from '../../app/ui';
 export function SetupScreen() {
   const { t } = useTranslation();
   const setup = useSession((s) => s.setup);
-  const [f, setF] = useState({ username: 'admin', email: '', fullName: '', password: '', confirm: '' });
+  const demoCode = useSession((s) => s.setupCode);
+  const [f, setF] = useState({ username: 'admin', email: '', fullName: '', password: '', confirm: '', setupCode: demoCode ?? '' });
   const [error, setError] = useState<string | null>(null);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
   const [busy, setBusy] = useState(false);
@@ -20,7 +22,7 @@ export function SetupScreen() {
     if (f.password !== f.confirm) return setError(t('auth.passwordMismatch'));
     setBusy(true);
     try {
-      await setup({ username: f.username, email: f.email, fullName: f.fullName || undefined, password: f.password });
+      await setup({ username: f.username, email: f.email, fullName: f.fullName || undefined, password: f.password, setupCode: f.setupCode });
     } catch (err) {
       if (err instanceof CallError) {
         setError(err.message);
@@ -33,8 +35,15 @@ export function SetupScreen() {
   return (
     <main className="auth-screen">
       <form className="auth-card" onSubmit={submit} aria-labelledby="setup-title">
+        <DemoBadge />
         <h1 id="setup-title">{t('auth.setupTitle')}</h1>
         <p className="muted">{t('auth.setupHelp')}</p>
+        <Field label={t('auth.setupCode')} error={fieldErrors.setupCode?.[0]}>
+          <input name="setupCode" value={f.setupCode} onChange={set('setupCode')} required autoComplete="off" spellCheck={false} className="mono" aria-describedby="setup-code-help" />
+        </Field>
+        <p id="setup-code-help" className="muted small">
+          {demoCode ? t('auth.setupCodeDemo') : t('auth.setupCodeHelp')}
+        </p>
         <Field label={t('auth.username')} error={fieldErrors.username?.[0]}>
           <input name="username" value={f.username} onChange={set('username')} required autoFocus />
         </Field>
