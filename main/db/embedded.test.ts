@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { readPostmasterPid, startEmbedded } from './embedded';
+import { spawn } from 'node:child_process';
+import { checkRunnable, readPostmasterPid, startEmbedded } from './embedded';
 
 async function query(url: string, sql: string) {
   const c = new pg.Client({ connectionString: url });
@@ -47,4 +48,49 @@ describe('embedded PostgreSQL', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('never removes postmaster.pid while its server process lives (a slow crash recovery is not a dead server)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-emb-live-'));
+    const pgdata = path.join(dir, 'pgdata');
+    fs.mkdirSync(pgdata, { recursive: true });
+    // a process named postgres that never accepts connections, like a postmaster replaying its WAL
+    const fake = path.join(dir, 'postgres');
+    fs.copyFileSync('/bin/sleep', fake);
+    fs.chmodSync(fake, 0o755);
+    const child = spawn(fake, ['60'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      fs.writeFileSync(path.join(pgdata, 'postmaster.pid'), `${child.pid}\n${pgdata}\n0\n1\n`);
+      await expect(startEmbedded(pgdata, { recoveryWaitMs: 1500 })).rejects.toThrow(/is running on .* but has not accepted connections.*postmaster\.pid was left in place/);
+      expect(readPostmasterPid(pgdata)).toEqual({ pid: child.pid, port: 1 });
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('says which folder keeps the binaries from running, and the fix, before spawning anything', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-emb-bin-'));
+    fs.chmodSync(dir, 0o755);
+    const bin = path.join(dir, 'locked', 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    for (const f of ['initdb', 'postgres']) fs.writeFileSync(path.join(bin, f), '#!/bin/sh\n', { mode: 0o755 });
+    const bins = { initdb: path.join(bin, 'initdb'), postgres: path.join(bin, 'postgres') };
+    try {
+      await expect(checkRunnable(path.join(dir, 'pgdata'), bins)).resolves.toBeUndefined();
+      if (process.getuid?.() === 0) {
+        // as root the server runs as the postgres user: a folder it cannot enter is named
+        fs.chmodSync(path.join(dir, 'locked'), 0o700);
+        await expect(checkRunnable(path.join(dir, 'pgdata'), bins)).rejects.toThrow(new RegExp(`cannot enter ${path.join(dir, 'locked').replace(/[/.]/g, '\\$&')}.*chmod o\\+x`));
+        fs.chmodSync(path.join(dir, 'locked'), 0o755);
+      }
+      fs.chmodSync(bins.initdb, 0o644);
+      await expect(checkRunnable(path.join(dir, 'pgdata'), bins)).rejects.toThrow(/initdb is not executable.*chmod a\+x/);
+      fs.rmSync(bins.postgres);
+      fs.chmodSync(bins.initdb, 0o755);
+      await expect(checkRunnable(path.join(dir, 'pgdata'), bins)).rejects.toThrow(/postgres is missing/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

