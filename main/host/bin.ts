@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openBackend } from '../backend/backend';
+import { resolveHome, stationPaths } from '../config';
 import { initLogging } from '../log';
 import { appRoot } from '../resources';
 import { startHost } from './server';
@@ -26,7 +27,13 @@ const { values } = parseArgs({
   },
 });
 
-initLogging({ stderr: true, level: process.env.LINEDECK_LOG_LEVEL ?? 'info' });
+// JSON logs go to LINEDECK_HOME/logs/linedeck.log; the terminal gets the URL, progress and warnings as plain lines
+// (LINEDECK_LOG_STDERR=json for the JSON stream there too)
+initLogging({
+  logDir: stationPaths(resolveHome(values.home)).logs,
+  stderr: process.env.LINEDECK_LOG_STDERR === 'json' ? 'json' : 'human',
+  level: process.env.LINEDECK_LOG_LEVEL ?? 'info',
+});
 const backend = await openBackend({
   home: values.home,
   databaseUrl: values['database-url'],
