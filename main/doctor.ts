@@ -56,8 +56,27 @@ export async function runDoctor(dbs: Databases, paths: StationPaths, embedded: b
       checks.push({ name, ok: false, detail: `${dir}: ${(e as Error).message}` });
     }
   }
-  const md = modelsDir();
-  const models = fs.existsSync(md) ? fs.readdirSync(md).filter((d) => fs.existsSync(path.join(md, d, 'model.json'))) : [];
-  checks.push({ name: 'models', ok: models.length > 0, detail: models.length ? `${md}: ${models.join(', ')}` : `no model folders in ${md}: run \`npm run models:build\`` });
+  checks.push(modelsCheck(modelsDir()));
   return checks;
+}
+
+/** The shipped models: at least one model folder, and every folder whole (the ONNX file its manifest names is there). */
+export function modelsCheck(md: string): Check {
+  const folders = fs.existsSync(md) ? fs.readdirSync(md).filter((d) => fs.existsSync(path.join(md, d, 'model.json'))) : [];
+  // a model folder is whole when the ONNX file its manifest names is there (an installer that lost it must not pass)
+  const incomplete = folders.flatMap((d) => {
+    let file = 'model.onnx';
+    try {
+      file = (JSON.parse(fs.readFileSync(path.join(md, d, 'model.json'), 'utf8')) as { file?: string }).file ?? file;
+    } catch {
+      return [`${d} (model.json is not valid JSON)`];
+    }
+    return fs.existsSync(path.join(md, d, file)) ? [] : [`${d} (${file} is missing)`];
+  });
+  const models = folders.filter((d) => !incomplete.some((x) => x.startsWith(`${d} (`)));
+  return {
+    name: 'models',
+    ok: models.length > 0 && incomplete.length === 0,
+    detail: incomplete.length ? `${md}: incomplete: ${incomplete.join(', ')}` : models.length ? `${md}: ${models.join(', ')}` : `no model folders in ${md}: run \`npm run models:build\``,
+  };
 }
