@@ -241,8 +241,13 @@ function isNative(file) {
   }
 }
 
-/** Electron's asar redirect of process.dlopen (a native addon listed in app.asar loads from app.asar.unpacked). */
-const DLOPEN_HOOK = `const dlopen = process.dlopen;
+/**
+ * What Electron gives the app's code that Node does not: process.resourcesPath, and the asar redirect of
+ * process.dlopen (a native addon listed in app.asar loads from app.asar.unpacked). Loaded with --require, so the
+ * inspection engine's worker threads get it too.
+ */
+const electronHook = (resources) => `process.resourcesPath = ${JSON.stringify(resources)};
+const dlopen = process.dlopen;
 process.dlopen = (m, f, ...rest) => dlopen(m, f.replace(/([\\\\/])app\\.asar([\\\\/])/, '$1app.asar.unpacked$2'), ...rest);
 `;
 
@@ -264,8 +269,8 @@ export async function prepareRunLayout(appDir, dest) {
     if (!fs.lstatSync(p).isSymbolicLink() && isNative(p)) fs.writeFileSync(p, `placeholder for ${f}: this file lives in app.asar.unpacked\n`, { mode: 0o644 });
   }
   for (const d of ['app.asar.unpacked', 'ml-models', 'resources', 'bin']) if (fs.existsSync(path.join(src, d))) fs.cpSync(path.join(src, d), path.join(res, d), { recursive: true, verbatimSymlinks: true });
-  const hook = path.join(dest, 'electron-asar-dlopen.cjs');
-  fs.writeFileSync(hook, DLOPEN_HOOK);
+  const hook = path.join(dest, 'electron-environment.cjs');
+  fs.writeFileSync(hook, electronHook(res));
   // as root the embedded server runs as `postgres`, which must reach the binaries
   fs.chmodSync(dest, 0o755);
   for (let d = path.dirname(dest); d !== path.dirname(d); d = path.dirname(d)) {
@@ -285,7 +290,8 @@ export function reason(text) {
 /** Runs the packaged CLI under Node in the layout: returns { code, out, err, ms }. */
 export function runPackagedCli(layout, args, env) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--require', layout.hook, layout.cli, ...args], { env, encoding: 'utf8', timeout: 300_000 });
+  // cwd: the layout, not the repository (the engine also looks for ./ml-models)
+  const r = spawnSync(process.execPath, ['--require', layout.hook, layout.cli, ...args], { cwd: path.dirname(layout.resources), env, encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : ''), ms: Date.now() - t0 };
 }
 
@@ -345,7 +351,12 @@ async function countUsers(layout, home) {
 export async function runPayload(appDir, work) {
   const problems = [];
   const steps = [];
-  const layout = await prepareRunLayout(appDir, path.join(work, 'layout'));
+  let layout;
+  try {
+    layout = await prepareRunLayout(appDir, path.join(work, 'layout'));
+  } catch (e) {
+    return { steps, problems: [`linux run: the payload cannot be laid out: ${reason(e.message)}`] };
+  }
   const home = path.join(work, 'home');
   fs.mkdirSync(home, { recursive: true });
   const env = cleanEnv(home);
