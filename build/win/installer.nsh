@@ -5,6 +5,7 @@
 ; - the install folder on the machine's PATH, for linedeck.cmd (`linedeck <command>`); removed on uninstall.
 ; The data folder stays on uninstall: it is the plant's data.
 
+!include "WinMessages.nsh"
 !define LINEDECK_ENV_KEY "SYSTEM\CurrentControlSet\Control\Session Manager\Environment"
 
 !macro customInstall
