@@ -7,6 +7,8 @@ import type { InspectionRuntime } from './runtime';
 import type { ImageInput } from './store';
 import { listWatchFolders, removeWatchFolder, setWatchFolder } from './watch';
 import { log } from '../log';
+import { ApiError } from '../api/kit';
+import { assertLocalPath, assertPathInputAllowed } from '../lib/paths';
 
 /** How long the station screen's inspection waits for its row before answering it as waiting to upload (ms). */
 export const INSPECT_WAIT_MS = 1500;
@@ -26,7 +28,10 @@ export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime):
 
     'inspection.manuals.list': async (i) => svc.listManuals(i.productId, i),
     'inspection.manuals.get': async (i) => svc.getManual(i.manualId),
-    'inspection.manuals.create': async (i, c) => svc.createManual(i, c.user),
+    'inspection.manuals.create': async (i, c) => {
+      assertPathInputAllowed(i.file, c, 'manual file');
+      return svc.createManual(i, c.user);
+    },
     'inspection.manuals.update': async (i, c) => svc.updateManual(i, c.user),
     'inspection.manuals.delete': async (i, c) => svc.deleteManual(i.manualId, c.user),
     'inspection.sections.create': async (i, c) => svc.createSection(i, c.user),
@@ -39,6 +44,7 @@ export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime):
 
     'inspection.images.list': async (i) => svc.listImages(i),
     'inspection.images.add': async (i, c) => {
+      assertPathInputAllowed(i.image, c, 'picture');
       const row = await svc.addReferenceImage(i, c.user);
       // embed it now when the station has an embedding model; a failure here only delays it to the next bank build
       if (!row.existed || !row.hasEmbedding)
@@ -53,15 +59,20 @@ export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime):
 
     // journaled on the station before the verdict is answered (store and forward); answered with its code when
     // the database takes it within INSPECT_WAIT_MS, else as waiting to upload (the screen then gets inspection.stored)
-    'inspection.inspect': async (i, c) =>
-      pipeline.inspect('productId' in i ? { productId: i.productId } : { productCode: i.productCode }, i.image as ImageInput, {
-        source: i.source,
+    'inspection.inspect': async (i, c) => {
+      // a path only from the command line; the transport, not the caller, says where an inspection came from
+      assertPathInputAllowed(i.image, c, 'picture');
+      if (c.transport !== 'cli' && (i.source === 'watch' || i.source === 'cli'))
+        throw new ApiError('validation', `source ${i.source} is set by the station itself; send upload or camera`, { reason: 'source_refused' });
+      return pipeline.inspect('productId' in i ? { productId: i.productId } : { productCode: i.productCode }, i.image as ImageInput, {
+        source: c.transport === 'cli' ? 'cli' : i.source,
         actor: c.user,
         signal: c.signal,
         outbox: rt.outbox,
         waitMs: INSPECT_WAIT_MS,
         stationId: rt.stationId(),
-      }),
+      });
+    },
     'inspection.outbox.get': async () => ({ depth: rt.outbox.depth(), databaseAway: rt.outbox.databaseAway(), items: rt.outbox.list().slice(0, 200) }),
     'inspection.inspections.list': async (i) => svc.listInspections(i),
     'inspection.inspectors.list': async () => svc.listInspectors(),
@@ -81,6 +92,8 @@ export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime):
 
     'inspection.watch.list': async () => listWatchFolders(svc),
     'inspection.watch.set': async (i, c) => {
+      // a watch folder is a folder on this station: never a share the station would authenticate to, nor a device
+      assertLocalPath(i.folderPath, 'watch folder');
       const row = await setWatchFolder(svc, i, c.user);
       await watcher.reload();
       return row;

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { contentOf, contentRelPath, type FileStore } from '../files/store';
+import { pathProblem } from '../lib/paths';
 import { decodePixels, ImageInputError, type RgbImage } from './engine/preprocess';
 
 export { ImageInputError };
@@ -84,6 +85,9 @@ export function readImageInput(input: ImageInput): { bytes: Buffer; fileName: st
     if ((s.length * 3) / 4 > MAX_IMAGE_BYTES + 4) throw new ImageInputError(`the image is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`, 'too_large');
     return { bytes: Buffer.from(s, 'base64'), fileName: safeFileName(input.fileName ?? 'upload') };
   }
+  // no UNC, device or URL paths, from any caller (decisions: a share would make the station authenticate to it)
+  const problem = pathProblem(input.path);
+  if (problem) throw new ImageInputError(`the path ${JSON.stringify(input.path)} ${problem}`, 'path_refused');
   const p = path.resolve(input.path);
   let st: fs.Stats;
   try {

@@ -48,7 +48,7 @@ export const DEFAULT_MAX_PIXELS = 50_000_000;
  * Why an image was refused, for a screen to say in the operator's language (the message says it in English, with
  * the particulars).
  */
-export const IMAGE_PROBLEMS = ['encoding', 'empty', 'too_large', 'not_found', 'unreadable', 'format', 'no_size', 'too_many_pixels', 'too_small', 'damaged', 'model_size', 'channels'] as const;
+export const IMAGE_PROBLEMS = ['encoding', 'empty', 'too_large', 'not_found', 'unreadable', 'format', 'no_size', 'too_many_pixels', 'too_small', 'damaged', 'model_size', 'channels', 'path_refused'] as const;
 export type ImageProblem = (typeof IMAGE_PROBLEMS)[number];
 
 /** An image that cannot be accepted; the message says why, for the operator, and `reason` names the case. */
