@@ -167,6 +167,9 @@ export async function checkPayload(appDir, platform, opts = {}) {
   const entries = await asarEntries(archive);
 
   for (const f of CODE) if (!entries.has(f)) problems.push(`${platform}: app.asar lacks ${f}`);
+  // only the app: the bundled code, its Node dependencies and package.json (not sources, tests, caches)
+  const top = [...new Set([...entries.keys()].map((f) => f.split('/')[0]))].filter((t) => !['out', 'node_modules', 'package.json'].includes(t)).sort();
+  if (top.length) problems.push(`${platform}: app.asar holds more than out/, node_modules/ and package.json: ${top.slice(0, 12).join(', ')}`);
   const code = [...entries.keys()].filter((f) => f.startsWith('out/electron/main/') && f.endsWith('.js') && !entries.get(f).unpacked);
   const { extractFile } = await import('@electron/asar');
   if (!code.some((f) => extractFile(archive, f).toString('utf8').includes('app.asar.unpacked')))

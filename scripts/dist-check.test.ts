@@ -113,6 +113,15 @@ describe('dist:check payload assertions', () => {
     expect(problems).toContain('linux: dev-only packages in app.asar: vitest');
   });
 
+  it('fails when app.asar holds more than the app (sources, caches)', async () => {
+    const app = await payload((src) => {
+      fs.writeFileSync(path.join(src, 'README.md'), '');
+      fs.mkdirSync(path.join(src, 'main'));
+      fs.writeFileSync(path.join(src, 'main', 'app.ts'), '');
+    });
+    expect(await checkPayload(app, 'linux', opts)).toEqual(['linux: app.asar holds more than out/, node_modules/ and package.json: README.md, main']);
+  });
+
   it('fails on a fuse left as Electron ships it, and over the size budget', async () => {
     await flipFuses(path.join(good, 'linedeck'), { version: FuseVersion.V1, [FuseV1Options.RunAsNode]: true });
     expect(await checkPayload(good, 'linux', { ...opts, budgetMB: 0.01 })).toEqual([
