@@ -6,7 +6,7 @@
 import { contract, type Contract } from './api/contract';
 import { createDispatcher, type Dispatcher, type HandlerTable } from './api/dispatch';
 import path from 'node:path';
-import { AuthService, CredentialCache } from './auth/auth';
+import { AuthService, CredentialCache, type AuthOptions } from './auth/auth';
 import type { StationPaths } from './config';
 import type { EmbeddedHandle } from './db/embedded';
 import type { Databases } from './db/pools';
@@ -32,14 +32,14 @@ export interface App {
   dispose(): Promise<void>;
 }
 
-export function createApp(opts: { dbs: Databases; paths: StationPaths; embedded?: EmbeddedHandle; bus?: EventBus; demo?: boolean }): App {
+export function createApp(opts: { dbs: Databases; paths: StationPaths; embedded?: EmbeddedHandle; bus?: EventBus; demo?: boolean; auth?: AuthOptions }): App {
   const bus = opts.bus ?? new EventBus();
   const services: AppServices = {
     dbs: opts.dbs,
     paths: opts.paths,
     bus,
     jobs: new JobRunner(bus),
-    auth: new AuthService(opts.dbs.pool('inspection'), undefined, new CredentialCache(path.join(opts.paths.home, 'cache', 'credentials.json'))),
+    auth: new AuthService(opts.dbs.pool('inspection'), undefined, new CredentialCache(path.join(opts.paths.home, 'cache', 'credentials.json')), opts.auth),
     embedded: opts.embedded,
     demo: opts.demo ?? false,
     reports: {},

@@ -36,7 +36,7 @@ describe('dispatcher over the real handler table', () => {
       expect(bad.error.kind).toBe('validation');
       expect(bad.error.message).toMatch(/username/);
       expect(bad.error.message).toMatch(/email/i);
-      expect(bad.error.message).toMatch(/at least 8 characters/);
+      expect(bad.error.message).toMatch(/at least 10 characters/);
     }
     // typed in lower case with spaces, as a person might
     const ok = await call('auth.setup', { username: 'chief', email: 'chief@plant.example', password: 'correct horse', setupCode: setupCode.toLowerCase().replace(/-/g, ' ') });

@@ -21,10 +21,28 @@ export type HandlerTable<T extends ProcedureTable> = { [K in keyof T]: Handler<T
 
 export interface SessionLookup {
   get(sessionId: string | undefined): SessionUser | undefined;
+  /** whether the session's password was typed recently enough for an admin change (absent: always) */
+  authFresh?(sessionId: string | undefined): boolean;
 }
 
-/** Maps any thrown value to the closed set of error kinds. */
+/**
+ * Admin procedures that change things need a password typed within the last minutes (issue #17 item 5): every
+ * procedure with the admin role except those that only read (`….list`, `….get`).
+ */
+export const needsReauth = (name: string, role: string) => role === 'admin' && !/\.(list|get)$/.test(name);
+
+/** Database URLs' passwords in a message (`postgresql://user:secret@host` → `postgresql://user:***@host`). */
+export function redactSecrets(text: string): string {
+  return text.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*:)[^@\s]*@/gi, '$1***@');
+}
+
+/** Maps any thrown value to the closed set of error kinds; a database URL's password never leaves in a message. */
 export function toErrorBody(e: unknown): ApiErrorBody {
+  const body = errorBody(e);
+  return { ...body, message: redactSecrets(body.message) };
+}
+
+function errorBody(e: unknown): ApiErrorBody {
   if (e instanceof ApiError) return { kind: e.kind, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) };
   if (e instanceof z.ZodError) return { kind: 'validation', message: z.prettifyError(e), details: z.flattenError(e).fieldErrors };
   const code = (e as { code?: string })?.code;
@@ -49,6 +67,9 @@ export function createDispatcher<T extends ProcedureTable>(contract: T, handlers
       if (!user) return { ok: false, error: { kind: 'unauthenticated', message: 'log in first' } };
       if (!roleAtLeast(user.role, spec.role))
         return { ok: false, error: { kind: 'forbidden', message: `${name} needs the ${spec.role} role (you are ${user.role})` } };
+      // the command line runs as the machine's administrator; windows and tabs type the password again
+      if (ctx.transport !== 'cli' && needsReauth(name, spec.role) && sessions.authFresh && !sessions.authFresh(ctx.sessionId))
+        return { ok: false, error: { kind: 'unauthenticated', message: 'enter your password again to make this change', details: { reason: 'reauth' } } };
     }
     const parsed = spec.input.safeParse(rawInput ?? {});
     if (!parsed.success) return { ok: false, error: toErrorBody(parsed.error) };
@@ -59,7 +80,7 @@ export function createDispatcher<T extends ProcedureTable>(contract: T, handlers
       return { ok: true, value };
     } catch (e) {
       const error = toErrorBody(e);
-      if (error.kind === 'internal') logger.error({ name, err: (e as Error)?.stack ?? String(e) }, 'procedure failed');
+      if (error.kind === 'internal') logger.error({ name, err: redactSecrets((e as Error)?.stack ?? String(e)) }, 'procedure failed');
       else logger.info({ name, kind: error.kind, message: error.message }, 'procedure refused');
       return { ok: false, error };
     }

@@ -1,56 +1,142 @@
 /**
- * Users, roles and sessions. Passwords are bcrypt hashes (bcryptjs: the design's bcrypt, no native build).
- * Sessions live in main's memory only: a window or browser tab holds an opaque id, never credentials.
- * Users are stored in the console database (the `inspection` source, where the design puts them).
+ * Users, roles and sessions. Passwords are scrypt hashes (./password.ts; legacy bcrypt hashes verify and are rehashed
+ * at the next login). Sessions live in main's memory only: a window or browser tab holds an opaque id, never
+ * credentials. Users are stored in the console database (the `inspection` source, where the design puts them).
+ *
+ * Logins (issue #17 item 4): every attempt is audited (`auth.login`, `auth.login.failure`, `auth.login.locked`,
+ * `auth.login.throttled`), unknown user names too, and the caller is told the same thing whether the name exists or
+ * not. After LOCK_AFTER failures within FAILURE_WINDOW_MS an account is locked for an exponentially growing delay
+ * (30 s, 1, 2, 4, 8 min) without its password being checked; at ADMIN_LOCK_AFTER failures it stays locked until an
+ * administrator unlocks it (admin.users.unlock). The state is on the users row, so it holds across restarts and
+ * stations. A station (this console) refuses every login for a while after STATION_FAILURES failures within the
+ * window, whoever they were for (someone guessing at this keyboard).
+ *
+ * Sessions (issue #17 item 5): a session ends LINEDECK_SESSION_HOURS (12) after its login (a shift), and after
+ * LINEDECK_IDLE_MINUTES (30) without user input, which the renderer reports with `auth.activity`: calls (the
+ * dashboards poll) do not keep a session alive. Admin changes need a password typed within REAUTH_MS (auth.reauth).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import bcrypt from 'bcryptjs';
 import type pg from 'pg';
 import { z } from 'zod';
 import { ApiError, ROLES, type Role, type SessionUser } from '../api/kit';
 import { writeAudit } from '../audit/audit';
 import { isUnavailable, withTransaction } from '../db/pools';
 import { log } from '../log';
+import { dummyHash, hashPassword, needsRehash, passwordProblem, PASSWORD_MIN, verifyPassword } from './password';
 import type { UserRow } from './types';
 
-const BCRYPT_ROUNDS = 10;
-const IDLE_MS = 12 * 3600_000;
-
-export const passwordSchema = z.string().min(8, 'at least 8 characters').max(200);
+export const passwordSchema = z.string().min(PASSWORD_MIN, `at least ${PASSWORD_MIN} characters`).max(200);
 export const usernameSchema = z
   .string()
   .trim()
   .min(3, 'at least 3 characters')
   .max(50)
   .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only');
-export const newUserSchema = z.object({
-  username: usernameSchema,
-  email: z.email(),
-  fullName: z.string().trim().max(100).optional(),
-  password: passwordSchema,
-  role: z.enum(ROLES),
-});
+export const newUserSchema = z
+  .object({
+    username: usernameSchema,
+    email: z.email(),
+    fullName: z.string().trim().max(100).optional(),
+    password: passwordSchema,
+    role: z.enum(ROLES),
+  })
+  .superRefine((u, ctx) => {
+    const problem = [...u.password].length >= PASSWORD_MIN ? passwordProblem(u.password, u.username) : null;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
+  });
 export type NewUser = z.infer<typeof newUserSchema>;
 
+/** The policy as an error (for callers that do not go through newUserSchema). */
+function checkPassword(password: string, username: string, opts: { allowDemo?: string } = {}): void {
+  const problem = passwordProblem(password, username, opts);
+  if (problem) throw new ApiError('validation', `password: ${problem}`, { password: [problem] });
+}
+
+const envNumber = (v: string | undefined, dflt: number) => {
+  const n = Number(v);
+  return v && Number.isFinite(n) && n > 0 ? n : dflt;
+};
+
+export interface SessionOptions {
+  /** absolute lifetime from login (LINEDECK_SESSION_HOURS, default 12: a shift) */
+  lifetimeMs: number;
+  /** without user input (auth.activity) for longer than this the session ends (LINEDECK_IDLE_MINUTES, default 30) */
+  idleMs: number;
+  /** admin changes need a password typed within this (10 min) */
+  reauthMs: number;
+  clock: () => number;
+}
+
+export function sessionOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Omit<SessionOptions, 'clock'> {
+  return {
+    lifetimeMs: envNumber(env.LINEDECK_SESSION_HOURS, 12) * 3600_000,
+    idleMs: envNumber(env.LINEDECK_IDLE_MINUTES, 30) * 60_000,
+    reauthMs: 10 * 60_000,
+  };
+}
+
+interface SessionEntry {
+  user: SessionUser;
+  /** login time: the lifetime counts from here */
+  createdAt: number;
+  /** the last user input the renderer reported (auth.activity), or the login */
+  activeAt: number;
+  /** the last time the password was typed (login or auth.reauth) */
+  authAt: number;
+}
+
 export class SessionStore {
-  private sessions = new Map<string, { user: SessionUser; seen: number }>();
-  create(user: SessionUser): string {
-    const id = crypto.randomBytes(24).toString('base64url');
-    this.sessions.set(id, { user, seen: Date.now() });
-    return id;
+  private sessions = new Map<string, SessionEntry>();
+  readonly opts: SessionOptions;
+  constructor(opts: Partial<SessionOptions> = {}) {
+    this.opts = { ...sessionOptionsFromEnv(), clock: Date.now, ...opts };
   }
-  get(id: string | undefined): SessionUser | undefined {
+  private now() {
+    return this.opts.clock();
+  }
+  private live(id: string | undefined): SessionEntry | undefined {
     if (!id) return undefined;
     const s = this.sessions.get(id);
     if (!s) return undefined;
-    if (Date.now() - s.seen > IDLE_MS) {
+    const now = this.now();
+    if (now - s.createdAt > this.opts.lifetimeMs || now - s.activeAt > this.opts.idleMs) {
       this.sessions.delete(id);
       return undefined;
     }
-    s.seen = Date.now();
-    return s.user;
+    return s;
+  }
+  create(user: SessionUser): string {
+    const now = this.now();
+    for (const id of [...this.sessions.keys()]) this.live(id); // sweep ended sessions
+    const id = crypto.randomBytes(24).toString('base64url');
+    this.sessions.set(id, { user, createdAt: now, activeAt: now, authAt: now });
+    return id;
+  }
+  /** The session's user while it lives. Looking it up does not extend it (polling must not keep a session open). */
+  get(id: string | undefined): SessionUser | undefined {
+    return this.live(id)?.user;
+  }
+  /** The person used the keyboard or the pointer: the idle clock starts again. False when the session has ended. */
+  activity(id: string | undefined): boolean {
+    const s = this.live(id);
+    if (s) s.activeAt = this.now();
+    return Boolean(s);
+  }
+  /** The password was typed again (auth.reauth). */
+  reauthenticated(id: string | undefined): void {
+    const s = this.live(id);
+    if (s) {
+      s.authAt = this.now();
+      s.activeAt = s.authAt;
+    }
+  }
+  /** Whether the session's password was typed within reauthMs (admin changes need it). */
+  authFresh(id: string | undefined): boolean {
+    const s = this.live(id);
+    return Boolean(s && this.now() - s.authAt <= this.opts.reauthMs);
   }
   drop(id: string | undefined): void {
     if (id) this.sessions.delete(id);
@@ -60,9 +146,46 @@ export class SessionStore {
   }
 }
 
+/** Failures within this window count together (per user, per station). */
+export const FAILURE_WINDOW_MS = 15 * 60_000;
+/** From this many failures in the window an account waits LOCK_BASE_MS · 2^(failures − LOCK_AFTER). */
+export const LOCK_AFTER = 5;
+const LOCK_BASE_MS = 30_000;
+/** At this many failures the account is locked until an administrator unlocks it. */
+export const ADMIN_LOCK_AFTER = 10;
+/** This console refuses logins for a while after this many failures in the window, for any names. */
+export const STATION_FAILURES = 30;
+
+export interface AuthOptions {
+  /** the name this console writes into the audit of logins (default: the host name) */
+  station?: string;
+  /** tests move time */
+  clock?: () => number;
+  stationFailures?: number;
+}
+
+/** What the caller hears for a locked name, known or not. */
+const lockedError = (until: number | null, now: number) =>
+  new ApiError(
+    'unauthenticated',
+    until === null ? 'too many failed logins: this account is locked until an administrator unlocks it' : `too many failed logins: try again in ${Math.ceil((until - now) / 1000)} s`,
+    { reason: 'locked', retryAfterS: until === null ? null : Math.ceil((until - now) / 1000) },
+  );
+
+/** The lock that `failures` consecutive failures earn at `now` (null: none; 'admin': until unlocked). */
+function lockFor(failures: number, now: number): { until: number | null; admin: boolean } {
+  if (failures >= ADMIN_LOCK_AFTER) return { until: null, admin: true };
+  if (failures >= LOCK_AFTER) return { until: now + LOCK_BASE_MS * 2 ** (failures - LOCK_AFTER), admin: false };
+  return { until: null, admin: false };
+}
+
+/** The audit's "who" for a login attempt: the typed name (cut to the column's 50), the user's id when known. */
+const attempt = (username: string, userId?: number): SessionUser => ({ userId: userId as number, username: username.trim().slice(0, 50) || '?', fullName: null, role: 'viewer' });
+
 const USER_SELECT = `
   select u.user_id as "userId", u.username, u.email, u.full_name as "fullName", u.is_active as "isActive",
-         u.last_login_at as "lastLoginAt", u.created_at as "createdAt",
+         u.last_login_at as "lastLoginAt", u.created_at as "createdAt", u.failed_logins as "failedLogins",
+         u.locked_until as "lockedUntil", u.locked_at as "lockedAt",
          coalesce((select r.role_name from user_roles ur join roles r using (role_id) where ur.user_id = u.user_id
                    order by array_position(array['admin','manager','worker','viewer'], r.role_name::text) limit 1), 'viewer') as role
   from users u`;
@@ -122,12 +245,34 @@ export class CredentialCache {
   }
 }
 
+interface LoginRow extends UserRow {
+  password_hash: string;
+  last_failed_at: Date | null;
+}
+
 export class AuthService {
+  readonly sessions: SessionStore;
+  private readonly station: string;
+  private readonly clock: () => number;
+  private readonly stationFailures: number;
+  /** failures at this console (times), for the station budget */
+  private stationLog: number[] = [];
+  /** unknown names get the same answers as known ones: their failures are counted here */
+  private unknown = new Map<string, { failures: number; lastAt: number; until: number | null }>();
+  /** attempts for one name run one after another, so parallel guesses cannot overtake the lock */
+  private chains = new Map<string, Promise<unknown>>();
+
   constructor(
     private pool: pg.Pool,
-    readonly sessions = new SessionStore(),
+    sessions?: SessionStore,
     private readonly credentials?: CredentialCache,
-  ) {}
+    opts: AuthOptions = {},
+  ) {
+    this.clock = opts.clock ?? Date.now;
+    this.sessions = sessions ?? new SessionStore({ clock: this.clock });
+    this.station = opts.station ?? os.hostname();
+    this.stationFailures = opts.stationFailures ?? STATION_FAILURES;
+  }
 
   async userCount(): Promise<number> {
     const r = await this.pool.query<{ n: number }>('select count(*)::int as n from users');
@@ -145,9 +290,13 @@ export class AuthService {
     return r.rows;
   }
 
-  /** Creates a user; `actor` undefined means the first-run setup or the demo seed. */
-  async createUser(input: NewUser, actor?: SessionUser): Promise<UserRow> {
-    const hash = await bcrypt.hash(input.password, BCRYPT_ROUNDS);
+  /**
+   * Creates a user; `actor` undefined means the first-run setup or the demo seed. `demoPassword` is the demo seed's
+   * documented shared password, which the policy accepts for it only.
+   */
+  async createUser(input: NewUser, actor?: SessionUser, opts: { demoPassword?: string } = {}): Promise<UserRow> {
+    checkPassword(input.password, input.username, { allowDemo: opts.demoPassword });
+    const hash = await hashPassword(input.password);
     return withTransaction(this.pool, async (c) => {
       const dupe = await c.query('select username, email from users where lower(username) = lower($1) or lower(email) = lower($2)', [input.username, input.email]);
       if (dupe.rowCount) {
@@ -167,11 +316,12 @@ export class AuthService {
   }
 
   async updateUser(userId: number, patch: { role?: Role; isActive?: boolean; password?: string; fullName?: string }, actor: SessionUser): Promise<UserRow> {
-    const hash = patch.password ? await bcrypt.hash(patch.password, BCRYPT_ROUNDS) : undefined;
     const out = await withTransaction(this.pool, async (c) => {
       const before = await c.query<UserRow>(`${USER_SELECT} where u.user_id = $1 for update of u`, [userId]);
       if (!before.rowCount) throw new ApiError('not_found', `no user with id ${userId}`);
       const b = before.rows[0];
+      if (patch.password) checkPassword(patch.password, b.username);
+      const hash = patch.password ? await hashPassword(patch.password) : undefined;
       if (userId === actor.userId && ((patch.role && patch.role !== 'admin') || patch.isActive === false))
         throw new ApiError('conflict', 'you cannot remove your own admin role or deactivate yourself');
       if ((patch.role && patch.role !== 'admin') || patch.isActive === false) {
@@ -202,39 +352,183 @@ export class AuthService {
     return out;
   }
 
+  /** Lifts a login lock (temporary or until-unlocked) and forgets the failures; audited. */
+  async unlockUser(userId: number, actor: SessionUser): Promise<UserRow> {
+    return withTransaction(this.pool, async (c) => {
+      const before = await c.query<UserRow>(`${USER_SELECT} where u.user_id = $1 for update of u`, [userId]);
+      if (!before.rowCount) throw new ApiError('not_found', `no user with id ${userId}`);
+      const b = before.rows[0];
+      await c.query('update users set failed_logins = 0, last_failed_at = null, locked_until = null, locked_at = null, updated_at = now() where user_id = $1', [userId]);
+      await writeAudit(c, actor, {
+        action: 'admin.user.unlock',
+        table: 'users',
+        operation: 'UPDATE',
+        target: b.username,
+        before: { failedLogins: b.failedLogins, lockedUntil: b.lockedUntil, lockedAt: b.lockedAt },
+        after: { failedLogins: 0, lockedUntil: null, lockedAt: null },
+      });
+      return (await c.query<UserRow>(`${USER_SELECT} where u.user_id = $1`, [userId])).rows[0];
+    });
+  }
+
+  /** One attempt per name at a time (on this console). */
+  private serial<T>(username: string, fn: () => Promise<T>): Promise<T> {
+    const key = username.trim().toLowerCase();
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.chains.set(key, tail);
+    void tail.then(() => {
+      if (this.chains.get(key) === tail) this.chains.delete(key);
+    });
+    return next;
+  }
+
+  private stationThrottle(now: number): number | null {
+    this.stationLog = this.stationLog.filter((t) => now - t < FAILURE_WINDOW_MS);
+    return this.stationLog.length >= this.stationFailures ? this.stationLog[this.stationLog.length - this.stationFailures] + FAILURE_WINDOW_MS : null;
+  }
+
+  private audit(who: SessionUser, action: string, after: Record<string, unknown>): Promise<void> {
+    return writeAudit(this.pool, who, { action, table: 'users', operation: 'EXEC', target: who.username, after: { station: this.station, ...after } });
+  }
+
   async login(username: string, password: string): Promise<{ sessionId: string; user: SessionUser }> {
-    let r: pg.QueryResult<UserRow & { password_hash: string }>;
+    return this.serial(username, () => this.loginOnce(username, password));
+  }
+
+  private async loginOnce(username: string, password: string): Promise<{ sessionId: string; user: SessionUser }> {
+    const now = this.clock();
+    const name = username.trim();
+    let r: pg.QueryResult<LoginRow>;
     try {
-      r = await this.pool.query<UserRow & { password_hash: string }>(
-        `select x.*, u.password_hash from (${USER_SELECT}) x join users u on u.user_id = x."userId" where lower(x.username) = lower($1)`,
-        [username.trim()],
+      r = await this.pool.query<LoginRow>(
+        `select x.*, u.password_hash, u.last_failed_at from (${USER_SELECT}) x join users u on u.user_id = x."userId" where lower(x.username) = lower($1)`,
+        [name],
       );
     } catch (e) {
       if (this.credentials && isUnavailable(e)) return this.offlineLogin(username, password, e);
       throw e;
     }
     const row = r.rows[0];
+    const who = attempt(name, row?.userId);
+
+    const throttledUntil = this.stationThrottle(now);
+    if (throttledUntil !== null) {
+      await this.audit(who, 'auth.login.throttled', { stationFailures: this.stationLog.length });
+      const s = Math.ceil((throttledUntil - now) / 1000);
+      throw new ApiError('unauthenticated', `too many failed logins at this station: try again in ${s} s`, { reason: 'throttled', retryAfterS: s });
+    }
+
+    // locked: refused without looking at the password
+    const unknown = row ? undefined : this.unknown.get(name.toLowerCase());
+    const adminLocked = row ? Boolean(row.lockedAt) : false;
+    const until = row ? (row.lockedUntil ? new Date(row.lockedUntil).getTime() : null) : (unknown?.until ?? null);
+    const unknownAdminLocked = unknown ? unknown.failures >= ADMIN_LOCK_AFTER && now - unknown.lastAt < 24 * 3600_000 : false;
+    if (adminLocked || unknownAdminLocked || (until !== null && until > now)) {
+      await this.audit(who, 'auth.login.locked', { failedLogins: row?.failedLogins ?? unknown?.failures ?? 0 });
+      throw lockedError(adminLocked || unknownAdminLocked ? null : until, now);
+    }
+
     // compare even when the user is unknown, so timing does not reveal which user names exist
-    const ok = await bcrypt.compare(password, row?.password_hash ?? '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva');
+    const ok = await verifyPassword(password, row?.password_hash ?? (await dummyHash()));
     if (!row || !ok || !row.isActive) this.credentials?.forget(username);
-    if (!row || !ok) throw new ApiError('unauthenticated', 'wrong user name or password');
-    if (!row.isActive) throw new ApiError('forbidden', 'this account is deactivated');
-    await this.pool.query('update users set last_login_at = now() where user_id = $1', [row.userId]);
+    if (!row || !ok) {
+      this.stationLog.push(now);
+      const failures = row ? await this.recordFailure(row.userId, now) : this.recordUnknownFailure(name, now);
+      await this.audit(who, 'auth.login.failure', { failedLogins: failures });
+      const lock = lockFor(failures, now);
+      if (lock.admin || lock.until !== null) throw lockedError(lock.until, now);
+      throw new ApiError('unauthenticated', 'wrong user name or password');
+    }
+    if (!row.isActive) {
+      await this.audit(who, 'auth.login.failure', { inactive: true });
+      throw new ApiError('forbidden', 'this account is deactivated');
+    }
+    const rehash = needsRehash(row.password_hash) ? await hashPassword(password) : undefined;
+    await this.pool.query(
+      `update users set last_login_at = now(), failed_logins = 0, last_failed_at = null, locked_until = null,
+         password_hash = coalesce($2, password_hash) where user_id = $1`,
+      [row.userId, rehash ?? null],
+    );
+    await this.audit(who, 'auth.login', rehash ? { rehashed: row.password_hash.startsWith('scrypt$') ? 'scrypt' : 'bcrypt→scrypt' } : {});
     const user: SessionUser = { userId: row.userId, username: row.username, fullName: row.fullName, role: row.role };
     try {
-      this.credentials?.put({ userId: row.userId, username: row.username, fullName: row.fullName, role: row.role, hash: row.password_hash, confirmedAt: new Date().toISOString() });
+      this.credentials?.put({ userId: row.userId, username: row.username, fullName: row.fullName, role: row.role, hash: rehash ?? row.password_hash, confirmedAt: new Date().toISOString() });
     } catch (e) {
       log('auth').warn({ err: (e as Error).message }, 'offline login cache not written');
     }
     return { sessionId: this.sessions.create(user), user };
   }
 
+  /** Counts a wrong password on the user's row (failures older than the window start again) and sets the lock. */
+  private async recordFailure(userId: number, now: number): Promise<number> {
+    return withTransaction(this.pool, async (c) => {
+      const cur = await c.query<{ failed_logins: number; last_failed_at: Date | null }>('select failed_logins, last_failed_at from users where user_id = $1 for update', [userId]);
+      const prev = cur.rows[0];
+      const fresh = prev.last_failed_at && now - prev.last_failed_at.getTime() < FAILURE_WINDOW_MS;
+      const failures = (fresh ? prev.failed_logins : 0) + 1;
+      const lock = lockFor(failures, now);
+      await c.query(
+        `update users set failed_logins = $2, last_failed_at = $3, locked_until = $4, locked_at = case when $5 then coalesce(locked_at, $3) else locked_at end
+         where user_id = $1`,
+        [userId, failures, new Date(now), lock.until === null ? null : new Date(lock.until), lock.admin],
+      );
+      return failures;
+    });
+  }
+
+  private recordUnknownFailure(name: string, now: number): number {
+    const key = name.toLowerCase();
+    const prev = this.unknown.get(key);
+    const failures = (prev && now - prev.lastAt < FAILURE_WINDOW_MS ? prev.failures : 0) + 1;
+    this.unknown.set(key, { failures, lastAt: now, until: lockFor(failures, now).until });
+    if (this.unknown.size > 10_000) this.unknown.delete(this.unknown.keys().next().value!);
+    return failures;
+  }
+
+  /**
+   * The password again for a live session (admin changes need one typed within the last 10 minutes). A wrong one
+   * counts as a failed login (and can lock the account).
+   */
+  async reauth(sessionId: string | undefined, password: string): Promise<{ ok: true }> {
+    const user = this.sessions.get(sessionId);
+    if (!user) throw new ApiError('unauthenticated', 'log in first');
+    const r = await this.pool.query<LoginRow>(`select x.*, u.password_hash, u.last_failed_at from (${USER_SELECT}) x join users u on u.user_id = x."userId" where x."userId" = $1`, [user.userId]);
+    const row = r.rows[0];
+    const now = this.clock();
+    const who = attempt(user.username, user.userId);
+    if (!row || !row.isActive) {
+      this.sessions.drop(sessionId);
+      throw new ApiError('unauthenticated', 'log in first');
+    }
+    if (row.lockedAt || (row.lockedUntil && new Date(row.lockedUntil).getTime() > now)) {
+      await this.audit(who, 'auth.reauth.locked', {});
+      throw lockedError(row.lockedAt ? null : new Date(row.lockedUntil!).getTime(), now);
+    }
+    if (!(await verifyPassword(password, row.password_hash))) {
+      const failures = await this.recordFailure(row.userId, now);
+      await this.audit(who, 'auth.reauth.failure', { failedLogins: failures });
+      throw new ApiError('validation', 'wrong password', { password: ['wrong password'] });
+    }
+    await this.pool.query('update users set failed_logins = 0, last_failed_at = null, locked_until = null where user_id = $1', [row.userId]);
+    await this.audit(who, 'auth.reauth', {});
+    this.sessions.reauthenticated(sessionId);
+    return { ok: true };
+  }
+
   /** The database is away: a credential this station saw confirmed within OFFLINE_LOGIN_DAYS, as at most a worker. */
   private async offlineLogin(username: string, password: string, cause: unknown): Promise<{ sessionId: string; user: SessionUser }> {
+    const now = this.clock();
+    // no lock on the users row can be read now: the station budget still bounds guessing at this keyboard
+    if (this.stationThrottle(now) !== null) throw new ApiError('unauthenticated', 'too many failed logins at this station: try again later', { reason: 'throttled' });
     const c = this.credentials!.get(username);
     const fresh = c && Date.now() - Date.parse(c.confirmedAt) < OFFLINE_LOGIN_DAYS * 86_400_000;
-    const ok = await bcrypt.compare(password, fresh ? c.hash : '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva');
+    // the cache holds the database's hash: scrypt, or bcrypt for a credential cached before the change
+    const ok = await verifyPassword(password, fresh ? c.hash : await dummyHash());
     if (!c || !fresh || !ok) {
+      this.stationLog.push(now);
+      log('auth').warn({ username: username.trim().slice(0, 50) }, 'offline login refused (database away)');
       // not something this station can confirm without the database: say that, not "wrong password"
       throw new ApiError('unavailable', `the database is not reachable (${(cause as Error).message}); only people who logged in on this station in the last ${OFFLINE_LOGIN_DAYS} days can log in now`);
     }

@@ -10,4 +10,10 @@ export interface UserRow {
   isActive: boolean;
   lastLoginAt: string | null;
   createdAt: string;
+  /** wrong passwords in the current 15-minute window */
+  failedLogins: number;
+  /** logins are refused until then (exponential delay after 5 failures) */
+  lockedUntil: string | null;
+  /** locked after 10 failures until an administrator unlocks (admin.users.unlock) */
+  lockedAt: string | null;
 }

@@ -28,6 +28,16 @@ export const systemProcedures = {
     input: z.object({ username: z.string().min(1, 'enter your user name'), password: z.string().min(1, 'enter your password') }),
     summary: 'log in',
   }),
+  'auth.activity': proc<{ ok: boolean }>()({
+    role: 'viewer',
+    input: z.object({}),
+    summary: 'the person used the keyboard or pointer (the renderer sends this at most once a minute): keeps the session from its idle lock; polling does not',
+  }),
+  'auth.reauth': proc<{ ok: true }>()({
+    role: 'viewer',
+    input: z.object({ password: z.string().min(1, 'enter your password').max(200) }),
+    summary: 'type the password again: admin changes need one typed within the last 10 minutes',
+  }),
   'auth.logout': proc<{ ok: true }>()({ role: 'public', input: z.object({}), summary: 'log out' }),
   'system.health': proc<HealthReport>()({ role: 'public', input: z.object({}), summary: 'database reachability per source' }),
   'admin.users.list': proc<UserRow[]>()({ role: 'admin', input: z.object({}), summary: 'all users with their role' }),
@@ -42,6 +52,11 @@ export const systemProcedures = {
       fullName: z.string().max(100).optional(),
     }),
     summary: 'change a user’s role, activity, name or password',
+  }),
+  'admin.users.unlock': proc<UserRow>()({
+    role: 'admin',
+    input: z.object({ userId: z.number().int().positive() }),
+    summary: 'lift a login lock (after repeated wrong passwords) and forget the failures; audited',
   }),
   'admin.audit.list': proc<{ rows: AuditRow[]; total: number }>()({
     role: 'manager',
@@ -65,5 +80,6 @@ export const systemProcedures = {
     summary: 'set database URLs (tested before saving; takes effect after a restart)',
   }),
   'jobs.list': proc<JobProgress[]>()({ role: 'viewer', input: z.object({}), summary: 'running jobs' }),
-  'jobs.cancel': proc<{ cancelled: boolean }>()({ role: 'worker', input: z.object({ jobId: z.string() }), summary: 'cancel a running job' }),
+  // bank builds, resyncs and refreshes are managers' work: a worker does not cancel them (issue "Security" item 8)
+  'jobs.cancel': proc<{ cancelled: boolean }>()({ role: 'manager', input: z.object({ jobId: z.string() }), summary: 'cancel a running job' }),
 } satisfies ProcedureTable;

@@ -20,7 +20,7 @@ export async function seedDemoUsers(auth: AuthService, opts: { withAdmin: boolea
   for (const u of DEMO_USERS) {
     if (u.role === 'admin' && !opts.withAdmin) continue;
     if (existing.has(u.username)) continue;
-    await auth.createUser({ username: u.username, email: `${u.username}@linedeck.local`, fullName: u.fullName, password: DEMO_PASSWORD, role: u.role });
+    await auth.createUser({ username: u.username, email: `${u.username}@linedeck.local`, fullName: u.fullName, password: DEMO_PASSWORD, role: u.role }, undefined, { demoPassword: DEMO_PASSWORD });
     users++;
   }
   return { users };

@@ -2,7 +2,7 @@
 import { ApiError } from '../api/kit';
 import type { HandlerTable } from '../api/dispatch';
 import type { AppServices } from '../domain';
-import { newUserSchema } from '../auth/auth';
+import { newUserSchema, passwordSchema } from '../auth/auth';
 import { DATA_SOURCES, readStationConfig, redactUrl, writeStationConfig, type DataSource } from '../config';
 import { withTransaction } from '../db/pools';
 import { writeAudit } from '../audit/audit';
@@ -53,6 +53,8 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
       return out;
     },
     'auth.login': async (input) => s.auth.login(input.username, input.password),
+    'auth.activity': async (_i, ctx) => ({ ok: s.auth.sessions.activity(ctx.sessionId) }),
+    'auth.reauth': async (input, ctx) => s.auth.reauth(ctx.sessionId, input.password),
     'auth.logout': async (_i, ctx) => {
       s.auth.sessions.drop(ctx.sessionId);
       return { ok: true };
@@ -62,9 +64,10 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
     'admin.users.create': async (input, ctx) => s.auth.createUser(newUserSchema.parse(input), ctx.user),
     'admin.users.update': async (input, ctx) => {
       const { userId, password, ...rest } = input;
-      if (password !== undefined) newUserSchema.shape.password.parse(password);
+      if (password !== undefined) passwordSchema.parse(password);
       return s.auth.updateUser(userId, { ...rest, ...(password ? { password } : {}) }, ctx.user!);
     },
+    'admin.users.unlock': async (input, ctx) => s.auth.unlockUser(input.userId, ctx.user!),
     'admin.audit.list': async (input) => auditLog(s.dbs.pool('inspection'), input),
     'admin.datasources.get': async () => datasources(),
     'admin.datasources.set': async (input, ctx) => {

@@ -64,4 +64,19 @@ CREATE INDEX IF NOT EXISTS idx_audit_logs_logged_at ON audit_logs(logged_at DESC
 CREATE INDEX IF NOT EXISTS idx_audit_logs_action ON audit_logs(action, logged_at DESC);
 `,
   },
+  {
+    // issue #17 item 4: login throttling and lockout live with the user, so they hold across restarts and stations
+    name: '202612070001_core_login_lockout',
+    group: 'core',
+    sql: /* sql */ `
+ALTER TABLE users ADD COLUMN IF NOT EXISTS failed_logins INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN IF NOT EXISTS last_failed_at TIMESTAMPTZ;
+ALTER TABLE users ADD COLUMN IF NOT EXISTS locked_until TIMESTAMPTZ;
+ALTER TABLE users ADD COLUMN IF NOT EXISTS locked_at TIMESTAMPTZ;
+COMMENT ON COLUMN users.failed_logins IS '연속 로그인 실패 횟수 (15분 창)';
+COMMENT ON COLUMN users.locked_until IS '이 시각까지 로그인 잠금 (지수 지연)';
+COMMENT ON COLUMN users.locked_at IS '관리자가 해제할 때까지 잠금';
+COMMENT ON COLUMN users.password_hash IS 'scrypt$N$r$p$salt$hash (이전 bcrypt 해시는 다음 로그인 때 scrypt로 바뀜)';
+`,
+  },
 ];
