@@ -461,7 +461,8 @@ export interface WatchFileIdentity {
   filePath: string;
   fileSize: number;
   mtimeMs: number;
-  sha256: string;
+  /** null for a file refused before it was read (too large, not a picture) */
+  sha256: string | null;
 }
 
 /**

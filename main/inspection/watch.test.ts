@@ -159,7 +159,8 @@ describe('watch folder', () => {
     const refused = rows.rows.filter((r) => r.status === 'refused');
     expect(refused).toHaveLength(1);
     expect(path.basename(refused[0].file_path)).toBe('cam_broken.png');
-    expect(refused[0].error).toMatch(/not a readable image/);
+    // refused by its first bytes, before it is read whole or decoded
+    expect(refused[0].error).toMatch(/not a PNG, JPEG, WebP or TIFF picture/);
     // one inspection per distinct picture, and the half-written file was inspected whole
     const imgs = await db.pool.query<{ n: number; files: number }>(
       "select count(distinct i.sha256)::int as n, count(*)::int as files from inspections ins join images i on i.image_id = ins.test_image_id where ins.source = 'watch'",
@@ -261,4 +262,44 @@ describe('watch folder', () => {
     expect(files.rows[0]).toEqual({ n: 20, ids: 20 });
     console.log(`watch: SIGKILL after ${atKill} of 20; after the restart exactly 20 inspections`);
   }, 300_000);
+
+  it('checks size and kind before reading, records each refusal once, and does not follow links (issue "Security" item 3)', async () => {
+    const { svc, pipeline, watcher } = station();
+    const dir = path.join(home, 'guarded-camera');
+    fs.mkdirSync(dir, { recursive: true });
+    await setWatchFolder(svc, { productId, folderPath: dir });
+    const good = (await generateImage({ surface: 'cast', level: 'plain', label: 'normal', seed: 'watch-guard', index: 0, size: 128 })).png;
+    const outside = path.join(home, 'outside.png');
+    fs.writeFileSync(outside, good);
+    // a link to a picture elsewhere, a 60 MB file never written (sparse), a text file named .png, and a real frame
+    fs.symlinkSync(outside, path.join(dir, 'link.png'));
+    const big = fs.openSync(path.join(dir, 'huge.png'), 'w');
+    fs.ftruncateSync(big, 60 * 1024 * 1024);
+    fs.closeSync(big);
+    fs.writeFileSync(path.join(dir, 'notes.png'), 'this is not a picture at all, just text');
+    fs.writeFileSync(path.join(dir, 'frame.png'), good);
+    await watcher.start();
+    try {
+      const rows = async () =>
+        (await db.pool.query<{ name: string; status: string; error: string | null }>(
+          `select regexp_replace(file_path, '^.*/', '') as name, status, error from inspection_watch_files where file_path like $1 order by 1`,
+          [`${dir}%`],
+        )).rows;
+      await until(async () => (await rows()).length >= 3, 60_000, 'three files handled');
+      // several more scans: nothing is refused twice, the link is never taken
+      await sleep(1500);
+      const r = await rows();
+      expect(r.map((x) => [x.name, x.status])).toEqual([
+        ['frame.png', 'inspected'],
+        ['huge.png', 'refused'],
+        ['notes.png', 'refused'],
+      ]);
+      expect(r.find((x) => x.name === 'huge.png')!.error).toMatch(/larger than 50 MB/);
+      expect(r.find((x) => x.name === 'notes.png')!.error).toMatch(/not a PNG, JPEG, WebP or TIFF/);
+    } finally {
+      await watcher.stop();
+      await pipeline.dispose();
+      await setWatchFolder(svc, { productId, folderPath: watchDir });
+    }
+  }, 120_000);
 });

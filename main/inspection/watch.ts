@@ -25,6 +25,7 @@ import { writeAudit } from '../audit/audit';
 import { withTransaction } from '../db/pools';
 import { log } from '../log';
 import type { InspectionPipeline } from './pipeline';
+import { MAX_IMAGE_BYTES } from './store';
 import {
   deleteWatchFolder,
   enabledWatchFolders,
@@ -279,7 +280,8 @@ export class FolderWatcher {
   private async scanFolder(f: FolderState): Promise<void> {
     let names: string[];
     try {
-      names = fs.readdirSync(f.folder);
+      // async: a hung network share holds one of libuv's threads, never the station's main thread
+      names = await fs.promises.readdir(f.folder);
       if (f.problem) {
         f.problem = null;
         if (!f.fsw) this.attachFsWatch(f);
@@ -298,7 +300,8 @@ export class FolderWatcher {
       const abs = path.join(f.folder, name);
       let st: fs.Stats;
       try {
-        st = fs.statSync(abs);
+        // lstat: a link is not followed (it could point anywhere the station can read)
+        st = await fs.promises.lstat(abs);
       } catch {
         continue; // gone between readdir and stat
       }
@@ -306,6 +309,11 @@ export class FolderWatcher {
       present.add(abs);
       const id = identity(st.size, st.mtimeMs);
       if (f.done.get(abs) === id) continue;
+      if (st.size > MAX_IMAGE_BYTES) {
+        // refused once, before any byte is read (a 1.5 GB file was read whole every 15 s)
+        await this.refuseOnce(f, abs, st, `${name} is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+        continue;
+      }
       if (this.processing?.absPath === abs || this.queue.some((q) => q.absPath === abs)) continue;
       const prev = f.candidates.get(abs);
       if (!prev || prev.size !== st.size || Math.floor(prev.mtimeMs) !== Math.floor(st.mtimeMs)) {
@@ -351,13 +359,40 @@ export class FolderWatcher {
     });
   }
 
+  /** Records a file the station will not read, once (by its identity), with the reason. */
+  private async refuseOnce(f: FolderState, abs: string, st: fs.Stats, reason: string): Promise<void> {
+    const id = identity(st.size, st.mtimeMs);
+    const file: WatchFileIdentity = { productId: f.productId, filePath: abs, fileSize: st.size, mtimeMs: Math.floor(st.mtimeMs), sha256: null };
+    await recordWatchFileRefused(this.svc.read, file, reason)
+      .then(() => {
+        f.done.set(abs, id);
+        this.failed++;
+        this.logger.warn({ file: abs, err: reason }, 'watch file refused');
+      })
+      .catch(() => undefined);
+  }
+
   private async process(item: QueueEntry, signal: AbortSignal): Promise<void> {
     const f = item.folder;
     const id = identity(item.size, item.mtimeMs);
     let bytes: Buffer;
     try {
-      bytes = fs.readFileSync(item.absPath);
-      const st = fs.statSync(item.absPath);
+      // the file's kind from its first bytes before it is read whole; a link is not followed
+      const lst = await fs.promises.lstat(item.absPath);
+      if (!lst.isFile() || lst.size > MAX_IMAGE_BYTES) return;
+      const head = Buffer.alloc(16);
+      const fh = await fs.promises.open(item.absPath, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+      try {
+        await fh.read(head, 0, 16, 0);
+      } finally {
+        await fh.close();
+      }
+      if (!isImageSignature(head)) {
+        await this.refuseOnce(f, item.absPath, lst, `${item.file} is not a PNG, JPEG, WebP or TIFF picture (by its first bytes)`);
+        return;
+      }
+      bytes = await fs.promises.readFile(item.absPath);
+      const st = await fs.promises.lstat(item.absPath);
       if (st.size !== item.size || Math.floor(st.mtimeMs) !== Math.floor(item.mtimeMs) || bytes.length !== item.size) {
         // still being written after all: back to the candidates
         f.candidates.set(item.absPath, { size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
@@ -445,4 +480,15 @@ export class FolderWatcher {
     await this.inflight?.catch(() => undefined);
     this.emit();
   }
+}
+
+/** PNG, JPEG, WebP or TIFF by the file's first bytes. */
+export function isImageSignature(b: Buffer): boolean {
+  return (
+    b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) ||
+    (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) ||
+    (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') ||
+    b.subarray(0, 4).equals(Buffer.from([0x49, 0x49, 0x2a, 0x00])) ||
+    b.subarray(0, 4).equals(Buffer.from([0x4d, 0x4d, 0x00, 0x2a]))
+  );
 }
