@@ -23,7 +23,7 @@ test('a production first run has no users and asks for the administrator and the
     await expect(page.locator('input[name=password]:invalid')).toHaveCount(1);
     const short = await hostCall(st.info, 'auth.setup', { username: 'admin', email: 'boss@plant.example', password: 'short' });
     expect(short).toMatchObject({ ok: false, error: { kind: 'validation' } });
-    expect(short.error?.message).toContain('at least 8 characters');
+    expect(short.error?.message).toContain('at least 10 characters');
     await page.locator('input[name=password]').fill('a-long-password');
     await page.locator('input[name=confirm]').fill('a-long-password');
     // no DEMO badge, and the code is not on the screen: a wrong one is refused

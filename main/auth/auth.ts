@@ -186,6 +186,7 @@ const USER_SELECT = `
   select u.user_id as "userId", u.username, u.email, u.full_name as "fullName", u.is_active as "isActive",
          u.last_login_at as "lastLoginAt", u.created_at as "createdAt", u.failed_logins as "failedLogins",
          u.locked_until as "lockedUntil", u.locked_at as "lockedAt",
+         (u.locked_at is not null or coalesce(u.locked_until > now(), false)) as locked,
          coalesce((select r.role_name from user_roles ur join roles r using (role_id) where ur.user_id = u.user_id
                    order by array_position(array['admin','manager','worker','viewer'], r.role_name::text) limit 1), 'viewer') as role
   from users u`;

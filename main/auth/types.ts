@@ -16,4 +16,6 @@ export interface UserRow {
   lockedUntil: string | null;
   /** locked after 10 failures until an administrator unlocks (admin.users.unlock) */
   lockedAt: string | null;
+  /** locked now (by the database's clock): either of the two */
+  locked: boolean;
 }

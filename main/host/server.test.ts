@@ -34,7 +34,7 @@ describe('browser host', () => {
   it('serves procedures as envelopes with the per-run token', async () => {
     const r = await post('auth.status', {});
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ ok: true, value: { needsSetup: true, user: null } });
+    expect(await r.json()).toEqual({ ok: true, value: { needsSetup: true, user: null, demo: false, setupCode: null } });
     const v = await post('auth.login', { username: '' });
     expect(await v.json()).toMatchObject({ ok: false, error: { kind: 'validation' } });
   });

@@ -163,11 +163,37 @@ export function onUnauthenticated(fn: () => void): () => void {
   return () => unauthListeners.delete(fn);
 }
 
+/** main's `details.reason` of a refusal, if any. */
+const reasonOf = (e: ApiErrorBody) => (e.details as { reason?: unknown } | undefined)?.reason;
+
+let reauthHandler: (() => Promise<boolean>) | undefined;
+let reauthPending: Promise<boolean> | undefined;
+/**
+ * Who asks for the password again when main answers an admin change with `unauthenticated`/`reauth` (the shell's
+ * dialog): resolves true once auth.reauth succeeded (the call is then sent again), false when the person cancels.
+ */
+export function setReauthHandler(fn: () => Promise<boolean>): () => void {
+  reauthHandler = fn;
+  return () => {
+    if (reauthHandler === fn) reauthHandler = undefined;
+  };
+}
+function askReauth(): Promise<boolean> {
+  if (!reauthHandler) return Promise.resolve(false);
+  // several refused calls at once share one dialog
+  reauthPending ??= reauthHandler().finally(() => {
+    reauthPending = undefined;
+  });
+  return reauthPending;
+}
+
 /** Calls a procedure; resolves with its value or throws CallError with the envelope's error. */
 export async function call<N extends ProcedureName>(name: N, input: InputOf<Contract[N]>): Promise<OutputOf<Contract[N]>> {
-  const env = await getBridge().call(name, input);
+  let env = await getBridge().call(name, input);
+  // an admin change without a recent password: ask for it, then send the call again (once)
+  if (!env.ok && env.error.kind === 'unauthenticated' && reasonOf(env.error) === 'reauth' && (await askReauth())) env = await getBridge().call(name, input);
   if (env.ok) return env.value as OutputOf<Contract[N]>;
-  if (env.error.kind === 'unauthenticated' && name !== 'auth.login') for (const f of unauthListeners) f();
+  if (env.error.kind === 'unauthenticated' && name !== 'auth.login' && reasonOf(env.error) !== 'reauth') for (const f of unauthListeners) f();
   throw new CallError(env.error);
 }
 

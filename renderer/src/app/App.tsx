@@ -7,6 +7,8 @@ import { useSession } from '../stores/session';
 import { usePrefs } from '../stores/prefs';
 import { useConnection } from '../stores/connection';
 import { BackendBanner } from './BackendBanner';
+import { useActivityReporter } from './activity';
+import { ReauthDialog } from './ReauthDialog';
 import { Layout } from './Layout';
 import { Loading, ErrorState } from './ui';
 import { LoginScreen } from '../screens/login/LoginScreen';
@@ -32,11 +34,13 @@ function Gate() {
   const expire = useSession((s) => s.expire);
   const boot = useQuery({ queryKey: ['auth.status.boot'], queryFn: refresh, retry: 3, retryDelay: (n) => 500 * 2 ** n });
   useEffect(() => onUnauthenticated(() => expire()), [expire]);
+  useActivityReporter(status === 'authenticated', expire);
   if (status === 'unknown') return boot.error ? <ErrorState error={boot.error as Error} onRetry={() => void boot.refetch()} /> : <Loading />;
   if (status === 'setup') return <SetupScreen />;
   if (status === 'anonymous') return <LoginScreen />;
   return (
     <Layout>
+      <ReauthDialog />
       <Routes>
         <Route path="/" element={<Home />} />
         <Route path="/cylinders/*" element={<CylindersWorkspace />} />

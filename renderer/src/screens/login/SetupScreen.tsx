@@ -54,7 +54,7 @@ export function SetupScreen() {
           <input name="fullName" value={f.fullName} onChange={set('fullName')} />
         </Field>
         <Field label={t('auth.password')} error={fieldErrors.password?.[0]}>
-          <input name="password" type="password" autoComplete="new-password" value={f.password} onChange={set('password')} required minLength={8} />
+          <input name="password" type="password" autoComplete="new-password" value={f.password} onChange={set('password')} required minLength={10} />
         </Field>
         <Field label={t('auth.passwordConfirm')}>
           <input name="confirm" type="password" autoComplete="new-password" value={f.confirm} onChange={set('confirm')} required />

@@ -13,8 +13,10 @@ export function UsersScreen() {
   const users = useCall('admin.users.list', {});
   const create = useCallMutation('admin.users.create', ['admin.users.list']);
   const update = useCallMutation('admin.users.update', ['admin.users.list']);
+  const unlock = useCallMutation('admin.users.unlock', ['admin.users.list']);
   const [form, setForm] = useState({ username: '', email: '', fullName: '', password: '', role: 'worker' as Role });
   const [msg, setMsg] = useState<string | null>(null);
+  const [unlocked, setUnlocked] = useState<string | null>(null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -41,6 +43,7 @@ export function UsersScreen() {
             <th>{t('users.role')}</th>
             <th>{t('users.active')}</th>
             <th>{t('users.lastLogin')}</th>
+            <th>{t('users.locked')}</th>
             <th />
           </tr>
         </thead>
@@ -62,6 +65,26 @@ export function UsersScreen() {
               <td>{u.isActive ? tc('common.yes') : tc('common.no')}</td>
               <td>{fmtDateTime(u.lastLoginAt)}</td>
               <td>
+                {u.lockedAt ? (
+                  <span className="badge badge-stale">{t('users.locked')}</span>
+                ) : u.locked && u.lockedUntil ? (
+                  <span className="badge badge-stale">{t('users.lockedUntil', { time: fmtDateTime(u.lockedUntil) })}</span>
+                ) : u.failedLogins > 0 ? (
+                  <span className="muted">{t('users.failedLogins', { n: u.failedLogins })}</span>
+                ) : null}
+                {(u.lockedAt || u.failedLogins > 0) && (
+                  <button
+                    type="button"
+                    className="btn"
+                    aria-label={`${t('users.unlock')} ${u.username}`}
+                    disabled={unlock.isPending}
+                    onClick={() => unlock.mutate({ userId: u.userId }, { onSuccess: () => setUnlocked(t('users.unlocked', { name: u.username })) })}
+                  >
+                    {t('users.unlock')}
+                  </button>
+                )}
+              </td>
+              <td>
                 <button type="button" className="btn" onClick={() => update.mutate({ userId: u.userId, isActive: !u.isActive })}>
                   {u.isActive ? t('users.deactivate') : t('users.activate')}
                 </button>
@@ -70,7 +93,8 @@ export function UsersScreen() {
           ))}
         </tbody>
       </table>
-      <ErrorState error={update.error} />
+      <ErrorState error={update.error ?? unlock.error} />
+      {unlocked && <span role="status">{unlocked}</span>}
       <form className="card form-grid" onSubmit={submit} aria-label={t('users.new')}>
         <h2>{t('users.new')}</h2>
         <Field label={t('users.username')}>
@@ -82,8 +106,8 @@ export function UsersScreen() {
         <Field label={t('users.fullName')}>
           <input name="new-fullname" value={form.fullName} onChange={(e) => setForm({ ...form, fullName: e.target.value })} />
         </Field>
-        <Field label={tc('auth.password')}>
-          <input name="new-password" type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required />
+        <Field label={tc('auth.password')} hint={tc('auth.passwordRule')}>
+          <input name="new-password" type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} required minLength={10} />
         </Field>
         <Field label={t('users.role')}>
           <select name="new-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
