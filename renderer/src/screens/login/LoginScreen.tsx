@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { CallError } from '../../api/client';
 import { DemoBadge } from '../../app/DemoBadge';
 import { useSession } from '../../stores/session';
-import { Field } from '../../app/ui';
+import { Field, refusalReason, useReasonText } from '../../app/ui';
 
 export function LoginScreen() {
   const { t } = useTranslation();
@@ -12,6 +12,7 @@ export function LoginScreen() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const reasonText = useReasonText();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -19,7 +20,9 @@ export function LoginScreen() {
     try {
       await login(username, password);
     } catch (err) {
-      setError(err instanceof CallError ? err.message : String(err));
+      // locked or throttled: say it in the operator's language (main's message keeps the seconds)
+      const said = err instanceof CallError ? reasonText(refusalReason(err)) : null;
+      setError(err instanceof CallError ? (said ? `${said} (${err.message})` : err.message) : String(err));
     } finally {
       setBusy(false);
     }
