@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { appRoot } from '../../resources';
 import ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { ortThreads, sessionOptions } from './ort';
@@ -146,15 +146,10 @@ export function readModelFolder(dir: string): ModelEntry {
 /** Model folders of this checkout / installation: LINEDECK_MODELS_DIR, else ./ml-models, else the repository's ml-models. */
 export function builtinModelsDir(): string {
   if (process.env.LINEDECK_MODELS_DIR) return path.resolve(process.env.LINEDECK_MODELS_DIR);
-  const cwd = path.resolve('ml-models');
-  if (fs.existsSync(cwd)) return cwd;
-  const resources = (process as { resourcesPath?: string }).resourcesPath;
-  if (resources && fs.existsSync(path.join(resources, 'ml-models'))) return path.join(resources, 'ml-models');
-  try {
-    return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../ml-models');
-  } catch {
-    return cwd;
-  }
+  // the application's own models (resourcesPath in an installed build, the repository in development), the same
+  // folder doctor checks; never ./ml-models of whatever folder the station was started from (issue "Security"
+  // item 8: a planted model folder there was preferred over the shipped ones)
+  return path.join(appRoot(), 'ml-models');
 }
 
 export interface Discovery {
