@@ -3,9 +3,17 @@
  * ResizeObserver, dispose on unmount. Options are built by pure, tested functions next to each screen.
  */
 import { useEffect, useRef } from 'react';
-import * as echarts from 'echarts';
+import type { EChartsOption as FullOption } from 'echarts';
+import { BarChart, LineChart, ScatterChart } from 'echarts/charts';
+import { AxisPointerComponent, DataZoomComponent, DatasetComponent, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, TooltipComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
 
-export type EChartsOption = echarts.EChartsOption;
+// only what the screens draw (line, bar and scatter with these components): the bundle carries these, not all of
+// ECharts (issue "Installable product", item 3); a chart type or component added to a screen is registered here
+echarts.use([LineChart, BarChart, ScatterChart, GridComponent, TooltipComponent, LegendComponent, DataZoomComponent, DatasetComponent, TitleComponent, MarkLineComponent, AxisPointerComponent, CanvasRenderer]);
+
+export type EChartsOption = FullOption;
 
 export function useECharts(option: EChartsOption | null, opts: { theme?: 'light' | 'dark'; notMerge?: boolean; onClick?: (p: unknown) => void } = {}) {
   const ref = useRef<HTMLDivElement | null>(null);
