@@ -91,7 +91,9 @@ export class Outbox {
   async append(kind: string, id: string, data: unknown, blobs: Record<string, Buffer> = {}): Promise<JournalItem> {
     if (!this.handlers.has(kind)) throw new Error(`no outbox handler for ${kind}`);
     const item = await this.journal.append({ id, kind, data, blobs });
-    this.setDepth();
+    // counted, not listed again: a long outage leaves thousands of entries to read the folder for
+    this.depthNow++;
+    this.opts.bus?.emit('outbox.depth', { depth: this.depthNow, databaseAway: this.databaseAway() });
     this.kick();
     return item;
   }

@@ -584,6 +584,7 @@ export class InspectionPipeline {
 
     const referencePath = described.referencePath;
     const drawn = await artifacts({
+      defer: Boolean(outbox),
       store: svc.store,
       decoded: input.decoded,
       base,
@@ -616,12 +617,14 @@ export class InspectionPipeline {
     if (outbox) {
       // the complete result on the station's disk before the verdict is answered; the forwarder writes it
       await this.journal(outbox, record, productCode);
-      // the answer names the files: they are on this station's disk before it goes (written meanwhile on libuv's threads)
-      await drawn.written;
       mark('journal');
+      // the answer names the files: they are in this station's cache before it goes (after the journal's fsync, which
+      // they would otherwise join on ext4)
+      await drawn.write();
+      mark('files');
       row = ((await outbox.waitFor(clientUuid, opts.waitMs ?? 0)) as StoredInspection | undefined) ?? null;
     } else {
-      const written = await persist(svc.read, svc.store, record, { written: drawn.written, withinTransaction: opts.withinTransaction });
+      const written = await persist(svc.read, svc.store, record, { written: drawn.written ?? undefined, withinTransaction: opts.withinTransaction });
       row = { clientUuid, inspectionId: written.inspectionId, inspectionCode: written.inspectionCode, artifacts: written.artifacts };
       mark('database');
       this.announce(record, row, described.verdict.defect_detected, productCode);

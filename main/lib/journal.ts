@@ -47,7 +47,8 @@ export class JournalDamaged extends Error {
   }
 }
 
-export function encodeEntry(e: JournalEntry): Buffer {
+/** The entry's bytes as parts (written with one writev, no copy into one buffer); encodeEntry joins them. */
+export function encodeParts(e: JournalEntry): Buffer[] {
   const names = Object.keys(e.blobs);
   const header = Buffer.from(JSON.stringify({ id: e.id, kind: e.kind, created: e.created, data: e.data, blobs: names.map((name) => ({ name, size: e.blobs[name].byteLength })) }));
   const len = Buffer.alloc(4);
@@ -55,7 +56,11 @@ export function encodeEntry(e: JournalEntry): Buffer {
   const parts = [MAGIC, len, header, ...names.map((n) => e.blobs[n])];
   const hash = crypto.createHash('sha256');
   for (const p of parts) hash.update(p);
-  return Buffer.concat([...parts, hash.digest()]);
+  return [...parts, hash.digest()];
+}
+
+export function encodeEntry(e: JournalEntry): Buffer {
+  return Buffer.concat(encodeParts(e));
 }
 
 export function decodeEntry<T = unknown>(buf: Buffer, file = 'entry'): JournalEntry<T> {
@@ -129,13 +134,19 @@ export class Journal {
    */
   async append(e: Omit<JournalEntry, 'created'> & { created?: string }): Promise<JournalItem> {
     const { file, ms } = this.nextName(e.id);
-    const bytes = encodeEntry({ ...e, created: e.created ?? new Date(ms).toISOString() });
+    const parts = encodeParts({ ...e, created: e.created ?? new Date(ms).toISOString() });
+    const total = parts.reduce((n, p) => n + p.length, 0);
     const target = path.join(this.dir, file);
     const tmp = `${target}.tmp`;
     const fd = fs.openSync(tmp, 'w');
     try {
-      let at = 0;
-      while (at < bytes.length) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+      const wrote = fs.writevSync(fd, parts);
+      if (wrote !== total) {
+        // a short write (rare): the rest, from one buffer
+        const bytes = Buffer.concat(parts);
+        let at = wrote;
+        while (at < total) at += fs.writeSync(fd, bytes, at, total - at);
+      }
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

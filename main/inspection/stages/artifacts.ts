@@ -117,7 +117,7 @@ export async function renderArtifacts(
  * the database share the same cores), hashes them and starts writing them (and the original) into the local cache
  * by content. `written` settles when the files are on disk.
  */
-export async function artifacts(input: ArtifactsInput): Promise<{ files: InspectionFiles; written: Promise<void> }> {
+export async function artifacts(input: ArtifactsInput & { defer?: boolean }): Promise<{ files: InspectionFiles; written: Promise<void> | null; write: () => Promise<void> }> {
   const art = await renderArtifacts(await input.base, input.pc, input.pixelThreshold, input.mapRegions, input.referenceAt);
   if (input.signal?.aborted) throw new CancelledError('cancelled');
   const d = input.decoded;
@@ -128,9 +128,11 @@ export async function artifacts(input: ArtifactsInput): Promise<{ files: Inspect
     const sha256 = sha256Of(pngs[name]);
     out[name] = { relPath: ImageStore.contentPath(sha256, 'png'), sha256, bytes: pngs[name] };
   }
-  const written = writeFiles(input.store, [original, ...Object.values(out)]);
-  written.catch(() => undefined);
-  return { files: { original, artifacts: out, size: art.size }, written };
+  const write = () => writeFiles(input.store, [original, ...Object.values(out)]);
+  // deferred (store and forward): the journal's fsync comes first, without these writes in the same ext4 commit
+  const written = input.defer ? null : write();
+  written?.catch(() => undefined);
+  return { files: { original, artifacts: out, size: art.size }, written, write };
 }
 
 /** Writes content-addressed files into the store (on libuv's threads) unless there, and tells the cache. */
