@@ -40,13 +40,16 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
   const app = createApp({ dbs: station.dbs, paths: station.paths, embedded: station.embedded, demo });
   if (!migrated) {
     const t = setInterval(() => {
-      void migrateOrWait(station, logger, true).then((ok) => {
-        if (ok && !migrated) {
-          migrated = true;
-          clearInterval(t);
-          logger.info('database back: migrated');
-        }
-      });
+      void migrateOrWait(station, logger, true).then(
+        (ok) => {
+          if (ok && !migrated) {
+            migrated = true;
+            clearInterval(t);
+            logger.info('database back: migrated');
+          }
+        },
+        (e) => logger.error({ err: (e as Error).message }, 'migration failed; tried again in 10 s'),
+      );
     }, 10_000);
     t.unref();
     app.services.disposers.push(() => clearInterval(t));
@@ -65,6 +68,12 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
     logger.info({ file: setupCodeFile(station.paths) }, 'no administrator yet: the first one needs the setup code (linedeck setup-code)');
   }
   if (opts.background !== false) app.start({ demo: demo && demoFeeds(app) });
+  // offline logins only for what the database still confirms (a deactivation or password change at another PC)
+  const refreshCredentials = () => void app.services.auth.refreshCredentialCache().catch(() => undefined);
+  if (migrated) refreshCredentials();
+  const credentialsTimer = setInterval(refreshCredentials, 5 * 60_000);
+  credentialsTimer.unref();
+  app.services.disposers.push(() => clearInterval(credentialsTimer));
   startDbMonitor(app);
   return {
     app,

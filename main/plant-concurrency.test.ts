@@ -33,6 +33,7 @@ import { seedTelemetryDemo } from './telemetry/demo';
 import type { RefreshResult } from './telemetry/refresh';
 import { refAggSql } from './telemetry/testing/reference';
 import { createTestDb, type TestDb } from './testing/db';
+import { until } from './testing/wait';
 
 const CYLINDERS = Number(process.env.PLANT_CYLINDERS ?? 50_000);
 const TELEMETRY_DAYS = Number(process.env.PLANT_TELEMETRY_DAYS ?? 4);
@@ -44,14 +45,6 @@ const PASSWORD = 'plant-pass-123';
 const picture = async (label: 'normal' | 'hole', seed: string, index: number) =>
   (await generateImage({ surface: 'cast', level: 'plain', label, seed, index, size: 128 })).png;
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return Date.now() - t0;
-}
 
 async function login(app: App, username: string): Promise<string> {
   const r = await app.call('auth.login', { username, password: PASSWORD }, { transport: 'test' });

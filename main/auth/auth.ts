@@ -240,6 +240,11 @@ export class CredentialCache {
     this.write(all);
   }
 
+  /** The cached user names (lower case). */
+  usernames(): string[] {
+    return Object.keys(this.read());
+  }
+
   forget(username: string): void {
     const all = this.read();
     if (delete all[username.trim().toLowerCase()]) this.write(all);
@@ -516,6 +521,34 @@ export class AuthService {
     await this.audit(who, 'auth.reauth', {});
     this.sessions.reauthenticated(sessionId);
     return { ok: true };
+  }
+
+  /**
+   * Drops cached credentials the database no longer confirms — a deactivated or locked account, a changed password,
+   * a removed user — so an outage cannot be used to log in with what another station changed. The station calls it
+   * after its start and every few minutes while the database answers; returns how many were dropped.
+   */
+  async refreshCredentialCache(): Promise<number> {
+    const cache = this.credentials;
+    if (!cache) return 0;
+    const names = cache.usernames();
+    if (!names.length) return 0;
+    const r = await this.pool.query<{ username: string; ok: boolean; password_hash: string }>(
+      `select lower(username) as username, is_active and locked_at is null and (locked_until is null or locked_until < now()) as ok, password_hash
+         from users where lower(username) = any($1::text[])`,
+      [names],
+    );
+    const live = new Map(r.rows.map((x) => [x.username, x]));
+    let dropped = 0;
+    for (const n of names) {
+      const row = live.get(n);
+      const cached = cache.get(n);
+      if (!row || !row.ok || !cached || cached.hash !== row.password_hash) {
+        cache.forget(n);
+        dropped++;
+      }
+    }
+    return dropped;
   }
 
   /** The database is away: a credential this station saw confirmed within OFFLINE_LOGIN_DAYS, as at most a worker. */

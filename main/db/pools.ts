@@ -132,11 +132,27 @@ export function describePgError(e: unknown): string {
 
 /** Errors that mean "the database is not reachable right now" (vs. a bad query). */
 export function isUnavailable(e: unknown): boolean {
+  // a multi-address connect fails with an AggregateError of each address's error
+  const inner = (e as { errors?: unknown[] })?.errors;
+  if (Array.isArray(inner) && inner.length && inner.some(isUnavailable)) return true;
   const code = (e as { code?: string })?.code ?? '';
   const msg = (e as Error)?.message ?? '';
   return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300'].includes(code) ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300'].includes(code) ||
     code.startsWith('08') ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|database pools are closed/i.test(msg)
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|database pools are closed|Query read timeout/i.test(msg)
   );
+}
+
+/**
+ * A refusal that comes again however often it is tried: the data itself is refused (a constraint, a bad value) or
+ * the domain says no (validation, not found, conflict). Everything else — the database away, a timeout, a standby
+ * during a failover, a deadlock, a full disk, a migration not yet applied — passes, and is retried.
+ */
+export function isDefiniteRefusal(e: unknown): boolean {
+  if (isUnavailable(e)) return false;
+  const kind = (e as { kind?: string; name?: string })?.name === 'ApiError' ? (e as { kind?: string }).kind : undefined;
+  if (kind) return ['validation', 'not_found', 'conflict', 'forbidden'].includes(kind);
+  const code = (e as { code?: string })?.code ?? '';
+  return code.startsWith('22') || code.startsWith('23');
 }

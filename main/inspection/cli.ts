@@ -101,10 +101,14 @@ async function buildBank(ctx: CliContext, svc: InspectionService, pipeline: Insp
  * `outbox [--forward]`: this machine's journaled results not yet in the database. Listing reads LINEDECK_HOME only
  * (it works with the database away); `--forward` writes them now, in order, and says what is left.
  */
-async function outboxCommand(ctx: DomainCli<Runtime>, o: { forward?: boolean }): Promise<void> {
+async function outboxCommand(ctx: DomainCli<Runtime>, o: { forward?: boolean; retryRefused?: boolean }): Promise<void> {
   let forwarded = 0;
   let error: string | null = null;
   let box: Outbox;
+  if (o.retryRefused) {
+    const restored = new Outbox(Outbox.dirOf(ctx.paths().home)).journal.restoreSetAside();
+    ctx.progress(`${restored} set-aside result(s) back in the queue`);
+  }
   if (o.forward) {
     // no migration first: with the database away that would fail before saying what waits
     box = (await ctx.instance()).outbox;
@@ -178,7 +182,8 @@ export function registerInspectionCommands(program: Command, ctx: DomainCli<Runt
     .command('outbox')
     .description('results journaled on this station and not yet in the database; --forward writes them now')
     .option('--forward', 'write the queued results to the database now')
-    .action(async (o: { forward?: boolean }) => outboxCommand(ctx, o));
+    .option('--retry-refused', 'put the results set aside (refused by the database) back in the queue first')
+    .action(async (o: { forward?: boolean; retryRefused?: boolean }) => outboxCommand(ctx, o));
 
   program
     .command('inspect')

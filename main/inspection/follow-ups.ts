@@ -35,18 +35,27 @@ export class FollowUps {
 
   action(input: NewAction, actor?: SessionUser): Promise<ActionRow | QueuedFollowUp> {
     const { inspectionId, clientUuid, ...rest } = input;
-    return this.write('action', { inspectionId, clientUuid }, rest, actor, (id) => this.svc.addAction({ ...rest, inspectionId: id }, actor));
+    return this.write('action', { inspectionId, clientUuid }, rest, actor, (id, journaled) => this.svc.addAction({ ...rest, inspectionId: id }, actor, journaled));
   }
 
   feedback(input: NewFeedback, actor?: SessionUser): Promise<FeedbackRow | QueuedFollowUp> {
     const { inspectionId, clientUuid, ...rest } = input;
-    return this.write('feedback', { inspectionId, clientUuid }, rest, actor, (id) => this.svc.addFeedback({ ...rest, inspectionId: id }, actor));
+    return this.write('feedback', { inspectionId, clientUuid }, rest, actor, (id, journaled) => this.svc.addFeedback({ ...rest, inspectionId: id }, actor, journaled));
   }
 
-  private async write<R>(kind: 'action' | 'feedback', target: Target, input: FollowUpEntry['input'], actor: SessionUser | undefined, now: (inspectionId: number) => Promise<R>): Promise<R | QueuedFollowUp> {
+  private async write<R>(
+    kind: 'action' | 'feedback',
+    target: Target,
+    input: FollowUpEntry['input'],
+    actor: SessionUser | undefined,
+    now: (inspectionId: number, journaled: { clientUuid: string; at: string }) => Promise<R>,
+  ): Promise<R | QueuedFollowUp> {
+    // one UUID and time for the direct write and, if that cannot be confirmed, the queued one: a commit whose reply
+    // was lost is not written a second time
+    const id = crypto.randomUUID();
+    const at = new Date().toISOString();
     const queue = async (): Promise<QueuedFollowUp> => {
-      const id = crypto.randomUUID();
-      const data: FollowUpEntry = { target, input, actor: actor ?? null, at: new Date().toISOString() };
+      const data: FollowUpEntry = { target, input, actor: actor ?? null, at };
       await this.outbox.append(kind, id, data);
       return { queued: true, clientUuid: id };
     };
@@ -55,7 +64,7 @@ export class FollowUps {
     try {
       const inspectionId = await this.resolve(target);
       if (inspectionId == null) throw new ApiError('not_found', `no inspection ${target.clientUuid}`);
-      return await now(inspectionId);
+      return await now(inspectionId, { clientUuid: id, at });
     } catch (e) {
       if (isUnavailable(e)) return queue();
       throw e;

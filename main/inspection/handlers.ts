@@ -73,7 +73,7 @@ export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime):
         stationId: rt.stationId(),
       });
     },
-    'inspection.outbox.get': async () => ({ depth: rt.outbox.depth(), databaseAway: rt.outbox.databaseAway(), items: rt.outbox.list().slice(0, 200) }),
+    'inspection.outbox.get': async () => ({ depth: rt.outbox.depth(), databaseAway: rt.outbox.databaseAway(), items: rt.outbox.list(200) }),
     'inspection.inspections.list': async (i) => svc.listInspections(i),
     'inspection.inspectors.list': async () => svc.listInspectors(),
     'inspection.inspections.export': async (i) => svc.exportInspectionsCsv(i),

@@ -21,18 +21,11 @@ import { runCliInProcess } from '../testing/cli';
 import { createInspectionRuntime, type InspectionRuntime } from './runtime';
 import { generateImage } from './synth/generate';
 import type { InspectOutcome } from './types';
+import { until } from '../testing/wait';
 
 const image = async (label: 'normal' | 'hole', index: number) =>
   (await generateImage({ surface: 'cast', level: 'plain', label, seed: 'outbox', index, size: 128 })).png;
 
-async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return Date.now() - t0;
-}
 
 describe('store and forward through a database outage', () => {
   let server: TestServer;

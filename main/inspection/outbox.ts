@@ -14,7 +14,7 @@
  * inspection still queued) comes after it in the order, so it finds it written.
  */
 import path from 'node:path';
-import { isUnavailable, describePgError } from '../db/pools';
+import { describePgError, isDefiniteRefusal, isUnavailable } from '../db/pools';
 import type { EventBus } from '../events';
 import { Journal, JournalDamaged, type JournalEntry, type JournalItem } from '../lib/journal';
 import { log } from '../log';
@@ -206,9 +206,18 @@ export class Outbox {
   private heldBy: number | null = null;
 
   private async forwardPass(onCount?: (n: number) => void): Promise<void> {
-    const lock = this.journal.lock();
+    let lock: ReturnType<Journal['lock']>;
+    try {
+      lock = this.journal.lock();
+    } catch (e) {
+      // never an unhandled rejection: log, and look again after a back-off
+      this.logger.error({ err: (e as Error).message }, 'outbox lock failed');
+      this.backOff();
+      return;
+    }
     if ('heldBy' in lock) {
       // another process on this LINEDECK_HOME forwards; look again shortly
+      if (this.heldBy !== lock.heldBy) this.logger.info({ pid: lock.heldBy }, 'another process forwards this outbox');
       this.heldBy = lock.heldBy;
       this.schedule(1000);
       return;
@@ -216,10 +225,19 @@ export class Outbox {
     this.heldBy = null;
     try {
       await this.forwardEntries(onCount);
+    } catch (e) {
+      this.logger.error({ err: (e as Error).message }, 'outbox pass failed');
+      this.backOff();
     } finally {
       lock.release();
       this.setDepth();
     }
+  }
+
+  private backOff(): void {
+    this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs ? this.backoffMs * 2 : 1000);
+    this.backoffUntil = Date.now() + this.backoffMs;
+    this.schedule(this.backoffMs);
   }
 
   private async forwardEntries(onCount?: (n: number) => void): Promise<void> {
@@ -230,13 +248,18 @@ export class Outbox {
         entry = this.journal.read(item.file);
         if (!entry) continue;
       } catch (e) {
-        // a damaged entry cannot be forwarded: kept aside for a person, the queue goes on
-        const reason = e instanceof JournalDamaged ? e.message : `unreadable: ${(e as Error).message}`;
-        this.logger.error({ file: item.file, reason }, 'outbox entry set aside');
-        this.journal.setAside(item.file, reason);
-        this.settle(item.id, false, new Error(reason));
-        this.setDepth();
-        continue;
+        if (e instanceof JournalDamaged) {
+          // a damaged entry can never be forwarded: kept aside for a person, the queue goes on
+          this.logger.error({ file: item.file, reason: e.message }, 'outbox entry set aside');
+          this.journal.setAside(item.file, e.message);
+          this.settle(item.id, false, e);
+          this.setDepth();
+          continue;
+        }
+        // a file that cannot be read now (a scanner holding it, too many open files): again later, in order
+        this.logger.warn({ file: item.file, err: (e as Error).message }, 'outbox entry unreadable for now');
+        this.backOff();
+        return;
       }
       const h = this.handlers.get(entry.kind);
       try {
@@ -261,44 +284,49 @@ export class Outbox {
             this.logger.warn({ err: describePgError(e), depth: this.depth() }, 'database away: results wait in the outbox');
             this.opts.bus?.emit('outbox.depth', { depth: this.depth(), databaseAway: this.databaseAway() });
           }
-          this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs ? this.backoffMs * 2 : 1000);
-          this.backoffUntil = Date.now() + this.backoffMs;
-          this.schedule(this.backoffMs);
+          this.backOff();
           // whoever waits for an entry gets the verdict now, as waiting to upload
           for (const id of [...this.waiters.keys()]) this.settle(id, true, undefined);
           return;
         }
         const msg = (e as Error)?.message ?? String(e);
+        const definite = isDefiniteRefusal(e);
         this.journal.noteFailure(item.file, msg);
         const attempts = this.journal.state(item.file).attempts;
-        this.logger.warn({ file: item.file, attempts, err: msg }, 'outbox entry refused by the database');
-        if (attempts >= MAX_ATTEMPTS) {
+        this.logger.warn({ file: item.file, attempts, definite, err: msg }, 'outbox entry not written');
+        // only a definite refusal (the data or the domain says no) is set aside, after MAX_ATTEMPTS; a timeout, a
+        // failover, a deadlock or a migration not yet applied is retried for as long as it takes
+        if (definite && attempts >= MAX_ATTEMPTS) {
           this.journal.setAside(item.file, msg);
           this.settle(entry.id, false, e);
           this.setDepth();
           continue;
         }
         // try it again later; the entries behind it wait (they may depend on it)
-        this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs ? this.backoffMs * 2 : 1000);
-        this.backoffUntil = Date.now() + this.backoffMs;
-        this.schedule(this.backoffMs);
+        this.backOff();
         return;
       }
     }
   }
 
-  /** The queue as `linedeck outbox` lists it. */
-  list(): OutboxItem[] {
-    const items: OutboxItem[] = this.journal.list().map((it) => {
-      const s = this.journal.state(it.file);
-      let kind = 'unknown';
-      try {
-        kind = this.journal.read(it.file)?.kind ?? 'gone';
-      } catch {
-        /* listed as unknown; the forwarder sets it aside */
-      }
-      return { uuid: it.id, kind, created: new Date(it.createdMs).toISOString(), attempts: s.attempts, last_error: s.lastError };
-    });
+  /** Puts the set-aside entries back in the queue (`linedeck outbox --retry-refused`, after a person fixed the cause). */
+  retryRefused(): number {
+    const n = this.journal.restoreSetAside();
+    this.setDepth();
+    this.kick();
+    return n;
+  }
+
+  /** The queue as `linedeck outbox` lists it (the first `limit`; only each entry's header is read). */
+  list(limit = Infinity): OutboxItem[] {
+    const items: OutboxItem[] = this.journal
+      .list()
+      .slice(0, limit)
+      .map((it) => {
+        const s = this.journal.state(it.file);
+        const kind = this.journal.peekKind(it.file) ?? 'unknown';
+        return { uuid: it.id, kind, created: new Date(it.createdMs).toISOString(), attempts: s.attempts, last_error: s.lastError };
+      });
     for (const r of this.journal.setAsideList()) {
       const m = /^(\d{15})-\d{6}-(.+)\.ldj$/.exec(r.file)!;
       items.push({ uuid: m[2], kind: 'unknown', created: new Date(Number(m[1])).toISOString(), attempts: MAX_ATTEMPTS, last_error: r.reason, refused: true });

@@ -747,7 +747,9 @@ export class InspectionPipeline {
     const svc = this.svc;
     const clientUuid = entry.id;
     const data = entry.data as JournaledInspection;
-    const already = await queries.inspectionByClientUuid(svc.read, clientUuid);
+    // the jobs' pool: a backlog's writes carry megabytes of pictures, past the screens' 900 ms statement limit
+    const db = svc.job;
+    const already = await queries.inspectionByClientUuid(db, clientUuid);
     if (already) return { clientUuid, inspectionId: already.inspection_id, inspectionCode: already.inspection_code, artifacts: artifactPaths(data.record.files) };
     const j = data.record.files;
     const withBytes = (f: PlainFile, bytes: Buffer | undefined): StoredFile => {
@@ -767,7 +769,7 @@ export class InspectionPipeline {
       files,
     };
     try {
-      const row = await persist(svc.read, svc.store, record);
+      const row = await persist(db, svc.store, record);
       const stored = { clientUuid, inspectionId: row.inspectionId, inspectionCode: row.inspectionCode, artifacts: row.artifacts };
       const dt = data.record.result.defectDetected;
       this.announce(record, stored, dt, data.productCode);
@@ -775,7 +777,7 @@ export class InspectionPipeline {
     } catch (e) {
       // another forwarder (the CLI's `outbox --forward`) wrote it meanwhile: the same row
       if ((e as { code?: string; constraint?: string }).code === '23505' && (e as { constraint?: string }).constraint === 'inspections_client_uuid_key') {
-        const row = await queries.inspectionByClientUuid(svc.read, clientUuid);
+        const row = await queries.inspectionByClientUuid(db, clientUuid);
         if (row) return { clientUuid, inspectionId: row.inspection_id, inspectionCode: row.inspection_code, artifacts: artifactPaths(data.record.files) };
       }
       throw e;

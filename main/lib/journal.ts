@@ -81,6 +81,9 @@ export function decodeEntry<T = unknown>(buf: Buffer, file = 'entry'): JournalEn
   return { id: header.id, kind: header.kind, created: header.created, data: header.data, blobs };
 }
 
+/** Folders whose forwarding lock this process has taken (a lock under our pid in another folder is a predecessor's). */
+const LOCKED_HERE = new Set<string>();
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -110,8 +113,12 @@ export class Journal {
     // names never go back in time, even when the clock does: start after the newest entry on disk
     const last = this.list().at(-1);
     if (last) this.lastMs = last.createdMs;
-    // temporary files of appends that a crash interrupted are not entries
-    for (const f of fs.readdirSync(dir)) if (f.endsWith('.tmp')) fs.rmSync(path.join(dir, f), { force: true });
+    // temporary files of appends a crash interrupted are not entries; another live process's append in progress is
+    // left alone (its pid is in the name)
+    for (const f of fs.readdirSync(dir)) {
+      const m = /\.(\d+)\.tmp$/.exec(f);
+      if (f.endsWith('.tmp') && (!m || (Number(m[1]) !== process.pid && !alive(Number(m[1]))))) fs.rmSync(path.join(dir, f), { force: true });
+    }
   }
 
   private nextName(id: string): { file: string; ms: number } {
@@ -137,7 +144,7 @@ export class Journal {
     const parts = encodeParts({ ...e, created: e.created ?? new Date(ms).toISOString() });
     const total = parts.reduce((n, p) => n + p.length, 0);
     const target = path.join(this.dir, file);
-    const tmp = `${target}.tmp`;
+    const tmp = `${target}.${process.pid}.tmp`;
     const fd = fs.openSync(tmp, 'w');
     try {
       const wrote = fs.writevSync(fd, parts);
@@ -191,21 +198,65 @@ export class Journal {
    */
   lock(): { release: () => void } | { heldBy: number } {
     const file = path.join(this.dir, '.forward.lock');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = fs.openSync(file, 'wx');
-        fs.writeSync(fd, String(process.pid));
-        fs.closeSync(fd);
-        return { release: () => fs.rmSync(file, { force: true }) };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const pid = Number(fs.readFileSync(file, 'utf8').trim());
-        if (pid === process.pid) throw new Error('the outbox lock is already held by this process');
-        if (Number.isInteger(pid) && pid > 0 && alive(pid)) return { heldBy: pid };
-        fs.rmSync(file, { force: true });
+    // created whole (a temporary file hard-linked into place), so nobody reads it half-written
+    const mine = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+    fs.writeFileSync(mine, String(process.pid));
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+          fs.linkSync(mine, file);
+          LOCKED_HERE.add(this.dir);
+          return { release: () => fs.rmSync(file, { force: true }) };
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          const pid = Number(fs.readFileSync(file, 'utf8').trim());
+          // this process's own pid before it ever locked: a lock left by the previous process (a restart under the
+          // same pid, as in a container), so stale
+          const stale = !Number.isInteger(pid) || pid <= 0 || (pid === process.pid ? !LOCKED_HERE.has(this.dir) : !alive(pid));
+          if (pid === process.pid && LOCKED_HERE.has(this.dir)) throw new Error('the outbox lock is already held by this process');
+          if (!stale) return { heldBy: pid };
+          fs.rmSync(file, { force: true });
+        }
       }
+      return { heldBy: -1 };
+    } finally {
+      fs.rmSync(mine, { force: true });
     }
-    return { heldBy: -1 };
+  }
+
+  /** The kind of an entry from its header only (the listing does not read the blobs), or null. */
+  peekKind(file: string): string | null {
+    let fd: number;
+    try {
+      fd = fs.openSync(path.join(this.dir, file), 'r');
+    } catch {
+      return null;
+    }
+    try {
+      const head = Buffer.alloc(8);
+      if (fs.readSync(fd, head, 0, 8, 0) < 8 || !head.subarray(0, 4).equals(MAGIC)) return null;
+      const hlen = head.readUInt32LE(4);
+      if (hlen > 16 * 1024 * 1024) return null;
+      const header = Buffer.alloc(hlen);
+      fs.readSync(fd, header, 0, hlen, 8);
+      return (JSON.parse(header.toString('utf8')) as { kind?: string }).kind ?? null;
+    } catch {
+      return null;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Puts every set-aside entry back in the queue, in its place by name; returns how many. */
+  restoreSetAside(): number {
+    const dir = path.join(this.dir, 'refused');
+    let n = 0;
+    for (const { file } of this.setAsideList()) {
+      fs.renameSync(path.join(dir, file), path.join(this.dir, file));
+      fs.rmSync(path.join(dir, `${file}.reason.txt`), { force: true });
+      n++;
+    }
+    return n;
   }
 
   remove(file: string): void {
@@ -253,6 +304,14 @@ export class Journal {
     return names
       .filter((f) => NAME.test(f))
       .sort()
-      .map((file) => ({ file, reason: fs.readFileSync(path.join(dir, `${file}.reason.txt`), 'utf8') }));
+      .map((file) => {
+        let reason = '(no reason recorded)';
+        try {
+          reason = fs.readFileSync(path.join(dir, `${file}.reason.txt`), 'utf8');
+        } catch {
+          /* set aside just before a crash: the entry is kept all the same */
+        }
+        return { file, reason };
+      });
   }
 }

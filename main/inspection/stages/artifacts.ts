@@ -103,8 +103,8 @@ export async function renderArtifacts(
   });
   // the reference is decoded and the three map pictures encoded on sharp's threads while the overlay is drawn
   // here; the overlay's pixels then feed the comparison directly (no PNG decode of the overlay)
-  const reference = referenceAt?.(H) || Promise.resolve(base);
-  reference.catch(() => undefined);
+  // a reference that cannot be had (another station's picture with the database away) shows the picture twice
+  const reference = (referenceAt?.(H) || Promise.resolve(base)).catch(() => base);
   const maps = Promise.all([heatmapPng(disp, W, H, { min: 0, max: 1 }), maskPng(disp, W, H, pixelThreshold), mapPng(disp, W, H)]);
   maps.catch(() => undefined);
   const overlay = await overlayRgb(base, disp, W, H, { min: 0, max: 1, regions: boxes, boxColor: [255, 45, 45] });
