@@ -160,7 +160,8 @@ test('inspection: a worker inspects an upload, reads the overlay, redraws the ma
     [inspectionId],
   );
   expect(ins).toMatchObject({ inspection_code: code, source: 'upload', username: 'worker1', defect_detected: true });
-  expect(ins.details.anomalyMap).toMatch(/map\.png$/);
+  // content-addressed like every stored file (decisions.md Plant 4)
+  expect(ins.details.anomalyMap).toMatch(/^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}\.png$/);
   const actions = await sql(info.databaseUrl!, 'select a.action_taken, a.action_result, u.username from action_logs a join users u on u.user_id = a.action_by where inspection_id = $1', [inspectionId]);
   expect(actions).toEqual([{ action_taken: 'E2E: 기공 부위 연마 후 재검사', action_result: 'resolved', username: 'worker1' }]);
   const feedbacks = await sql(info.databaseUrl!, 'select f.rating, f.feedback_text, f.feedback_type, u.username from feedbacks f join users u on u.user_id = f.user_id where inspection_id = $1', [inspectionId]);

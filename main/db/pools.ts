@@ -13,7 +13,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
   return Number.isSafeInteger(n) ? n : v;
 });
 
-export type PoolKind = 'read' | 'job';
+/**
+ * read: the screens (short statement limit); job: resyncs, refreshes, bank builds, file uploads (long); forward: the
+ * station's outbox (long enough for a backlog's pictures, and never queued behind a long job)
+ */
+export type PoolKind = 'read' | 'job' | 'forward';
 
 export interface PoolOptions {
   readStatementTimeoutMs?: number;
@@ -45,7 +49,7 @@ export class Databases {
     const key = `${source}:${kind}`;
     let p = this.pools.get(key);
     if (!p) {
-      const timeout = kind === 'read' ? (this.opts.readStatementTimeoutMs ?? 900) : (this.opts.jobStatementTimeoutMs ?? 600_000);
+      const timeout = kind === 'read' ? (this.opts.readStatementTimeoutMs ?? 900) : kind === 'forward' ? 60_000 : (this.opts.jobStatementTimeoutMs ?? 600_000);
       p = new pg.Pool({
         connectionString: this.urls[source],
         application_name: `linedeck-${source}-${kind}`,
@@ -53,7 +57,7 @@ export class Databases {
         query_timeout: timeout + 2_000,
         connectionTimeoutMillis: this.opts.connectionTimeoutMs ?? 3_000,
         idleTimeoutMillis: this.opts.idleTimeoutMs ?? 30_000,
-        max: kind === 'read' ? (this.opts.readMax ?? 8) : (this.opts.jobMax ?? 3),
+        max: kind === 'read' ? (this.opts.readMax ?? 8) : kind === 'forward' ? 2 : (this.opts.jobMax ?? 3),
         options: '-c timezone=UTC',
       });
       // An idle client losing its server (database restarted) must not crash the process.

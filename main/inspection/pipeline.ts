@@ -747,8 +747,9 @@ export class InspectionPipeline {
     const svc = this.svc;
     const clientUuid = entry.id;
     const data = entry.data as JournaledInspection;
-    // the jobs' pool: a backlog's writes carry megabytes of pictures, past the screens' 900 ms statement limit
-    const db = svc.job;
+    // its own pool: a backlog's writes carry megabytes of pictures (past the screens' 900 ms statement limit), and
+    // the jobs' pool can be busy for minutes with a resync or a file upload
+    const db = svc.forward;
     const already = await queries.inspectionByClientUuid(db, clientUuid);
     if (already) return { clientUuid, inspectionId: already.inspection_id, inspectionCode: already.inspection_code, artifacts: artifactPaths(data.record.files) };
     const j = data.record.files;

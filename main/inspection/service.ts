@@ -292,6 +292,11 @@ export class InspectionService {
     return this.dbs.pool('inspection', 'job');
   }
 
+  /** The outbox forwarder's pool: long statements allowed, never queued behind a resync or a file upload job. */
+  get forward(): pg.Pool {
+    return this.dbs.pool('inspection', 'forward');
+  }
+
   // ------------------------------------------------------------------------------------------------ products
 
   async listProducts(opts: { includeInactive?: boolean } = {}): Promise<ProductRow[]> {
