@@ -1,12 +1,10 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { setBridge, type Bridge } from '../../../api/client';
-import { i18n, initI18n } from '../../../app/i18n';
-import { useSession } from '../../../stores/session';
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { i18n } from '../../../app/i18n';
+import { mountScreen, stubBridge, type CallHandler } from '../../../testing/screen';
 import type { JobProgress } from '../../../../../main/api/events';
-import type { Envelope, Role } from '../../../../../main/api/kit';
+import type { Role } from '../../../../../main/api/kit';
 import type { FileSpace } from '../../../../../main/files/types';
 import { FilesScreen, fmtBytes } from './FilesScreen';
 
@@ -24,32 +22,13 @@ const SPACE: FileSpace = {
   cache: { bytes: 512 * 1048576, files: 900, limitBytes: 4096 * 1048576 },
 };
 
-type Handler = (name: string, input: unknown) => Envelope<unknown> | Promise<Envelope<unknown>>;
 let emit: ((ev: JobProgress) => void) | null = null;
-function bridge(handler: Handler) {
-  const call = vi.fn(async (name: string, input: unknown) => handler(name, input));
-  setBridge({
-    transport: 'ipc',
-    call,
-    on: (h: (event: string, payload: unknown) => void) => {
-      emit = (ev) => h('job.progress', ev);
-      return () => undefined;
-    },
-    fileUrl: (p: string) => p,
-  } as unknown as Bridge);
-  return call;
+function bridge(handler: CallHandler) {
+  const b = stubBridge(handler);
+  emit = (ev) => b.push('job.progress', ev);
+  return b.call;
 }
-
-function mount(role: Role, lang: 'ko' | 'en' = 'ko') {
-  initI18n(lang);
-  useSession.setState({ status: 'authenticated', user: { userId: 1, username: 'u', fullName: null, role } });
-  const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  render(
-    <QueryClientProvider client={qc}>
-      <FilesScreen />
-    </QueryClientProvider>,
-  );
-}
+const mount = (role: Role, lang: 'ko' | 'en' = 'ko') => mountScreen(<FilesScreen />, role, lang);
 
 describe('Admin → Files', () => {
   afterEach(() => cleanup());

@@ -1,11 +1,9 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { setBridge, type Bridge } from '../../../api/client';
-import { i18n, initI18n } from '../../../app/i18n';
-import { useSession } from '../../../stores/session';
-import type { Envelope, Role } from '../../../../../main/api/kit';
+import { i18n } from '../../../app/i18n';
+import { mountScreen, stubBridge, type CallHandler } from '../../../testing/screen';
+import type { Role } from '../../../../../main/api/kit';
 import type { StationRow, StationsList } from '../../../../../main/stations/types';
 import { StationsScreen, STATIONS_REFRESH_MS } from './StationsScreen';
 
@@ -37,23 +35,8 @@ const LIST: StationsList = {
   ],
 };
 
-type Handler = (name: string, input: unknown) => Envelope<unknown> | Promise<Envelope<unknown>>;
-function bridge(handler: Handler) {
-  const call = vi.fn(async (name: string, input: unknown) => handler(name, input));
-  setBridge({ transport: 'ipc', call, on: () => () => undefined, fileUrl: (p: string) => p } as Bridge);
-  return call;
-}
-
-function mount(role: Role, lang: 'ko' | 'en' = 'ko') {
-  initI18n(lang);
-  useSession.setState({ status: 'authenticated', user: { userId: 1, username: 'u', fullName: null, role } });
-  const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  render(
-    <QueryClientProvider client={qc}>
-      <StationsScreen />
-    </QueryClientProvider>,
-  );
-}
+const bridge = (handler: CallHandler) => stubBridge(handler).call;
+const mount = (role: Role, lang: 'ko' | 'en' = 'ko') => mountScreen(<StationsScreen />, role, lang);
 
 describe('Admin → Stations', () => {
   afterEach(() => {
