@@ -18,12 +18,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type pg from 'pg';
 import { z } from 'zod';
 import { ApiError, ROLES, type Role, type SessionUser } from '../api/kit';
 import { writeAudit } from '../audit/audit';
 import { isUnavailable, withTransaction } from '../db/pools';
+import { writeAtomic } from '../lib/fsutil';
 import { log } from '../log';
 import { dummyHash, hashPassword, needsRehash, passwordProblem, PASSWORD_MIN, verifyPassword } from './password';
 import type { UserRow } from './types';
@@ -224,10 +224,7 @@ export class CredentialCache {
   }
 
   private write(all: Record<string, CachedCredential>): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
-    fs.renameSync(tmp, this.file);
+    writeAtomic(this.file, JSON.stringify(all), { mode: 0o600 });
   }
 
   get(username: string): CachedCredential | undefined {

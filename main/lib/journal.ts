@@ -14,6 +14,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pidAlive } from './fsutil';
 
 const MAGIC = Buffer.from('LDJ1');
 const EXT = '.ldj';
@@ -84,14 +85,6 @@ export function decodeEntry<T = unknown>(buf: Buffer, file = 'entry'): JournalEn
 /** Folders whose forwarding lock this process has taken (a lock under our pid in another folder is a predecessor's). */
 const LOCKED_HERE = new Set<string>();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function fsyncDir(dir: string): void {
   // Windows cannot open a folder for fsync; NTFS journals the rename itself
@@ -117,7 +110,7 @@ export class Journal {
     // left alone (its pid is in the name)
     for (const f of fs.readdirSync(dir)) {
       const m = /\.(\d+)\.tmp$/.exec(f);
-      if (f.endsWith('.tmp') && (!m || (Number(m[1]) !== process.pid && !alive(Number(m[1]))))) fs.rmSync(path.join(dir, f), { force: true });
+      if (f.endsWith('.tmp') && (!m || (Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))))) fs.rmSync(path.join(dir, f), { force: true });
     }
   }
 
@@ -212,7 +205,7 @@ export class Journal {
           const pid = Number(fs.readFileSync(file, 'utf8').trim());
           // this process's own pid before it ever locked: a lock left by the previous process (a restart under the
           // same pid, as in a container), so stale
-          const stale = !Number.isInteger(pid) || pid <= 0 || (pid === process.pid ? !LOCKED_HERE.has(this.dir) : !alive(pid));
+          const stale = !Number.isInteger(pid) || pid <= 0 || (pid === process.pid ? !LOCKED_HERE.has(this.dir) : !pidAlive(pid));
           if (pid === process.pid && LOCKED_HERE.has(this.dir)) throw new Error('the outbox lock is already held by this process');
           if (!stale) return { heldBy: pid };
           fs.rmSync(file, { force: true });

@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StationPaths } from '../config';
+import { writeAtomic } from '../lib/fsutil';
 
 // no 0/O, 1/I/L: read off a screen and typed with gloves
 const ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -36,10 +37,7 @@ export function ensureSetupCode(paths: Pick<StationPaths, 'home'>): string {
   const have = readSetupCode(paths);
   if (have) return have;
   const code = newCode();
-  fs.mkdirSync(paths.home, { recursive: true });
-  const file = setupCodeFile(paths);
-  fs.writeFileSync(`${file}.tmp`, `${code}\n`, { mode: 0o600 });
-  fs.renameSync(`${file}.tmp`, file);
+  writeAtomic(setupCodeFile(paths), `${code}\n`, { mode: 0o600 });
   return code;
 }
 
