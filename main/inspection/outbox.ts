@@ -79,21 +79,23 @@ export class Outbox {
     return this.awaySince ? { since: new Date(this.awaySince).toISOString() } : null;
   }
 
+  /** Counts the entries on disk again (after a pass: another process may have forwarded or appended meanwhile). */
   private setDepth(): void {
     const d = this.journal.list().length;
-    if (d !== this.depthNow) {
-      this.depthNow = d;
-      this.opts.bus?.emit('outbox.depth', { depth: d, databaseAway: this.databaseAway() });
-    }
+    if (d !== this.depthNow) this.depthBy(d - this.depthNow);
+  }
+
+  /** One entry more or fewer: counted, not listed again (a long outage leaves thousands of entries in the folder). */
+  private depthBy(delta: number): void {
+    this.depthNow = Math.max(0, this.depthNow + delta);
+    this.opts.bus?.emit('outbox.depth', { depth: this.depthNow, databaseAway: this.databaseAway() });
   }
 
   /** Appends an entry durably (resolves once it is on disk) and starts a pass unless the database is known away. */
   async append(kind: string, id: string, data: unknown, blobs: Record<string, Buffer> = {}): Promise<JournalItem> {
     if (!this.handlers.has(kind)) throw new Error(`no outbox handler for ${kind}`);
     const item = await this.journal.append({ id, kind, data, blobs });
-    // counted, not listed again: a long outage leaves thousands of entries to read the folder for
-    this.depthNow++;
-    this.opts.bus?.emit('outbox.depth', { depth: this.depthNow, databaseAway: this.databaseAway() });
+    this.depthBy(1);
     this.kick();
     return item;
   }
@@ -253,7 +255,7 @@ export class Outbox {
           this.logger.error({ file: item.file, reason: e.message }, 'outbox entry set aside');
           this.journal.setAside(item.file, e.message);
           this.settle(item.id, false, e);
-          this.setDepth();
+          this.depthBy(-1);
           continue;
         }
         // a file that cannot be read now (a scanner holding it, too many open files): again later, in order
@@ -274,7 +276,7 @@ export class Outbox {
           this.logger.info({ awayMs: Date.now() - this.awaySince }, 'database back: forwarding the outbox');
           this.awaySince = null;
         }
-        this.setDepth();
+        this.depthBy(-1);
         this.settle(entry.id, true, result);
       } catch (e) {
         if (isUnavailable(e)) {
@@ -299,7 +301,7 @@ export class Outbox {
         if (definite && attempts >= MAX_ATTEMPTS) {
           this.journal.setAside(item.file, msg);
           this.settle(entry.id, false, e);
-          this.setDepth();
+          this.depthBy(-1);
           continue;
         }
         // try it again later; the entries behind it wait (they may depend on it)
