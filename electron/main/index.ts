@@ -5,13 +5,14 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, Menu, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, Menu } from 'electron';
 import { initLogging, log } from '../../main/log';
 import { createBackend } from './backend';
 import { bindIpc, broadcast, registerFileScheme, type Relay } from './ipc';
 import { createMainWindow, hardenSession } from './windows';
 import { buildMenu } from './menu';
 import { showSplash } from './splash';
+import { appPage, devToolsAllowed } from './trust';
 
 app.setName('LineDeck');
 if (!app.requestSingleInstanceLock()) app.quit();
@@ -25,6 +26,10 @@ const home = process.env.LINEDECK_HOME ?? app.getPath('userData');
 process.env.LINEDECK_HOME = home;
 initLogging({ logDir: path.join(home, 'logs') });
 const logger = log('electron');
+// the one page the console trusts (trust.ts): out/renderer/index.html, or the dev server in development only
+const page = appPage({ isPackaged: app.isPackaged, devUrl: process.env.ELECTRON_RENDERER_URL, rendererFile: path.join(here, '../../renderer/index.html') });
+if (app.isPackaged && process.env.ELECTRON_RENDERER_URL) logger.warn('ELECTRON_RENDERER_URL is ignored in an installed build');
+const devTools = devToolsAllowed(app.isPackaged);
 
 let win: BrowserWindow | undefined;
 let relay: Relay | undefined;
@@ -49,19 +54,17 @@ const backend = createBackend({
 });
 
 app.whenReady().then(async () => {
-  hardenSession();
+  hardenSession(page);
   splash.current = showSplash();
   try {
     await backend.start();
-    const rendererUrl = process.env.ELECTRON_RENDERER_URL;
-    const isTrusted = (_wc: WebContents, frameUrl: string) => (rendererUrl ? frameUrl.startsWith(rendererUrl) : frameUrl.startsWith('file://'));
-    relay = bindIpc(backend, isTrusted);
-    Menu.setApplicationMenu(kiosk ? null : buildMenu());
+    relay = bindIpc(backend, page);
+    Menu.setApplicationMenu(kiosk ? null : buildMenu({ devTools }));
     const windowKey = relay.newWindowKey();
     win = createMainWindow({
       kiosk,
-      rendererUrl,
-      rendererFile: path.join(here, '../../renderer/index.html'),
+      page,
+      devTools,
       preload: path.join(here, '../../preload/index.cjs'),
       windowKey,
     });

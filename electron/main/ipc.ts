@@ -2,15 +2,17 @@
  * Binds the windows to the backend process: ipcMain 'linedeck:call' is relayed to the backend (BackendSupervisor),
  * its events and its status ('backend.status') are sent to every window, and stored pictures are served as bytes
  * on `linedeck://file/<path>`. Sessions are held here per window (webContents id): the renderer gets the user,
- * never a session id or credentials. Only our own windows' frames may call.
+ * never a session id or credentials. Only the main frame of our own windows, showing the app's own page, may call
+ * (trust.ts ipcSenderAllowed).
  *
  * A picture request carries no webContents: each window gets a random key (passed to its preload through
  * additionalArguments) that its picture URLs carry (`?k=`), which names the window and so its session.
  */
 import crypto from 'node:crypto';
-import { BrowserWindow, ipcMain, protocol, type WebContents } from 'electron';
+import { BrowserWindow, ipcMain, protocol, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { BACKEND_STATUS_EVENT, decodeUrlPath, fileStatus, type BackendStatus } from '../../main/backend/relay';
 import type { BackendSupervisor } from '../../main/backend/supervisor';
+import { ipcSenderAllowed, type AppPage } from './trust';
 
 export const FILE_SCHEME = 'linedeck';
 export const WINDOW_KEY_ARG = '--linedeck-window-key=';
@@ -34,12 +36,26 @@ export interface Relay {
   dispose(): void;
 }
 
-export function bindIpc(backend: BackendSupervisor, isTrusted: (wc: WebContents, frameUrl: string) => boolean): Relay {
+/** The calling frame: its URL and whether it is its window's main frame (not an iframe, not a fenced frame). */
+function senderFrame(event: IpcMainInvokeEvent): { frameUrl: string | null; isMainFrame: boolean } {
+  try {
+    const frame = event.senderFrame;
+    const main = event.sender.mainFrame;
+    if (!frame) return { frameUrl: null, isMainFrame: false };
+    return { frameUrl: frame.url, isMainFrame: frame === main || (frame.processId === main.processId && frame.routingId === main.routingId) };
+  } catch {
+    // a frame that navigated away or was destroyed meanwhile
+    return { frameUrl: null, isMainFrame: false };
+  }
+}
+
+export function bindIpc(backend: BackendSupervisor, page: AppPage): Relay {
   const sessions = new Map<number, string>();
   const keys = new Map<string, number>();
+  const windows = new Set<number>();
 
   ipcMain.handle('linedeck:call', async (event, name: unknown, input: unknown) => {
-    if (!isTrusted(event.sender, event.senderFrame?.url ?? '')) return { ok: false, error: { kind: 'forbidden', message: 'untrusted frame' } };
+    if (!ipcSenderAllowed(page, { ...senderFrame(event), ownWindow: windows.has(event.sender.id) })) return { ok: false, error: { kind: 'forbidden', message: 'untrusted frame' } };
     if (typeof name !== 'string') return { ok: false, error: { kind: 'validation', message: 'procedure name must be a string' } };
     const wcId = event.sender.id;
     const env = await backend.call(name, input, sessions.get(wcId));
@@ -72,10 +88,12 @@ export function bindIpc(backend: BackendSupervisor, isTrusted: (wc: WebContents,
     attachWindow(key, wc) {
       const id = wc.id;
       keys.set(key, id);
+      windows.add(id);
       wc.once('destroyed', () => {
         backend.dropSession(sessions.get(id));
         sessions.delete(id);
         keys.delete(key);
+        windows.delete(id);
       });
     },
     status(s) {
