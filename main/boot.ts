@@ -6,6 +6,7 @@
 import { createApp, type App } from './app';
 import { readStationConfig } from './config';
 import { describePgError, isUnavailable } from './db/pools';
+import { grantConsoleRoles } from './db/roles';
 import { openStation, type Station } from './db/station';
 import { seedDemo } from './demo/seed';
 import { log } from './log';
@@ -58,7 +59,7 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
     const users = await app.services.auth.userCount();
     if (users === 0) {
       opts.onProgress?.('first start: seeding demo data…');
-      const counts = await seedDemo(app, { withAdmin: false, onProgress: opts.onProgress });
+      const counts = await seedAsOwner(station, demo, (owner) => seedDemo(owner, { withAdmin: false, onProgress: opts.onProgress }));
       logger.info({ counts }, 'demo data seeded');
     }
   }
@@ -83,6 +84,36 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
       await station.close();
     },
   };
+}
+
+/**
+ * The demo seed creates the FCMS copy and bulk-loads with triggers off: the owner's work, not linedeck_app's
+ * (db/roles.ts). It runs on an App of its own over the owner's connections, started and closed around it.
+ */
+export async function seedAsOwner<T>(station: Station, demo: boolean, fn: (owner: App) => Promise<T>): Promise<T> {
+  const dbs = station.dbs.asOwner();
+  const owner = createApp({ dbs, paths: station.paths, embedded: station.embedded, demo });
+  try {
+    const out = await fn(owner);
+    // the seed made the FCMS CDC copy after the migrate's grants: linedeck_app reads it from now on
+    for (const { sources } of dbs.distinct()) {
+      const c = await dbs.pool(sources[0], 'job').connect();
+      try {
+        await c.query('begin');
+        for (const n of await grantConsoleRoles(c)) log('boot').warn(n);
+        await c.query('commit');
+      } catch (e) {
+        await c.query('rollback').catch(() => undefined);
+        throw e;
+      } finally {
+        c.release();
+      }
+    }
+    return out;
+  } finally {
+    await owner.dispose();
+    await dbs.close();
+  }
 }
 
 /** Migrates; with the database unreachable, logs it (once, unless `quiet`) and answers false instead of failing. */

@@ -54,6 +54,9 @@ const urlSchema = z
 /** What an administrator can set in LINEDECK_HOME/config.json (Admin → data sources). */
 export const stationConfigSchema = z.object({
   databaseUrl: urlSchema.optional(),
+  /** the owner's URL for migrations and the demo seed (db/roles.ts); the console itself connects with databaseUrl
+   * (as linedeck_app). Used for each source whose database (host, port, name) it names. LINEDECK_MIGRATE_URL overrides */
+  migrateUrl: urlSchema.optional(),
   sources: z.partialRecord(z.enum(DATA_SOURCES), urlSchema).default({}),
   modelDirs: z.array(z.string()).default([]),
   simulator: z.boolean().default(true),
@@ -82,6 +85,7 @@ export function writeStationConfig(file: string, cfg: StationConfig): void {
   const sealed = {
     ...cfg,
     databaseUrl: cfg.databaseUrl ? sealSecret(cfg.databaseUrl) : undefined,
+    migrateUrl: cfg.migrateUrl ? sealSecret(cfg.migrateUrl) : undefined,
     sources: Object.fromEntries(Object.entries(cfg.sources).map(([k, v]) => [k, v ? sealSecret(v) : v])),
   };
   fs.writeFileSync(tmp, JSON.stringify(sealed, null, 2), { mode: 0o600 });
@@ -108,6 +112,27 @@ export function resolveDatabaseUrls(
       undefined;
   }
   return out;
+}
+
+/**
+ * The URL migrations use for a source's database: LINEDECK_MIGRATE_URL, else config.json's migrateUrl, when it names
+ * the same database (host, port, name) as the source's URL; else the source's own URL (a single-role setup).
+ */
+export function resolveOwnerUrl(cfg: StationConfig, sourceUrl: string, env: NodeJS.ProcessEnv = process.env): string {
+  const owner = env.LINEDECK_MIGRATE_URL ?? cfg.migrateUrl;
+  if (!owner) return sourceUrl;
+  return sameDatabase(owner, sourceUrl) ? owner : sourceUrl;
+}
+
+function sameDatabase(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    const port = (u: URL) => u.port || '5432';
+    return x.hostname === y.hostname && port(x) === port(y) && x.pathname === y.pathname;
+  } catch {
+    return false;
+  }
 }
 
 /** Redacts the password of a connection URL for logs and screens. */

@@ -10,6 +10,7 @@ import type { Check } from './domain';
 import { migrateAll } from './migrations';
 import { modules } from './modules';
 import { modelsDir } from './resources';
+import { APP_ROLE, connectionRole } from './db/roles';
 
 
 export async function runDoctor(dbs: Databases, paths: StationPaths, embedded: boolean): Promise<Check[]> {
@@ -35,6 +36,17 @@ export async function runDoctor(dbs: Databases, paths: StationPaths, embedded: b
         });
       }
       void url;
+      // least privilege (db/roles.ts): the console should connect as linedeck_app, never as a superuser
+      const who = await connectionRole(pool);
+      const strong = who.superuser || who.createrole;
+      checks.push({
+        name: `database.role[${sources.join(',')}]`,
+        ok: true,
+        ...(strong ? { warn: true } : {}),
+        detail: strong
+          ? `the console connects as ${who.user}, a ${who.superuser ? 'superuser' : 'role that may create roles'}: connect as ${APP_ROLE} and give the owner's URL as migrateUrl (README "Security")`
+          : `connects as ${who.user}${who.user === APP_ROLE ? '' : ` (not ${APP_ROLE}: check that it holds no more than the console needs)`}`,
+      });
     }
     const pending = await migrateAll(dbs, { dryRun: true });
     checks.push({ name: 'migrations', ok: pending.pending === 0, detail: pending.pending === 0 ? 'up to date' : `${pending.pending} pending: run \`linedeck migrate\`` });

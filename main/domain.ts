@@ -55,6 +55,8 @@ export interface Check {
   name: string;
   ok: boolean;
   detail: string;
+  /** ok, but IT should look (doctor prints WARN; the exit code stays 0) */
+  warn?: boolean;
 }
 
 /** What a module's `create` returns: one instance of the domain's services for one running station. */

@@ -6,16 +6,19 @@ import { coreMigrations } from './db/migrations/core';
 import { migrateDatabase, type MigrateResult, type MigrationGroup, type EnsureHook, type Migration } from './db/migrate';
 import type { Databases } from './db/pools';
 import { modules } from './modules';
+import { rolesHook } from './db/roles';
 
 export const allMigrations: Migration[] = [...coreMigrations, ...modules.flatMap((m): Migration[] => m.migrations ?? [])];
-export const allHooks: EnsureHook[] = modules.flatMap((m): EnsureHook[] => m.hooks ?? []);
+/** the roles' grants last: they cover every table the migrations and the other hooks made */
+export const allHooks: EnsureHook[] = [...modules.flatMap((m): EnsureHook[] => m.hooks ?? []), rolesHook];
 
 /** Migrates every distinct database: `core` everywhere, each source's group where that source lives. */
 export async function migrateAll(dbs: Databases, opts: { dryRun?: boolean } = {}): Promise<MigrateResult> {
   const out: MigrateResult = { applied: [], pending: 0, notes: [] };
-  for (const { url, sources } of dbs.distinct()) {
+  // as the owner: the console's own role (linedeck_app) may not create or alter anything
+  for (const { ownerUrl, sources } of dbs.distinct()) {
     const groups: MigrationGroup[] = ['core', ...sources];
-    const r = await migrateDatabase(url, groups, allMigrations, allHooks, opts);
+    const r = await migrateDatabase(ownerUrl, groups, allMigrations, allHooks, opts);
     out.applied.push(...r.applied);
     out.pending += r.pending;
     out.notes.push(...r.notes);

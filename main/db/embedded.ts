@@ -16,12 +16,16 @@ import pg from 'pg';
 import { pidAlive } from '../lib/fsutil';
 import { unpackedPath } from '../lib/unpacked';
 import { log } from '../log';
+import { APP_ROLE } from './roles';
 
 const DB_NAME = 'linedeck';
 const USER = 'postgres';
 
 export interface EmbeddedHandle {
+  /** the bootstrap superuser's URL: migrations, the demo seed, test kits */
   url: string;
+  /** linedeck_app's URL (db/roles.ts): what the console connects with */
+  appUrl: string;
   port: number;
   /** true when this process started the server (and so stops it); false when it joined a running one */
   owned: boolean;
@@ -102,8 +106,8 @@ function ensureTraversable(dir: string): void {
   }
 }
 
-function passwordFor(pgdata: string): string {
-  const f = path.join(path.dirname(pgdata), '.pgpass-linedeck');
+function passwordFor(pgdata: string, file = '.pgpass-linedeck'): string {
+  const f = path.join(path.dirname(pgdata), file);
   if (fs.existsSync(f)) return fs.readFileSync(f, 'utf8').trim();
   const pw = crypto.randomBytes(18).toString('base64url');
   fs.mkdirSync(path.dirname(f), { recursive: true });
@@ -129,7 +133,9 @@ export async function startEmbedded(pgdata: string, opts: { port?: number; datab
   const logger = log('embedded-pg');
   const database = opts.database ?? DB_NAME;
   const password = passwordFor(pgdata);
+  const appPassword = passwordFor(pgdata, '.pgpass-linedeck-app');
   const urlFor = (port: number) => `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  const appUrlFor = (port: number) => `postgresql://${APP_ROLE}:${encodeURIComponent(appPassword)}@127.0.0.1:${port}/${database}`;
 
   // 1. A server on this data folder (the desktop app, or another CLI): join it — once it accepts connections. A
   // server that is alive but not answering may be replaying its WAL after a crash: its postmaster.pid is never
@@ -142,8 +148,8 @@ export async function startEmbedded(pgdata: string, opts: { port?: number; datab
     while (isPostgresProcess(pidInfo.pid)) {
       if (await canConnect(adminUrl)) {
         logger.info({ port: pidInfo.port }, 'joining the running embedded server');
-        await ensureDatabase(urlFor(pidInfo.port), database);
-        return { url: urlFor(pidInfo.port), port: pidInfo.port, owned: false, stop: async () => undefined };
+        await ensureDatabase(urlFor(pidInfo.port), database, appPassword, false);
+        return { url: urlFor(pidInfo.port), appUrl: appUrlFor(pidInfo.port), port: pidInfo.port, owned: false, stop: async () => undefined };
       }
       if (Date.now() > deadline)
         throw new Error(
@@ -187,11 +193,12 @@ export async function startEmbedded(pgdata: string, opts: { port?: number; datab
   } catch (e) {
     throw cannotRun(e, pgdata, `the embedded PostgreSQL did not start on 127.0.0.1:${port} (data ${pgdata})${e ? `: ${String(e)}` : ''}`);
   }
-  await ensureDatabase(urlFor(port), database);
+  await ensureDatabase(urlFor(port), database, appPassword);
   logger.info({ port }, 'embedded PostgreSQL started');
   let stopped = false;
   return {
     url: urlFor(port),
+    appUrl: appUrlFor(port),
     port,
     owned: true,
     stop: async () => {
@@ -263,12 +270,26 @@ async function pgCtlStop(pgdata: string): Promise<void> {
   await new Promise<void>((resolve, reject) => execFile(pg_ctl, ['stop', '-D', pgdata, '-m', 'fast', '-w', '-t', '60'], (err) => (err ? reject(err) : resolve())));
 }
 
-async function ensureDatabase(url: string, database: string): Promise<void> {
+/** The database, and the console's login role (db/roles.ts) with this folder's password; its grants come with the
+ * migrations. */
+async function ensureDatabase(url: string, database: string, appPassword: string, setPassword = true): Promise<void> {
   const admin = new pg.Client({ connectionString: url.replace(new RegExp(`/${database}$`), '/postgres') });
   await admin.connect();
   try {
     const r = await admin.query('select 1 from pg_database where datname = $1', [database]);
     if (r.rowCount === 0) await admin.query(`create database ${admin.escapeIdentifier(database)}`);
+    // scram-sha-256 hashed by the server; the literal never reaches a log (onLog is debug, statements are not logged)
+    const pw = admin.escapeLiteral(appPassword);
+    await admin.query(
+      `do $$ begin
+         if not exists (select 1 from pg_roles where rolname = '${APP_ROLE}') then
+           create role ${APP_ROLE} login password ${pw} nosuperuser nocreatedb nocreaterole noinherit;
+         elsif ${setPassword} then
+           alter role ${APP_ROLE} login password ${pw} nosuperuser nocreatedb nocreaterole noinherit;
+         end if;
+       exception when duplicate_object or unique_violation then null;
+       end $$`,
+    );
   } finally {
     await admin.end();
   }

@@ -39,10 +39,21 @@ export interface SourceHealth {
 export class Databases {
   private pools = new Map<string, pg.Pool>();
   private closed = false;
+  /** who migrates and seeds each source's database (db/roles.ts); the console's own pools never use it */
+  readonly ownerUrls: Record<DataSource, string>;
   constructor(
     readonly urls: Record<DataSource, string>,
     private readonly opts: PoolOptions = {},
-  ) {}
+    ownerUrls?: Record<DataSource, string>,
+  ) {
+    this.ownerUrls = ownerUrls ?? urls;
+  }
+
+  /** The same databases as their owner: for the demo seed, which creates the FCMS copy and bulk-loads with its
+   * triggers off. The caller closes it. */
+  asOwner(): Databases {
+    return new Databases(this.ownerUrls, this.opts);
+  }
 
   pool(source: DataSource, kind: PoolKind = 'read'): pg.Pool {
     if (this.closed) throw new Error('database pools are closed');
@@ -67,11 +78,11 @@ export class Databases {
     return p;
   }
 
-  /** The distinct database URLs in use, each with the sources it serves. */
-  distinct(): { url: string; sources: DataSource[] }[] {
+  /** The distinct database URLs in use, each with the sources it serves and the URL its owner migrates with. */
+  distinct(): { url: string; ownerUrl: string; sources: DataSource[] }[] {
     const m = new Map<string, DataSource[]>();
     for (const s of DATA_SOURCES) m.set(this.urls[s], [...(m.get(this.urls[s]) ?? []), s]);
-    return [...m].map(([url, sources]) => ({ url, sources }));
+    return [...m].map(([url, sources]) => ({ url, ownerUrl: this.ownerUrls[sources[0]], sources }));
   }
 
   async health(): Promise<SourceHealth[]> {
