@@ -14,6 +14,7 @@ export interface StationInfo {
   token: string;
   pid: number;
   home: string;
+  /** the embedded database's URL (the harness puts its password back in); null on a database of the test's own */
   databaseUrl: string | null;
 }
 
@@ -49,6 +50,13 @@ export async function startStation(opts: { seed?: boolean; background?: boolean;
     await new Promise((r) => setTimeout(r, 200));
   }
   const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as StationInfo;
+  // the info file names the embedded database without its password (issue #17 item 8): the harness, which made
+  // this LINEDECK_HOME, reads the password the station keeps beside its data folder
+  if (info.databaseUrl) {
+    const u = new URL(info.databaseUrl);
+    u.password = encodeURIComponent(fs.readFileSync(path.join(home, '.pgpass-linedeck'), 'utf8').trim());
+    info.databaseUrl = u.toString();
+  }
   return {
     info,
     proc,

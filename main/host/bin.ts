@@ -12,6 +12,7 @@ import { openBackend } from '../backend/backend';
 import { resolveHome, stationPaths } from '../config';
 import { initLogging } from '../log';
 import { appRoot } from '../resources';
+import { hostInfo, writeHostInfo } from './info';
 import { startHost } from './server';
 
 const { values } = parseArgs({
@@ -46,8 +47,8 @@ const backend = await openBackend({
 const staticDir = path.resolve(values.static ?? path.join(appRoot(), 'out', 'renderer'));
 if (!fs.existsSync(path.join(staticDir, 'index.html'))) process.stderr.write(`warning: no renderer build in ${staticDir}: run \`npm run build\`\n`);
 const host = await startHost({ app: backend.app, port: values.port ? Number(values.port) : 0, staticDir });
-const info = { url: host.url, openUrl: host.openUrl, token: host.token, pid: process.pid, home: backend.station.paths.home, databaseUrl: backend.station.embedded?.url ?? null };
-if (values['info-file']) fs.writeFileSync(values['info-file'], JSON.stringify(info));
+// owner-only, written atomically, the database's password redacted (./info.ts)
+if (values['info-file']) writeHostInfo(values['info-file'], hostInfo(host, { home: backend.station.paths.home, databaseUrl: backend.station.embedded?.url }));
 process.stdout.write(`\nLineDeck is running. Open:\n  ${host.openUrl}\n\n`);
 
 let stopping = false;

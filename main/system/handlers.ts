@@ -1,5 +1,5 @@
 /** Handlers of the shell's procedures (main/system/contract.ts). */
-import { ApiError } from '../api/kit';
+import { ApiError, roleAtLeast } from '../api/kit';
 import type { HandlerTable } from '../api/dispatch';
 import type { AppServices } from '../domain';
 import { newUserSchema, passwordSchema } from '../auth/auth';
@@ -8,6 +8,7 @@ import { withTransaction } from '../db/pools';
 import { writeAudit } from '../audit/audit';
 import { primeSecrets } from '../secrets';
 import { systemProcedures } from './contract';
+import { publicSources } from './health';
 import { auditLog, lockFirstRunSetup, testDatabaseUrl } from './queries';
 import { checkSetupCode, ensureSetupCode, removeSetupCode } from './setup-code';
 import type { DataSourcesView } from './types';
@@ -59,7 +60,12 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
       s.auth.sessions.drop(ctx.sessionId);
       return { ok: true };
     },
-    'system.health': async () => ({ version: APP_VERSION, embedded: Boolean(s.embedded), demo: Boolean(s.demo), sources: await s.dbs.health(), now: new Date().toISOString() }),
+    // public for the status light; the (redacted) URLs and the error texts only for a manager's or an admin's session
+    'system.health': async (_i, ctx) => {
+      const health = await s.dbs.health();
+      const sources = roleAtLeast(ctx.user?.role, 'manager') ? health : publicSources(health);
+      return { version: APP_VERSION, embedded: Boolean(s.embedded), demo: Boolean(s.demo), sources, now: new Date().toISOString() };
+    },
     'admin.users.list': async () => s.auth.listUsers(),
     'admin.users.create': async (input, ctx) => s.auth.createUser(newUserSchema.parse(input), ctx.user),
     'admin.users.update': async (input, ctx) => {

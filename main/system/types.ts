@@ -9,7 +9,11 @@ export interface HealthReport {
   embedded: boolean;
   /** demo mode: every screen shows a DEMO badge */
   demo: boolean;
-  sources: { source: string; ok: boolean; latencyMs: number; url: string; error?: string }[];
+  /**
+   * per source; `url` (password redacted) and the driver's `error` text for a manager's or an admin's session only:
+   * anyone else gets ok, latency and a generic reason (main/system/health.ts)
+   */
+  sources: { source: string; ok: boolean; latencyMs: number; url?: string; error?: string }[];
   now: string;
 }
 export interface AuditRow {
