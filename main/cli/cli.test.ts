@@ -2,9 +2,24 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Command } from 'commander';
+import { parseDependencyTree } from 'dpdm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { modules } from '../modules';
 import { createTestDb, type TestDb } from '../testing/db';
+import { domainCommands } from './commands/domains';
 import { runCli } from './index';
+
+/** A command tree as commander holds it: names, descriptions, options, arguments, sub-commands. */
+function shape(c: Command): unknown {
+  return {
+    name: c.name(),
+    description: c.description(),
+    options: c.options.map((o) => [o.flags, o.description, o.defaultValue, o.required, o.mandatory]),
+    args: c.registeredArguments.map((a) => [a.name(), a.required, a.variadic]),
+    commands: c.commands.map(shape),
+  };
+}
 
 async function cli(args: string[], env: Record<string, string | undefined> = {}) {
   let stdout = '';
@@ -25,6 +40,46 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
     }
   }
 }
+
+describe('linedeck CLI start-up', () => {
+  it('its table of domain commands is exactly the modules’ commands (main/modules.ts), by name and in order', () => {
+    const stub = {} as never;
+    const fromModules = new Command('linedeck');
+    for (const m of modules) m.commands?.(fromModules, stub);
+    const fromTable = new Command('linedeck');
+    for (const register of Object.values(domainCommands)) register(fromTable, stub);
+    expect(shape(fromTable)).toEqual(shape(fromModules));
+    expect(Object.keys(domainCommands)).toEqual(modules.filter((m) => m.commands).map((m) => m.name));
+  });
+
+  it('parsing and --help load only commander: no service, database driver, ONNX Runtime, sharp or zod (static imports of bin.ts)', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const tree = await parseDependencyTree([path.join(root, 'main/cli/bin.ts')], {
+      context: root,
+      cwd: root,
+      tsconfig: path.join(root, 'tsconfig.json'),
+      transform: true, // type-only imports load nothing
+      skipDynamicImports: true,
+      extensions: ['.ts', '.mjs', '.js', '.json'],
+    });
+    const files = Object.keys(tree).filter((f) => tree[f] !== null);
+    const packages = new Set(
+      Object.values(tree)
+        .flatMap((deps) => deps ?? [])
+        .filter((d) => !d.request.startsWith('.'))
+        .map((d) => d.request.replace(/^(@[^/]+\/[^/]+|[^/]+).*$/, '$1')),
+    );
+    expect([...packages].filter((p) => !p.startsWith('node:')).sort()).toEqual(['commander']);
+    expect(files.filter((f) => /^main\/(app|modules|boot|migrations|config|log)\.ts$|^main\/db\/|\/(service|module|handlers|pipeline|runtime)\.ts$|\/engine\//.test(f))).toEqual([]);
+  });
+
+  it('--help prints the command table', async () => {
+    let out = '';
+    const code = await runCli(['--help'], { stdout: (s) => (out += s), stderr: () => undefined });
+    expect(code).toBe(0);
+    for (const c of ['migrate', 'doctor', 'demo', 'cylinders', 'telemetry', 'inspection', 'outbox', 'inspect', 'bank', 'ml', 'stations', 'files']) expect(out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+  });
+});
 
 describe('linedeck CLI', () => {
   const dbs: TestDb[] = [];

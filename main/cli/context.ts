@@ -2,15 +2,17 @@
  * What every CLI command gets: the station (databases opened from --database-url / LINEDECK_DATABASE_URL / the
  * embedded server under LINEDECK_HOME), the App over it, and output helpers that keep the contract of cli.md:
  * with --json exactly one JSON document on stdout, logs on stderr, exit 0 / 1 (failure, one line) / 2 (usage).
+ *
+ * Parsing and --help load nothing of this: the station, the migrations and the App (every module's services, the
+ * database driver, ONNX Runtime, sharp) are imported when a command first asks for them, and the station's folders
+ * (config) just before any command's action runs (a preAction hook, so `paths()` stays synchronous).
  */
 import type { Command } from 'commander';
-import { createApp, type App } from '../app';
-import { openStation, type Station } from '../db/station';
-import { resolveHome, stationPaths } from '../config';
-import { describePgError } from '../db/pools';
+import type { App } from '../app';
+import type { Station } from '../db/station';
+import type { StationPaths } from '../config';
 import type { CliContext as DomainCliContext } from '../domain';
 import type { MigrateResult } from '../db/migrate';
-import { migrateAll } from '../migrations';
 
 import { CLI_USER } from '../domain';
 
@@ -30,37 +32,48 @@ export interface CliContext extends DomainCliContext {
   close(): Promise<void>;
 }
 
+/** A database error as the one line the contract asks for (db/pools.ts, loaded only on the error path). */
+export async function describeError(e: unknown): Promise<string> {
+  const { describePgError } = await import('../db/pools');
+  return describePgError(e);
+}
+
 export function createCliContext(program: Command, io: { stdout: (s: string) => void; stderr: (s: string) => void }): CliContext {
   let station: Promise<Station> | undefined;
-  let app: App | undefined;
+  let app: Promise<App> | undefined;
   let migrated: Promise<MigrateResult> | undefined;
+  let config: typeof import('../config') | undefined;
   const opts = () => program.opts<{ json?: boolean; databaseUrl?: string; home?: string }>();
+  // before any action: the station's folders (main/config.ts) for the synchronous paths()
+  program.hook('preAction', async () => {
+    config ??= await import('../config');
+  });
   const ctx: CliContext = {
     get json() {
       return Boolean(opts().json);
     },
     station() {
-      station ??= openStation({ databaseUrl: opts().databaseUrl, home: opts().home, pool: { readStatementTimeoutMs: 120_000 } }).catch((e) => {
-        throw new CliFailure(describePgError(e));
-      });
+      station ??= import('../db/station').then(({ openStation }) =>
+        openStation({ databaseUrl: opts().databaseUrl, home: opts().home, pool: { readStatementTimeoutMs: 120_000 } }).catch(async (e) => {
+          throw new CliFailure(await describeError(e));
+        }),
+      );
       return station;
     },
-    paths() {
-      return stationPaths(resolveHome(opts().home));
+    paths(): StationPaths {
+      if (!config) throw new Error('the CLI context is used before a command runs');
+      return config.stationPaths(config.resolveHome(opts().home));
     },
     migrate() {
-      migrated ??= ctx.station().then(async (st) => {
+      migrated ??= Promise.all([ctx.station(), import('../migrations')]).then(async ([st, { migrateAll }]) => {
         const m = await migrateAll(st.dbs);
         for (const n of m.notes) ctx.progress(`note: ${n}`);
         return m;
       });
       return migrated;
     },
-    async app() {
-      if (!app) {
-        const st = await ctx.station();
-        app = createApp({ dbs: st.dbs, paths: st.paths, embedded: st.embedded });
-      }
+    app() {
+      app ??= Promise.all([ctx.station(), import('../app')]).then(([st, { createApp }]) => createApp({ dbs: st.dbs, paths: st.paths, embedded: st.embedded }));
       return app;
     },
     async call<T>(name: string, input: unknown): Promise<T> {
@@ -80,7 +93,7 @@ export function createCliContext(program: Command, io: { stdout: (s: string) => 
       io.stderr(`${message}\n`);
     },
     async close() {
-      await app?.dispose();
+      if (app) await (await app.catch(() => undefined))?.dispose();
       if (station) await (await station.catch(() => undefined))?.close();
     },
   };

@@ -3,10 +3,9 @@
  * run it in-process; main/cli/bin.ts maps its result to the exit status.
  */
 import { Command, CommanderError } from 'commander';
-import { describePgError } from '../db/pools';
-import { CliFailure, createCliContext, type CliContext } from './context';
+import { CliFailure, createCliContext, describeError, type CliContext } from './context';
 import { registerCore } from './commands/core';
-import { modules } from '../modules';
+import { domainCommands } from './commands/domains';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -25,14 +24,19 @@ export function buildProgram(io: CliIo): { program: Command; ctx: CliContext } {
   const ctx = createCliContext(program, io);
   registerCore(program, ctx);
   // each module's commands, with the module's own instance on demand (the App is built once, by the first)
-  for (const m of modules) m.commands?.(program, Object.assign(Object.create(ctx) as typeof ctx, { instance: async () => (await ctx.app()).instance(m) }) as never);
+  for (const [name, register] of Object.entries(domainCommands)) {
+    const instance = async () => (await ctx.app()).instances().find((b) => b.module.name === name)!.instance;
+    register(program, Object.assign(Object.create(ctx) as typeof ctx, { instance }) as never);
+  }
   // every sub-command inherits the usage-error behaviour
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return { program, ctx };
 }
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+/** `beforeAction`: once a command line has parsed, before its command runs (bin.ts starts the logging there). */
+export async function runCli(argv: string[], io: CliIo, opts: { beforeAction?: () => void | Promise<void> } = {}): Promise<number> {
   const { program, ctx } = buildProgram(io);
+  if (opts.beforeAction) program.hook('preAction', opts.beforeAction);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -45,7 +49,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`linedeck: ${e.message.split('\n')[0]}\n`);
       return e.exitCode;
     }
-    io.stderr(`linedeck: ${describePgError(e).split('\n')[0]}\n`);
+    io.stderr(`linedeck: ${(await describeError(e)).split('\n')[0]}\n`);
     return 1;
   } finally {
     await ctx.close().catch(() => undefined);

@@ -10,8 +10,7 @@
  */
 import type { Command } from 'commander';
 import { ApiError } from '../api/kit';
-import { ensureCylinderSync } from './migrations';
-import { CylinderService } from './service';
+import type { CylinderService } from './service';
 import type { CylinderFilters } from './types';
 import type { CliContext, DomainCli } from '../domain';
 
@@ -53,8 +52,19 @@ function toFilters(o: FilterOpts, ctx: CliContext): CylinderFilters {
   };
 }
 
-async function service(ctx: DomainCli<{ svc: CylinderService }>): Promise<CylinderService> {
-  return (await ctx.instance()).svc;
+const services = new WeakMap<object, Promise<CylinderService>>();
+/**
+ * The module's service over the station's databases (what the module's `create` builds), without the App: a
+ * cylinders command loads this domain's service and the database driver, not every module's (ONNX Runtime, sharp).
+ * One per command line (its context); closing the station closes its pools.
+ */
+function service(ctx: DomainCli<{ svc: CylinderService }>): Promise<CylinderService> {
+  let svc = services.get(ctx);
+  if (!svc) {
+    svc = Promise.all([ctx.station(), import('./service')]).then(([st, { CylinderService }]) => new CylinderService(st.dbs));
+    services.set(ctx, svc);
+  }
+  return svc;
 }
 
 /** ApiErrors become one-line failures (validation → exit 2). */
@@ -67,8 +77,11 @@ async function run<T>(ctx: CliContext, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+const WIDE = /[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af\u4e00-\u9fff]/g;
+const ASTRAL = /[\ud800-\udbff]/g;
+/** `s` padded to `n` terminal columns: Hangul and CJK take two (one regex pass per string: a summary has ~7 000 rows × 7 fields). */
 function pad(s: string, n: number): string {
-  const w = [...s].reduce((a, ch) => a + (/[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af\u4e00-\u9fff]/.test(ch) ? 2 : 1), 0);
+  const w = s.length - (s.match(ASTRAL)?.length ?? 0) + (s.match(WIDE)?.length ?? 0);
   return s + ' '.repeat(Math.max(0, n - w));
 }
 
@@ -83,6 +96,7 @@ export function registerCylinderCommands(program: Command, ctx: DomainCli<{ svc:
       const has = await st.dbs.pool('cylinders', 'job').query(`select to_regclass('cy_cylinder_current') as r`);
       if (!has.rows[0].r) ctx.fail('cy_cylinder_current does not exist: run `linedeck migrate` first');
       // Installs the FCMS triggers if the CDC tables appeared since the last migrate (idempotent, cheap when current).
+      const { ensureCylinderSync } = await import('./migrations');
       const c = await st.dbs.pool('cylinders', 'job').connect();
       try {
         for (const n of await ensureCylinderSync(c)) ctx.progress(`note: ${n}`);

@@ -12,10 +12,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { ModelError } from './engine/models';
-import { opEmbed, opPatchcoreAdhoc } from './engine/ops';
-import { ImageInputError } from './engine/preprocess';
 import type { CliContext } from '../domain';
+
+/** The engine (ONNX Runtime, sharp): loaded when a command runs (parsing and --help need none of it). */
+const ops = () => import('./engine/ops');
 
 const IMAGE_EXT = /\.(png|jpe?g|bmp|tiff?|webp|gif)$/i;
 
@@ -31,10 +31,9 @@ function seed(v: string): number {
   return n;
 }
 
+/** An engine error (ModelError, ImageInputError, …) as a one-line failure. */
 function fail(ctx: CliContext, e: unknown): never {
-  const err = e as Error;
-  if (err instanceof ModelError || err instanceof ImageInputError) ctx.fail(err.message);
-  ctx.fail(err?.message ?? String(e));
+  ctx.fail((e as Error)?.message ?? String(e));
 }
 
 function imagesIn(ctx: CliContext, dir: string): string[] {
@@ -62,6 +61,7 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
     .argument('<images...>', 'image files')
     .action(async (images: string[], o: { model: string }) => {
       checkFiles(ctx, images);
+      const { opEmbed } = await ops();
       const results = await opEmbed({ model: o.model, images }, {}).catch((e) => fail(ctx, e));
       const out = { results: results.map((r, i) => ({ image: images[i], embedding: Array.from(r.embedding), norm: r.norm })) };
       ctx.output(out, () => results.map((r, i) => `${images[i]}: ${r.embedding.length}-d, ‖e‖ = ${r.norm.toFixed(4)}`).join('\n'));
@@ -84,6 +84,7 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
         if (dup) ctx.fail(`--maps-out: two images share the base name "${dup}"; their maps would overwrite each other`);
       }
       let last = -1;
+      const { opPatchcoreAdhoc } = await ops();
       const r = await opPatchcoreAdhoc(
         { backbone: o.backbone, train, images, coresetRatio: o.coresetRatio, seed: o.seed, maps: Boolean(o.mapsOut) },
         {

@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ApiError } from '../api/kit';
-import { Outbox } from './outbox';
-import { InspectionPipeline } from './pipeline';
-import { InspectionService } from './service';
+import type { Outbox } from './outbox';
+import type { InspectionPipeline } from './pipeline';
+import type { InspectionService } from './service';
 import type { CliContext, DomainCli } from '../domain';
 import { CLI_USER } from '../domain';
+import { registerMlCommands } from './cli-ml';
 
 const PRODUCT_CODE = /^[A-Za-z0-9][A-Za-z0-9._-]{1,49}$/;
 
@@ -105,8 +106,9 @@ async function outboxCommand(ctx: DomainCli<Runtime>, o: { forward?: boolean; re
   let forwarded = 0;
   let error: string | null = null;
   let box: Outbox;
+  const { Outbox: OutboxImpl } = await import('./outbox');
   if (o.retryRefused) {
-    const restored = new Outbox(Outbox.dirOf(ctx.paths().home)).journal.restoreSetAside();
+    const restored = new OutboxImpl(OutboxImpl.dirOf(ctx.paths().home)).journal.restoreSetAside();
     ctx.progress(`${restored} set-aside result(s) back in the queue`);
   }
   if (o.forward) {
@@ -115,7 +117,7 @@ async function outboxCommand(ctx: DomainCli<Runtime>, o: { forward?: boolean; re
     const r = await box.forwardAll();
     forwarded = r.forwarded;
     error = r.error;
-  } else box = new Outbox(Outbox.dirOf(ctx.paths().home));
+  } else box = new OutboxImpl(OutboxImpl.dirOf(ctx.paths().home));
   const items = box.list();
   const pending = items.filter((i) => !i.refused).length;
   ctx.output({ pending, forwarded, items }, () =>
@@ -164,6 +166,7 @@ async function getInspection(ctx: DomainCli<Runtime>, code: string, out: string)
   if (missing.length && !detail.picturesRemovedAt) ctx.fail(`${missing.length} file(s) could not be fetched: ${missing[0].reason}`);
 }
 
+/** `inspection get`, `outbox`, `inspect`, `bank build`, then `ml …` (./cli-ml.ts). The module's services load when a command runs. */
 export function registerInspectionCommands(program: Command, ctx: DomainCli<Runtime>): void {
   program
     .command('inspection')
@@ -210,4 +213,6 @@ export function registerInspectionCommands(program: Command, ctx: DomainCli<Runt
       const { svc, pipeline } = await open(ctx);
       await buildBank(ctx, svc, pipeline, o);
     });
+
+  registerMlCommands(program, ctx);
 }

@@ -1,7 +1,6 @@
 /** Inspection (stations, products, banks, models): procedures, migrations, the engine, watch folders, demo, CLI. */
 import { defineModule, type AppServices } from '../domain';
 import { registerInspectionCommands } from './cli';
-import { registerMlCommands } from './cli-ml';
 import { inspectionProcedures } from './contract';
 import { seedInspectionDemo } from './demo';
 import { createInspectionHandlers } from './handlers';
@@ -24,8 +23,6 @@ export const inspectionModule = defineModule({
       start: () => rt.start(),
     };
   },
-  commands: (program, cli) => {
-    registerInspectionCommands(program, cli);
-    registerMlCommands(program, cli);
-  },
+  // also `ml …` (./cli-ml.ts)
+  commands: (program, cli) => registerInspectionCommands(program, cli),
 });

@@ -4,13 +4,12 @@
  */
 import type { Command } from 'commander';
 import { ApiError } from '../api/kit';
-import { describePgError } from '../db/pools';
-import * as Q from './queries';
-import { refreshTelemetry } from './refresh';
 import { bucketForSeconds, isBucket, isIsoDate, isIsoWithOffset, isWindow } from './rules';
 import { BUCKETS, WINDOWS, type BucketName } from './types';
-import { defaultCommStart } from './service';
 import type { CliContext } from '../domain';
+
+/** The query layer, the refresh and the database driver: loaded when a command runs (parsing and --help need none). */
+const queries = () => import('./queries');
 
 const TIME_HINT = 'an ISO 8601 time with an offset, e.g. 2025-08-15T00:00:00Z or 2025-08-15T09:00:00+09:00';
 
@@ -34,7 +33,10 @@ async function run<T>(ctx: CliContext, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     if (e instanceof ApiError) ctx.fail(e.message, e.kind === 'validation' || e.kind === 'not_found' ? 2 : 1);
     const code = (e as { code?: string }).code;
-    if (code === '42P01' || code === '42883') ctx.fail(`the telemetry tables are missing in this database: run \`linedeck migrate\` (${describePgError(e)})`);
+    if (code === '42P01' || code === '42883') {
+      const { describePgError } = await import('../db/pools');
+      ctx.fail(`the telemetry tables are missing in this database: run \`linedeck migrate\` (${describePgError(e)})`);
+    }
     throw e;
   }
 }
@@ -51,7 +53,7 @@ export function registerTelemetryCommands(program: Command, ctx: CliContext): vo
     .action(async (o: { from?: string; to?: string }) => {
       if (Boolean(o.from) !== Boolean(o.to)) ctx.fail('give both --from and --to, or neither', 2);
       const r = o.from ? range(ctx, o) : undefined;
-      const st = await ctx.station();
+      const [st, { refreshTelemetry }] = await Promise.all([ctx.station(), import('./refresh')]);
       const res = await run(ctx, () => refreshTelemetry(st.dbs.pool('telemetry', 'job'), { ...r, progress: (f, m) => !ctx.json && m && ctx.progress(`${Math.round((f ?? 0) * 100)}% ${m}`) }));
       ctx.output({ refreshed: res.refreshed }, () =>
         [`${res.mode}: ${res.full ? 'full rebuild' : res.ranges.length ? res.ranges.map((x) => `${x.from} .. ${x.to}`).join(', ') : 'nothing changed'} (${res.ms} ms)`, ...Object.entries(res.refreshed).map(([k, v]) => `  ${k}: ${v}`)].join('\n'),
@@ -68,7 +70,7 @@ export function registerTelemetryCommands(program: Command, ctx: CliContext): vo
       const r = range(ctx, o);
       if (o.bucket !== undefined && !isBucket(o.bucket)) ctx.fail(`--bucket must be one of ${BUCKETS.join(', ')} (got ${JSON.stringify(o.bucket)})`, 2);
       const bucket: BucketName = (o.bucket as BucketName | undefined) ?? bucketForSeconds((Date.parse(r.to) - Date.parse(r.from)) / 1000);
-      const st = await ctx.station();
+      const [st, Q] = await Promise.all([ctx.station(), queries()]);
       const q = st.dbs.pool('telemetry');
       const rows = await run(ctx, async () => {
         await Q.assertKnownTag(q, o.tag);
@@ -86,7 +88,7 @@ export function registerTelemetryCommands(program: Command, ctx: CliContext): vo
     .requiredOption('--to <time>', 'end, exclusive')
     .action(async (o: { tag: string; from: string; to: string }) => {
       const r = range(ctx, o);
-      const st = await ctx.station();
+      const [st, Q] = await Promise.all([ctx.station(), queries()]);
       const q = st.dbs.pool('telemetry');
       const rows = await run(ctx, async () => {
         await Q.assertKnownTag(q, o.tag);
@@ -104,7 +106,7 @@ export function registerTelemetryCommands(program: Command, ctx: CliContext): vo
     .action(async (o: { window: string; now?: string }) => {
       if (!isWindow(o.window)) ctx.fail(`--window must be one of ${WINDOWS.join(', ')} (got ${JSON.stringify(o.window)})`, 2);
       const now = time(ctx, 'now', o.now) ?? new Date().toISOString();
-      const st = await ctx.station();
+      const [st, Q] = await Promise.all([ctx.station(), queries()]);
       const r = await run(ctx, () => Q.kpi(st.dbs.pool('telemetry'), { window: o.window as (typeof WINDOWS)[number], now }));
       ctx.output(
         {
@@ -137,8 +139,8 @@ export function registerTelemetryCommands(program: Command, ctx: CliContext): vo
     .action(async (o: { tag: string; start?: string; now?: string }) => {
       const now = time(ctx, 'now', o.now) ?? new Date().toISOString();
       if (o.start !== undefined && !isIsoDate(o.start)) ctx.fail(`--start must be a date YYYY-MM-DD (got ${JSON.stringify(o.start)})`, 2);
-      const start = o.start ?? defaultCommStart(now);
-      const st = await ctx.station();
+      const start = o.start ?? (await import('./service')).defaultCommStart(now);
+      const [st, Q] = await Promise.all([ctx.station(), queries()]);
       const q = st.dbs.pool('telemetry');
       const r = await run(ctx, async () => {
         await Q.assertKnownTag(q, o.tag);

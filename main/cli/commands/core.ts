@@ -1,11 +1,6 @@
-/** `migrate`, `doctor`, `demo seed`, `setup-code`. */
+/** `migrate`, `doctor`, `demo seed`, `setup-code`: what each runs is imported when it runs (parsing and --help load none of it). */
 import type { Command } from 'commander';
-import { migrateAll } from '../../migrations';
-import { runDoctor } from '../../doctor';
-import { seedDemo } from '../../demo/seed';
 import type { CliContext } from '../context';
-import { AuthService } from '../../auth/auth';
-import { ensureSetupCode } from '../../system/setup-code';
 
 export function registerCore(program: Command, ctx: CliContext): void {
   program
@@ -13,7 +8,7 @@ export function registerCore(program: Command, ctx: CliContext): void {
     .description('create or upgrade every object the console owns (idempotent, safe to run concurrently)')
     .option('--dry-run', 'only count pending migrations')
     .action(async (o: { dryRun?: boolean }) => {
-      const st = await ctx.station();
+      const [st, { migrateAll }] = await Promise.all([ctx.station(), import('../../migrations')]);
       const r = await migrateAll(st.dbs, { dryRun: o.dryRun });
       for (const n of r.notes) ctx.progress(`note: ${n}`);
       ctx.output({ applied: r.applied, pending: r.pending, notes: r.notes }, () =>
@@ -25,9 +20,9 @@ export function registerCore(program: Command, ctx: CliContext): void {
     .command('doctor')
     .description('check the databases, extensions, migrations, folders and models of this station')
     .action(async () => {
-      const st = await ctx.station();
+      const [st, { runDoctor }] = await Promise.all([ctx.station(), import('../../doctor')]);
       const checks = await runDoctor(st.dbs, st.paths, Boolean(st.embedded));
-      ctx.output({ checks }, () => checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n'));
+      ctx.output({ checks }, () => checks.map((c) => `${!c.ok ? 'FAIL' : c.warn ? 'WARN' : 'ok  '} ${c.name}: ${c.detail}`).join('\n'));
       const failed = checks.filter((c) => !c.ok);
       if (failed.length) ctx.fail(`${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
     });
@@ -38,6 +33,7 @@ export function registerCore(program: Command, ctx: CliContext): void {
     .action(async () => {
       await ctx.migrate();
       const st = await ctx.station();
+      const [{ AuthService }, { ensureSetupCode }] = await Promise.all([import('../../auth/auth'), import('../../system/setup-code')]);
       const admins = await new AuthService(st.dbs.pool('inspection')).activeAdminCount();
       const code = admins > 0 ? null : ensureSetupCode(st.paths);
       ctx.output({ code }, () => (code ? `setup code: ${code}\n(enter it with the first administrator's name and password on this station)` : 'this station already has an administrator; no setup code is needed'));
@@ -51,8 +47,9 @@ export function registerCore(program: Command, ctx: CliContext): void {
     .option('--only <domains>', 'comma-separated: cylinders,telemetry,inspection (default: all)')
     .action(async (o: { admin: boolean; only?: string }) => {
       const m = await ctx.migrate();
-      const app = await ctx.app();
-      const seeded = await seedDemo(app, { withAdmin: o.admin, only: o.only?.split(',').map((x) => x.trim()).filter(Boolean), onProgress: (s) => ctx.progress(s) });
+      const [{ seedAsOwner }, { seedDemo }] = await Promise.all([import('../../boot'), import('../../demo/seed')]);
+      // as the owner: the seed creates the FCMS copy and bulk-loads with triggers off (db/roles.ts)
+      const seeded = await seedAsOwner(await ctx.station(), false, (app) => seedDemo(app, { withAdmin: o.admin, only: o.only?.split(',').map((x) => x.trim()).filter(Boolean), onProgress: (s) => ctx.progress(s) }));
       ctx.output({ seeded, migrated: m.applied.length }, () => `seeded: ${Object.entries(seeded).map(([k, v]) => `${k}=${v}`).join(', ')}`);
     });
 }
