@@ -1,15 +1,21 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { cliBundleStamp } from './scripts/cli-bundle.mjs';
 
 // Three builds, one per runtime: the Electron shell (main process: electron/main; beside it the backend process
 // and the CLI with the Node services of main/),
 // the preload bridge, and the renderer (also served by the browser host for Playwright and development).
 export default defineConfig({
   main: {
+    // out/electron/main/cli-stamp.json: what cli.js was built from, so `npm run linedeck` runs it only while current
+    plugins: [cliBundleStamp(__dirname)],
     build: {
       outDir: 'out/electron/main',
-      externalizeDeps: true,
+      // packages load from node_modules, except zod: bundled, it is one chunk of what the code uses instead of the
+      // ~100 modules (every locale) of `import { z } from 'zod'` — about 0.1 s CPU of every CLI command that reads
+      // config.json (bench/cli)
+      externalizeDeps: { exclude: ['zod'] },
       rollupOptions: {
         input: {
           // package.json "main": `--cli` runs the command line without a window, else the console (index)
