@@ -1,8 +1,9 @@
 /**
- * Events main pushes to every window (IPC `webContents.send`, browser host WebSocket). The core's are here; each
- * domain adds its own from its types.ts with
+ * Events main pushes to the windows (IPC `webContents.send`, browser host WebSocket) — only to logged-in sessions
+ * whose role may read what the event tells (main/api/audience.ts). The core's are here; each domain adds its own
+ * from its types.ts with
  *   declare module '../api/events' { interface ApiEvents { '<domain>.<event>': Payload } }
- * so this file never imports a domain (see main/inspection/types.ts).
+ * so this file never imports a domain (see main/inspection/types.ts), and a line in audience.ts's EVENT_READS.
  */
 export interface JobProgress {
   jobId: string;

@@ -141,6 +141,15 @@ export class SessionStore {
   drop(id: string | undefined): void {
     if (id) this.sessions.delete(id);
   }
+  /** The live sessions with their users (ended ones are swept): who may be sent an event (main/api/audience.ts). */
+  liveSessions(): { sessionId: string; user: SessionUser }[] {
+    const out: { sessionId: string; user: SessionUser }[] = [];
+    for (const id of [...this.sessions.keys()]) {
+      const s = this.live(id);
+      if (s) out.push({ sessionId: id, user: s.user });
+    }
+    return out;
+  }
   dropUser(userId: number): void {
     for (const [id, s] of this.sessions) if (s.user.userId === userId) this.sessions.delete(id);
   }

@@ -4,6 +4,7 @@
  * Node process (main/host/bin.ts); the desktop app runs it in a utilityProcess (main/backend/entry.ts) and relays
  * to it from Electron main. Same code either way.
  */
+import { eventAudience } from '../api/audience';
 import type { Envelope } from '../api/kit';
 import type { CallContext } from '../api/dispatch';
 import type { App } from '../app';
@@ -18,7 +19,11 @@ export interface Backend {
   call(name: string, input: unknown, ctx: CallContext): Promise<Envelope<unknown>>;
   file(path: string, sessionId: string | undefined): Promise<Envelope<FileBody>>;
   dropSession(sessionId: string | undefined): void;
-  onEvent(fn: (event: string, payload: unknown) => void): () => void;
+  /**
+   * the bus's events, each with the live sessions that may receive it (main/api/audience.ts): a shell delivers it to
+   * the windows holding one of them only
+   */
+  onEvent(fn: (event: string, payload: unknown, sessions: string[]) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -31,7 +36,11 @@ export async function openBackend(opts: BootOptions = {}): Promise<Backend> {
     call: (name, input, ctx) => app.call(name, input, ctx),
     file: (path, sessionId) => readStoredBytes(app, sessionId, path),
     dropSession: (sessionId) => app.services.auth.sessions.drop(sessionId),
-    onEvent: (fn) => app.services.bus.onAny(fn),
+    onEvent: (fn) =>
+      app.services.bus.onAny((event, payload) => {
+        const audience = eventAudience(app.services.auth.sessions, event, payload);
+        if (audience) fn(event, audience.payload, audience.sessionIds);
+      }),
     close,
   };
 }

@@ -5,7 +5,10 @@
  * as Uint8Array, never as base64. Both sides import this file: it must stay free of electron, pg, sharp and onnx.
  *
  *   shell → backend   call {id, name, input, sessionId} · file {id, path, sessionId} · drop-session · secret-reply · stop
- *   backend → shell   result {id, envelope} · event {event, payload} · progress · ready · fatal · secret {id, op, value}
+ *   backend → shell   result {id, envelope} · event {event, payload, sessions} · progress · ready · fatal · secret {id, op, value}
+ *
+ * An event names the sessions that may receive it (main/api/audience.ts); the shell delivers it only to windows
+ * holding one of them (deliverToWindow).
  */
 import type { Envelope, ErrorKind } from '../api/kit';
 import type { ApiEvents } from '../api/events';
@@ -19,7 +22,7 @@ export type ToBackend =
 
 export type FromBackend =
   | { t: 'result'; id: number; envelope: Envelope<unknown> }
-  | { t: 'event'; event: string; payload: unknown }
+  | { t: 'event'; event: string; payload: unknown; sessions: string[] }
   | { t: 'progress'; message: string }
   | { t: 'ready'; pid: number; home: string }
   | { t: 'fatal'; message: string }
@@ -34,24 +37,51 @@ export interface FileBody {
   size: number;
 }
 
-/** The HTTP status of a file refusal (the host's route and Electron's protocol alike). */
-/** A URL path's segments percent-decoded, or null when the encoding is malformed (answered 400, never thrown). */
+/**
+ * A URL path's segments percent-decoded, or null when the encoding is malformed or decodes to a NUL or another
+ * control character (answered 400, never thrown).
+ */
 export function decodeUrlPath(pathname: string): string | null {
   try {
-    return pathname.split('/').map(decodeURIComponent).join('/');
+    const decoded = pathname.split('/').map(decodeURIComponent).join('/');
+    // eslint-disable-next-line no-control-regex
+    return /[\u0000-\u001f\u007f]/.test(decoded) ? null : decoded;
   } catch {
     return null;
   }
 }
 
-export function fileStatus(env: Envelope<unknown>): number {
+/** The HTTP status of an envelope (the host's calls and files, Electron's linedeck:// protocol): the error kind's. */
+export function envelopeStatus(env: Envelope<unknown>): number {
   if (env.ok) return 200;
-  const byKind: Partial<Record<ErrorKind, number>> = { unauthenticated: 401, forbidden: 403, not_found: 404, validation: 400, unavailable: 503, timeout: 504 };
+  const byKind: Record<ErrorKind, number> = {
+    validation: 400,
+    unauthenticated: 401,
+    forbidden: 403,
+    not_found: 404,
+    conflict: 409,
+    // the caller went away (nginx's "client closed request")
+    cancelled: 499,
+    unavailable: 503,
+    timeout: 504,
+    internal: 500,
+  };
   return byKind[env.error.kind] ?? 500;
 }
+export const fileStatus = envelopeStatus;
 
 export type { BackendStatus } from '../api/events';
 export const BACKEND_STATUS_EVENT = 'backend.status' satisfies keyof ApiEvents;
+
+/**
+ * Whether a window gets an event (issue #17 item 8): the shell's own `backend.status` goes to every window; a
+ * backend event only to a window whose session (`windowSession`, undefined when logged out) is one of the event's
+ * `sessions` (the live sessions whose role may see it). A logged-out window gets nothing from the backend.
+ */
+export function deliverToWindow(event: string, sessions: readonly string[] | undefined, windowSession: string | undefined): boolean {
+  if (event === BACKEND_STATUS_EVENT) return true;
+  return windowSession !== undefined && Array.isArray(sessions) && sessions.includes(windowSession);
+}
 
 /** One end of the relay: post a message, listen to messages. */
 export interface RelayPort<In, Out> {
@@ -113,7 +143,8 @@ export function nodeChannelPort<In, Out>(ch: NodeChildLike): RelayPort<In, Out> 
 export interface RelayClientOptions {
   /** a call that gets no reply in this time answers `timeout` (default 15 min: bank builds run long; a hang must not wait forever) */
   timeoutMs?: number;
-  onEvent?(event: string, payload: unknown): void;
+  /** `sessions`: the session ids that may receive it (deliverToWindow) */
+  onEvent?(event: string, payload: unknown, sessions: string[]): void;
   onProgress?(message: string): void;
   onReady?(info: { pid: number; home: string }): void;
   onFatal?(message: string): void;
@@ -206,7 +237,7 @@ export class RelayClient {
         return;
       }
       case 'event':
-        this.opts.onEvent?.(m.event, m.payload);
+        this.opts.onEvent?.(m.event, m.payload, Array.isArray(m.sessions) ? m.sessions : []);
         return;
       case 'progress':
         this.opts.onProgress?.(m.message);

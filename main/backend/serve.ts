@@ -69,7 +69,7 @@ export function serveRelay(port: RelayPort<ToBackend, FromBackend>, opts: { onSt
   return {
     attach(b) {
       backend = b;
-      offEvents = b.onEvent((event, payload) => post({ t: 'event', event, payload }));
+      offEvents = b.onEvent((event, payload, sessions) => post({ t: 'event', event, payload, sessions }));
     },
     post,
     secret(op, value) {

@@ -28,7 +28,8 @@ export interface SupervisorOptions {
   backoffMs?(n: number): number;
   /** relay timeout of one call (RelayClient) */
   timeoutMs?: number;
-  onEvent?(event: string, payload: unknown): void;
+  /** `sessions`: the session ids that may receive it; deliver with deliverToWindow (main/backend/relay.ts) */
+  onEvent?(event: string, payload: unknown, sessions: string[]): void;
   onStatus?(status: BackendStatus): void;
   onProgress?(message: string): void;
   onSecret?(op: SecretOp, value: string): string | Promise<string>;
@@ -116,7 +117,7 @@ export class BackendSupervisor {
     }
     const client = new RelayClient(child.port, {
       timeoutMs: this.opts.timeoutMs,
-      onEvent: (event, payload) => this.opts.onEvent?.(event, payload),
+      onEvent: (event, payload, sessions) => this.opts.onEvent?.(event, payload, sessions),
       onProgress: (m) => this.opts.onProgress?.(m),
       onSecret: this.opts.onSecret,
       onFatal: (m) => (fatal = m),

@@ -69,7 +69,7 @@ describe('browser host', () => {
     expect(await t.text()).not.toContain('secret');
   });
 
-  it('pushes events over the WebSocket only with the token', async () => {
+  it('opens the events WebSocket only with the token, and pushes events only to a socket that names a live session', async () => {
     const bad = new WebSocket(`ws://127.0.0.1:${host.port}/api/events?token=wrong`);
     const badResult = await new Promise<string>((res) => {
       bad.on('error', () => res('refused'));
@@ -78,9 +78,19 @@ describe('browser host', () => {
     expect(badResult).toBe('refused');
     const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events?token=${host.token}`);
     await new Promise((r) => ws.on('open', r));
-    const got = new Promise<unknown>((r) => ws.on('message', (m) => r(JSON.parse(String(m)))));
-    app.services.bus.emit('telemetry.appended', { tags: ['D100'], lastTs: '2026-11-23T00:00:00Z' });
-    expect(await got).toEqual({ event: 'telemetry.appended', payload: { tags: ['D100'], lastTs: '2026-11-23T00:00:00Z' } });
+    const got: unknown[] = [];
+    ws.on('message', (m) => got.push(JSON.parse(String(m))));
+    // the token alone: nothing (main/security/events.test.ts has the whole table)
+    app.services.bus.emit('telemetry.appended', { tags: ['D099'], lastTs: '2026-11-22T00:00:00Z' });
+    await app.services.auth.createUser({ username: 'hostviewer', email: 'hv@plant.example', password: 'host-viewer-pass', role: 'viewer' });
+    const { sessionId } = await app.services.auth.login('hostviewer', 'host-viewer-pass');
+    ws.send(JSON.stringify({ session: sessionId }));
+    const deadline = Date.now() + 5000;
+    while (!got.length && Date.now() < deadline) {
+      app.services.bus.emit('telemetry.appended', { tags: ['D100'], lastTs: '2026-11-23T00:00:00Z' });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(got[0]).toEqual({ event: 'telemetry.appended', payload: { tags: ['D100'], lastTs: '2026-11-23T00:00:00Z' } });
     ws.close();
   });
 });

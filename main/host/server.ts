@@ -3,17 +3,20 @@
  * with pictures, multipart/form-data) and a WebSocket for events (/api/events), stored pictures as bytes
  * (GET /api/file/<path>), plus the built renderer as static files. Used by Playwright in Chromium and for
  * development. Security: binds 127.0.0.1 only; a random token per run is required on every API request;
- * requests whose Host or Origin is not this server are refused (DNS rebinding, other sites).
+ * requests whose Host or Origin is not this server are refused (DNS rebinding, other sites); events reach only a
+ * socket that names a live session, and only those its role may see (main/api/audience.ts).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import busboy from 'busboy';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from '../app';
+import { mayReceive, shapeEvent } from '../api/audience';
 import { readStoredBytes } from '../backend/files';
-import { decodeUrlPath, fileStatus } from '../backend/relay';
+import { decodeUrlPath, envelopeStatus } from '../backend/relay';
 import { log } from '../log';
 import { CSP } from './csp';
 
@@ -150,6 +153,33 @@ function readMultipart(req: http.IncomingMessage): Promise<Parsed> {
   });
 }
 
+/**
+ * The request target as a URL on this host, or null when it is not a plain path (an absolute or `//host` target
+ * naming another host, `*`, `//[`): answered 400, never thrown.
+ */
+function parseTarget(target: string | undefined): URL | null {
+  if (!target?.startsWith('/') || target.startsWith('//')) return null;
+  try {
+    return new URL(target, 'http://127.0.0.1');
+  } catch {
+    return null;
+  }
+}
+
+/** A WebSocket message naming the tab's session: the id, null (logged out), or undefined when it is not one. */
+function sessionMessage(text: string): string | null | undefined {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!m || typeof m !== 'object' || Array.isArray(m) || !Object.prototype.hasOwnProperty.call(m, 'session')) return undefined;
+  const session = (m as { session: unknown }).session;
+  if (session === null) return null;
+  return typeof session === 'string' && session.length <= 200 ? session : undefined;
+}
+
 export async function startHost(opts: HostOptions): Promise<Host> {
   const logger = log('host');
   const token = opts.token ?? crypto.randomBytes(24).toString('base64url');
@@ -169,11 +199,18 @@ export async function startHost(opts: HostOptions): Promise<Host> {
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const send = (status: number, body: unknown, type = 'application/json') => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      res.writeHead(status, {
+        'content-type': type,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        // an answer before the whole body came (refused, too large): close instead of reading the rest
+        ...(req.complete ? {} : { connection: 'close' }),
+      });
       res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
     };
     if (!okOrigin(req)) return send(403, { ok: false, error: { kind: 'forbidden', message: 'origin not allowed' } });
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const url = parseTarget(req.url);
+    if (!url) return send(400, { ok: false, error: { kind: 'validation', message: 'bad request target' } });
 
     if (url.pathname.startsWith('/api/call/')) {
       if (req.method !== 'POST') return send(405, { ok: false, error: { kind: 'validation', message: 'POST only' } });
@@ -181,6 +218,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       if (!tokenOk(auth)) return send(401, { ok: false, error: { kind: 'unauthenticated', message: 'missing or wrong host token' } });
       const name = decodeUrlPath(url.pathname.slice('/api/call/'.length));
       if (name === null) return send(400, { ok: false, error: { kind: 'validation', message: 'bad procedure name' } });
+      if (Number(req.headers['content-length']) > MAX_BODY) return send(413, { ok: false, error: { kind: 'validation', message: 'request too large' } });
       const multipart = /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
       const body = multipart ? await readMultipart(req) : await readJson(req);
       if ('status' in body) return send(body.status, { ok: false, error: { kind: 'validation', message: body.message } });
@@ -191,7 +229,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         if (!res.writableEnded) ac.abort();
       });
       const envelope = await opts.app.call(name, input, { transport: 'http', sessionId, signal: ac.signal });
-      return send(200, envelope);
+      // the envelope as the body, its error kind as the status (a refusal is a 4xx, a failure a 5xx)
+      return send(envelopeStatus(envelope), envelope);
     }
 
     if (url.pathname.startsWith('/api/file/')) {
@@ -203,7 +242,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       const rel = decodeUrlPath(url.pathname.slice('/api/file/'.length));
       if (rel === null) return send(400, { ok: false, error: { kind: 'validation', message: 'bad file path' } });
       const env = await readStoredBytes(opts.app, sessionId, rel);
-      if (!env.ok) return send(fileStatus(env), env);
+      if (!env.ok) return send(envelopeStatus(env), env);
       res.writeHead(200, {
         'content-type': env.value.mime,
         'content-length': env.value.size,
@@ -215,6 +254,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       return res.end(req.method === 'HEAD' ? undefined : env.value.bytes);
     }
 
+    if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return send(404, { ok: false, error: { kind: 'not_found', message: 'no such API route' } });
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed', 'text/plain');
     if (!opts.staticDir) return send(404, 'no renderer build', 'text/plain');
     const decoded = decodeUrlPath(url.pathname);
@@ -245,24 +285,41 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  const clients = new Set<WebSocket>();
+  // the events socket: the token opens it, but events go only to the live session the tab names on it (a message
+  // {"session": "<id>" | null}, sent after every login, setup and logout) and only those its role may see
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
+  const clients = new Map<WebSocket, { sessionId: string | undefined }>();
+  const refuseSocket = (socket: Duplex, status: string) => {
+    socket.on('error', () => socket.destroy());
+    if (!socket.writable) return void socket.destroy();
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+  };
+  // CONNECT is not served (without a listener Node closes the socket without an answer)
+  server.on('connect', (_req, socket) => refuseSocket(socket, '405 Method Not Allowed'));
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    if (url.pathname !== '/api/events' || !okOrigin(req) || !tokenOk(url.searchParams.get('token') ?? undefined)) {
-      socket.write('HTTP/1.1 403 Forbidden\r\n\r\n');
-      socket.destroy();
-      return;
-    }
+    const url = parseTarget(req.url);
+    if (!url) return refuseSocket(socket, '400 Bad Request');
+    if (url.pathname !== '/api/events' || !okOrigin(req) || !tokenOk(url.searchParams.get('token') ?? undefined)) return refuseSocket(socket, '403 Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      clients.add(ws);
+      const client = { sessionId: undefined as string | undefined };
+      clients.set(ws, client);
+      ws.on('message', (data, isBinary) => {
+        const session = isBinary ? undefined : sessionMessage(String(data));
+        // anything else than a session message ends the socket (the renderer sends nothing else)
+        if (session === undefined) return ws.close(1008, 'session messages only');
+        client.sessionId = session ?? undefined;
+      });
       ws.on('close', () => clients.delete(ws));
       ws.on('error', () => clients.delete(ws));
     });
   });
+  const sessions = opts.app.services.auth.sessions;
   const off = opts.app.services.bus.onAny((name, payload) => {
-    const msg = JSON.stringify({ event: name, payload });
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(msg);
+    let msg: string | undefined;
+    for (const [ws, c] of clients) {
+      if (ws.readyState !== ws.OPEN || !mayReceive(sessions.get(c.sessionId), name)) continue;
+      ws.send((msg ??= JSON.stringify({ event: name, payload: shapeEvent(name, payload) })));
+    }
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -279,7 +336,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     token,
     close: async () => {
       off();
-      for (const ws of clients) ws.terminate();
+      for (const ws of clients.keys()) ws.terminate();
       wss.close();
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));

@@ -75,11 +75,17 @@ function httpBridge(): Bridge {
   const listeners = new Set<(event: string, payload: unknown) => void>();
   let ws: WebSocket | undefined;
   let retry = 500;
+  // the host sends events only to the live session a socket names (and only those its role may see): name this
+  // tab's session when the socket opens and after every login, setup and logout
+  const sendSession = () => {
+    if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ session: sessionStorage.getItem(SESSION_KEY) || null }));
+  };
   const connect = () => {
     const proto = window.location.protocol === 'https:' ? 'wss' : 'ws';
     ws = new WebSocket(`${proto}://${window.location.host}/api/events?token=${encodeURIComponent(token)}`);
     ws.onopen = () => {
       retry = 500;
+      sendSession();
       for (const l of listeners) l('transport.status', { connected: true });
     };
     ws.onmessage = (m) => {
@@ -119,8 +125,14 @@ function httpBridge(): Bridge {
       const env = (await res.json().catch(() => null)) as Envelope<unknown> | null;
       if (!env) return { ok: false, error: { kind: 'internal', message: `HTTP ${res.status}` } };
       // the HTTP transport keeps the session id in this tab; IPC keeps it in main
-      if (env.ok && (name === 'auth.login' || name === 'auth.setup')) sessionStorage.setItem(SESSION_KEY, (env.value as { sessionId: string }).sessionId);
-      if (name === 'auth.logout') sessionStorage.removeItem(SESSION_KEY);
+      if (env.ok && (name === 'auth.login' || name === 'auth.setup')) {
+        sessionStorage.setItem(SESSION_KEY, (env.value as { sessionId: string }).sessionId);
+        sendSession();
+      }
+      if (name === 'auth.logout') {
+        sessionStorage.removeItem(SESSION_KEY);
+        sendSession();
+      }
       return env;
     },
     on(handler) {

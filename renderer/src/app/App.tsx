@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useCallback, useEffect } from 'react';
 import { HashRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
@@ -59,36 +59,45 @@ export function App() {
   const setTransport = useConnection((s) => s.setTransport);
   const setDb = useConnection((s) => s.setDb);
   const setOutbox = useConnection((s) => s.setOutbox);
+  const signedIn = useSession((s) => s.status === 'authenticated');
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
   useEffect(() => {
     document.title = i18n.language === 'ko' ? 'LineDeck 운영 콘솔' : 'LineDeck console';
   }, [i18n.language]);
-  useEffect(() => {
-    // the current state now (events only report changes), and again after every reconnect
-    const sync = () =>
+  // the database's state now (events only report changes): at start, at every login and logout (a logged-out window
+  // gets no events), after every reconnect, and when db.status says a source is down (a manager's or an admin's
+  // session gets the error text from system.health; db.status never carries it)
+  const syncDb = useCallback(
+    () =>
       call('system.health', {}).then(
         (h) => {
           const bad = h.sources.find((s) => !s.ok);
           setDb(!bad, h.embedded, bad?.error);
         },
         () => undefined,
-      );
-    void sync();
+      ),
+    [setDb],
+  );
+  useEffect(() => {
+    void syncDb();
+  }, [syncDb, signedIn]);
+  useEffect(() => {
     const offs = [
       onTransport((up) => {
         setTransport(up);
-        if (up) void sync();
+        if (up) void syncDb();
       }),
       onEvent('db.status', (p) => {
         const bad = p.sources.find((s) => !s.ok);
         setDb(!bad, p.embedded, bad?.error);
+        if (bad) void syncDb();
       }),
       onEvent('outbox.depth', (p) => setOutbox(p.depth)),
     ];
     return () => offs.forEach((f) => f());
-  }, [setTransport, setDb, setOutbox]);
+  }, [setTransport, setDb, setOutbox, syncDb]);
   return (
     <QueryClientProvider client={queryClient}>
       <BackendBanner />
