@@ -1,6 +1,7 @@
 /** The registered benchmarks; each gets a base database URL (it may create databases there), a log and a temp dir. */
 import { createScratchDatabase } from './scratch';
 import { benchCylinders } from './cylinders/bench';
+import { benchCli } from './cli/bench';
 import { benchTelemetry } from './telemetry/bench';
 import { benchFiles } from './files/bench';
 import { inspectionDataBench } from './inspection/data';
@@ -52,4 +53,6 @@ export const benches: Bench[] = [
   dbEvalBench('inspection-independent', independentEval),
   { name: 'ui', run: (_url, log, tmp) => chartBench(log, tmp) },
   { name: 'files', run: (url, log, tmp) => benchFiles(url, log, tmp) },
+  // `linedeck --help` (built, npm run) and `cylinders summary` on 100 000 cylinders: the whole command's wall time
+  { name: 'cli', run: (url, log, tmp) => benchCli(url, log, tmp) },
 ];
