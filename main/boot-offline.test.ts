@@ -44,7 +44,7 @@ describe('a station with the database down', () => {
     expect(login.ok).toBe(true);
     expect((await app.call('auth.login', { username: 'boss', password: 'boss-pass-1' }, { transport: 'test' })).ok).toBe(true);
     const sessionId = (login as { value: { sessionId: string } }).value.sessionId;
-    const r1 = await app.call('inspection.inspect', { productCode: 'BOOT-1', image: { bytes: await png(10) } }, { transport: 'test', sessionId });
+    const r1 = await app.call('inspection.inspect', { productCode: 'BOOT-1', image: { bytes: await png(10) }, wait: true }, { transport: 'test', sessionId });
     expect(r1).toMatchObject({ ok: true, value: { stored: true } });
     // the product's snapshot is taken in the background after that inspection
     const snaps = path.join(home, 'cache', 'products');

@@ -174,7 +174,15 @@ export const inspectionRefSchema = z.union([z.object({ inspectionId: id }), z.ob
 
 export const inspectSchema = z.intersection(
   productRefSchema,
-  z.object({ image: imageInputSchema, source: z.enum(['upload', 'camera', 'watch', 'cli']).default('upload') }),
+  z.object({
+    image: imageInputSchema,
+    source: z.enum(['upload', 'camera', 'watch', 'cli']).default('upload'),
+    /**
+     * wait up to 1.5 s for the database to take the result and answer with its code (the command line always does);
+     * by default the verdict is answered at once and the code follows as `inspection.stored`
+     */
+    wait: z.boolean().default(false),
+  }),
 );
 /**
  * The inspection an action or feedback is about: its id, or — while it waits in the station's outbox — the UUID

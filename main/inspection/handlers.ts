@@ -10,7 +10,10 @@ import { log } from '../log';
 import { ApiError } from '../api/kit';
 import { assertLocalPath, assertPathInputAllowed } from '../lib/paths';
 
-/** How long the station screen's inspection waits for its row before answering it as waiting to upload (ms). */
+/**
+ * How long `linedeck inspect` waits for its row before printing the result as waiting to upload (ms). A screen does
+ * not wait: it gets the verdict at once, its pictures at `inspection.drawn` and its code at `inspection.stored`.
+ */
 export const INSPECT_WAIT_MS = 1500;
 
 export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime): HandlerTable<typeof inspectionProcedures> {
@@ -57,8 +60,8 @@ export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime):
     'inspection.images.setActive': async (i, c) => svc.setImageActive(i.imageId, i.isActive, c.user),
     'inspection.file.get': async (i) => svc.readStoredFile(i.path),
 
-    // journaled on the station before the verdict is answered (store and forward); answered with its code when
-    // the database takes it within INSPECT_WAIT_MS, else as waiting to upload (the screen then gets inspection.stored)
+    // journaled on the station before the verdict is answered (store and forward); the screen gets the verdict
+    // first, then inspection.drawn and inspection.stored; the command line waits up to INSPECT_WAIT_MS for the code
     'inspection.inspect': async (i, c) => {
       // a path only from the command line; the transport, not the caller, says where an inspection came from
       assertPathInputAllowed(i.image, c, 'picture');
@@ -69,7 +72,7 @@ export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime):
         actor: c.user,
         signal: c.signal,
         outbox: rt.outbox,
-        waitMs: INSPECT_WAIT_MS,
+        waitMs: c.transport === 'cli' || i.wait ? INSPECT_WAIT_MS : 0,
         stationId: rt.stationId(),
       });
     },

@@ -20,8 +20,11 @@ import { stationsModule } from '../stations/module';
 import { runCliInProcess } from '../testing/cli';
 import { createInspectionRuntime, type InspectionRuntime } from './runtime';
 import { generateImage } from './synth/generate';
-import type { InspectOutcome } from './types';
+import type { Artifacts, InspectOutcome } from './types';
 import { until } from '../testing/wait';
+import { decodeEntry } from '../lib/journal';
+import { Outbox } from './outbox';
+import { InspectionPipeline } from './pipeline';
 
 const image = async (label: 'normal' | 'hole', index: number) =>
   (await generateImage({ surface: 'cast', level: 'plain', label, seed: 'outbox', index, size: 128 })).png;
@@ -33,6 +36,8 @@ describe('store and forward through a database outage', () => {
   let home: string;
   let rt: InspectionRuntime;
   let services: AppServices;
+  /** the artifacts of each verdict, drawn after it (the verdict before the paperwork) */
+  const drawn = new Map<string, Artifacts>();
   const stored: { clientUuid: string; inspectionCode: string }[] = [];
 
   beforeAll(async () => {
@@ -43,6 +48,7 @@ describe('store and forward through a database outage', () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'ld-outbox-'));
     const bus = new EventBus();
     bus.on('inspection.stored', (e) => stored.push(e));
+    bus.on('inspection.drawn', (e) => drawn.set(e.clientUuid, e.artifacts));
     services = { dbs, paths: stationPaths(home), bus, jobs: new JobRunner(bus), auth: new AuthService(dbs.pool('inspection')), reports: {}, disposers: [] };
     rt = createInspectionRuntime(services);
     await rt.svc.createProduct({ productCode: 'OUT-1', productName: '정전 시험 부품', description: null, category: null } as never);
@@ -77,12 +83,13 @@ describe('store and forward through a database outage', () => {
     const during: InspectOutcome[] = [];
     for (let i = 10; i < 20; i++) during.push(await inspect(i));
     answers.push(...during);
-    // every one has a verdict and waits to be uploaded, with its artifacts on this station
+    // every one has a verdict and waits to be uploaded; its artifacts follow the verdict, drawn on this station
     for (const a of during) {
       expect(a).toMatchObject({ stored: false, inspection_code: null, inspectionId: null });
       expect(typeof a.defect_detected).toBe('boolean');
       expect(a.anomaly_score).toBeGreaterThanOrEqual(0);
-      expect(fs.existsSync(path.join(home, 'images', a.artifacts.heatmap!))).toBe(true);
+      await until(() => drawn.has(a.client_uuid), 10_000, `the artifacts of ${a.client_uuid}`);
+      expect(fs.existsSync(path.join(home, 'images', drawn.get(a.client_uuid)!.heatmap!))).toBe(true);
     }
     expect(rt.outbox.depth()).toBe(10);
     expect(rt.outbox.databaseAway()).not.toBeNull();
@@ -122,6 +129,30 @@ describe('store and forward through a database outage', () => {
     // the screen was told each code
     expect(new Set(stored.map((s) => s.clientUuid))).toEqual(new Set(answers.map((a) => a.client_uuid)));
   }, 300_000);
+
+  it('a crash after the verdict loses nothing: the forwarder draws the same artifacts again from the journal', async () => {
+    await rt.outbox.stop();
+    try {
+      const a = await rt.pipeline.inspect('OUT-1', { bytes: await image('hole', 550), fileName: 'crash.png' }, { outbox: rt.outbox, waitMs: 0, stationId: rt.stationId() });
+      expect(a).toMatchObject({ stored: false, artifacts: { original: expect.any(String), heatmap: null, overlay: null } });
+      await until(() => drawn.has(a.client_uuid), 10_000, 'the artifacts after the verdict');
+      // what a restarted station finds: the journal entry, and none of this process's memory
+      const dir = Outbox.dirOf(home);
+      const file = fs.readdirSync(dir).find((f) => f.includes(a.client_uuid))!;
+      const entry = decodeEntry(fs.readFileSync(path.join(dir, file)), file);
+      expect(Object.keys(entry.blobs).sort()).toEqual(['embedding', 'map', 'original']);
+      const fresh = new InspectionPipeline(rt.pipeline.svc);
+      try {
+        const row = await fresh.forwardInspection(entry);
+        expect(row.artifacts).toEqual(drawn.get(a.client_uuid));
+      } finally {
+        await fresh.dispose();
+      }
+    } finally {
+      rt.outbox.start();
+    }
+    await until(() => rt.outbox.depth() === 0, 30_000, 'the outbox to drain');
+  }, 120_000);
 
   it('a replayed entry writes nothing twice', async () => {
     const a = await rt.pipeline.inspect('OUT-1', { bytes: await image('normal', 500), fileName: 'replay.png' }, { outbox: rt.outbox, waitMs: 5000, stationId: rt.stationId() });

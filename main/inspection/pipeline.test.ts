@@ -306,7 +306,7 @@ describe.skipIf(skipFixtures || !hasFixtures)('bank build and inspect with the f
     const img = fs.readFileSync(path.join(work, 'pc/test/scratch_0.png')).toString('base64');
 
     expect(await call(viewer, 'inspection.inspect', { productCode: 'castA', image: { base64: img } })).toMatchObject({ ok: false, error: { kind: 'forbidden' } });
-    const done = await call(worker, 'inspection.inspect', { productCode: 'castA', image: { base64: img, fileName: 'scratch.png' }, source: 'camera' });
+    const done = await call(worker, 'inspection.inspect', { productCode: 'castA', image: { base64: img, fileName: 'scratch.png' }, source: 'camera', wait: true });
     expect(done, JSON.stringify((done as { error?: unknown }).error)).toMatchObject({ ok: true, value: { defect_detected: true, defect_type: 'scratch' } });
     const inspectionId = (done as { value: { inspectionId: number } }).value.inspectionId;
     const bad = await call(worker, 'inspection.inspect', { productCode: 'castA', image: { base64: Buffer.from('GIF89a-no').toString('base64') } });

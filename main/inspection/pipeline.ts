@@ -13,6 +13,11 @@
  * the nearest defect exemplar, confidence, guide: the verdict as plain data) → artifacts (drawn, the original
  * stored, the files staged) → persist (the four rows in one transaction from a plain record, the staged folder
  * named by the inspection code) → bus event `inspection.completed`.
+ *
+ * A station (an outbox) answers the verdict before the paperwork: after `describe` the picture, the verdict and the
+ * normalized anomaly map are journaled (durable) and the verdict is answered; the artifacts are drawn from that map
+ * afterwards (`inspection.drawn`), and the forwarder writes everything to the database (`inspection.stored`). A
+ * crash in between loses nothing: the forwarder draws the artifacts again from the journal.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -35,13 +40,16 @@ import * as queries from './queries';
 import type { Outbox } from './outbox';
 import { asInputError, type InspectionService, userRef } from './service';
 import { ProductSnapshots, type InspectionContext, type ProductSnapshot } from './snapshots';
-import { ARTIFACT_NAMES, artifactBase, artifacts, writeFiles, type ArtifactName, type InspectionFiles, type StoredFile } from './stages/artifacts';
+import { ARTIFACT_NAMES, artifactBase, artifactSize, artifacts, writeFiles, type ArtifactName, type StoredFile } from './stages/artifacts';
+import type { PatchcoreResult } from './engine/ops';
+import type { Region as EngineRegion } from './engine/regions';
+import { sha256Of } from '../files/store';
 import { decode, type Decoded } from './stages/decode';
 import { describe, type DefectCatalog, type Described } from './stages/describe';
 import { persist, type InspectionRecord } from './stages/persist';
 import { refusal } from './stages/refusals';
 import { score, type Scored } from './stages/score';
-import { decodeImage, readImageInput, type DecodedImage, type ImageInput } from './store';
+import { decodeImage, ImageStore, readImageInput, type DecodedImage, type ImageInput } from './store';
 import type { Artifacts, BankBuildOutcome, InspectOutcome, InspectionSource, ProductRef } from './types';
 
 
@@ -104,14 +112,32 @@ export interface InspectOptions {
 
 type PlainFile = Omit<StoredFile, 'bytes'>;
 
-/** A journaled inspection: the record without its bytes (those are the entry's blobs `original`, `art/<name>`, `embedding`). */
+/** What the artifacts are drawn from after the verdict (with the entry's blobs `original` and `map`, float32). */
+interface DrawSpec {
+  mapSize: [number, number];
+  geometry: PatchcoreResult['geometry'];
+  mapRegions: EngineRegion[];
+  pixelThreshold: number;
+  /** the most similar normal (the comparison's left side), or null */
+  referencePath: string | null;
+}
+
+/**
+ * A journaled inspection: the record without its bytes (the entry's blobs `original`, `embedding`, and `map`, the
+ * normalized anomaly map the artifacts are drawn from). Entries journaled before the verdict came first hold the
+ * drawn artifacts instead (`files.artifacts`, blobs `art/<name>`).
+ */
 interface JournaledInspection {
   productCode: string;
   record: Omit<InspectionRecord, 'embedding' | 'files'> & {
     embedding: { model: string | null; dim: number } | null;
-    files: { original: PlainFile; artifacts: Record<ArtifactName, PlainFile> };
+    files: { original: PlainFile; artifacts?: Record<ArtifactName, PlainFile> };
   };
+  draw?: DrawSpec;
 }
+
+/** An inspection's record before its artifacts are drawn (a station answers the verdict with it). */
+type VerdictRecord = Omit<InspectionRecord, 'files'> & { files: { original: StoredFile; artifacts: Record<ArtifactName, StoredFile> | null } };
 
 /** What the forwarder answers once a journaled inspection is in the database. */
 export interface StoredInspection {
@@ -139,12 +165,14 @@ function inspectionRecord(a: {
   scored: Scored;
   described: Described;
   pixelThreshold: number;
-  files: InspectionFiles;
+  original: StoredFile;
+  /** null until drawn (a station answers the verdict first) */
+  artifacts: Record<ArtifactName, StoredFile> | null;
   opts: InspectOptions;
   timings: Record<string, number>;
   processingS: number;
   clientUuid: string;
-}): InspectionRecord {
+}): VerdictRecord {
   const { decoded } = a.image;
   const { pc } = a.scored;
   const v = a.described.verdict;
@@ -190,13 +218,13 @@ function inspectionRecord(a: {
         regionRule: a.scored.regionRule,
         defectCandidates: a.described.candidates.slice(0, 5),
         embeddingError: a.scored.embeddingError,
-        artifactSize: a.files.size,
+        artifactSize: artifactSize(decoded.width, decoded.height),
         engineMs: pc.ms,
         timingsMs: { ...a.timings },
       },
       guideText: a.described.guideText,
     },
-    files: { original: a.files.original, artifacts: a.files.artifacts },
+    files: { original: a.original, artifacts: a.artifacts },
   };
 }
 
@@ -583,49 +611,48 @@ export class InspectionPipeline {
     mark('similarity');
 
     const referencePath = described.referencePath;
-    const drawn = await artifacts({
-      defer: Boolean(outbox),
-      store: svc.store,
-      decoded: input.decoded,
-      base,
-      pc: scored.pc,
-      mapRegions: scored.mapRegions,
-      pixelThreshold,
-      referenceAt: referencePath ? (height) => this.referenceSide(referencePath, height) : null,
-      signal,
-    });
-    mark('artifacts');
+    const referenceAt = referencePath ? (height: number) => this.referenceSide(referencePath, height) : null;
+    const d = input.decoded;
+    const original: StoredFile = { relPath: ImageStore.relPathFor(d.sha256, d.format), sha256: d.sha256, bytes: d.bytes };
     const clientUuid = crypto.randomUUID();
-    const record = inspectionRecord({
-      productId,
-      deploymentId: current.deploymentId,
-      backbone,
-      embedding,
-      embeddingModel,
-      image: input,
-      scored,
-      described,
-      pixelThreshold,
-      files: drawn.files,
-      opts: outbox ? { ...opts, at: capturedAt } : opts,
-      timings,
-      processingS: (performance.now() - t0) / 1000,
-      clientUuid,
-    });
+    const recordOf = (drawn: Record<ArtifactName, StoredFile> | null) =>
+      inspectionRecord({
+        productId,
+        deploymentId: current.deploymentId,
+        backbone,
+        embedding,
+        embeddingModel,
+        image: input,
+        scored,
+        described,
+        pixelThreshold,
+        original,
+        artifacts: drawn,
+        opts: outbox ? { ...opts, at: capturedAt } : opts,
+        timings,
+        processingS: (performance.now() - t0) / 1000,
+        clientUuid,
+      });
 
     let row: StoredInspection | null;
+    let files: Artifacts;
     if (outbox) {
-      // the complete result on the station's disk before the verdict is answered; the forwarder writes it
-      await this.journal(outbox, record, productCode);
+      // the verdict before the paperwork: the picture, the verdict and the map are on the station's disk before the
+      // answer; the artifacts are drawn after it and the forwarder writes everything to the database
+      const record = recordOf(null);
+      const draw: DrawSpec = { mapSize: scored.pc.mapSize, geometry: scored.pc.geometry, mapRegions: scored.mapRegions, pixelThreshold, referencePath };
+      await this.journal(outbox, record, productCode, draw, scored.pc.normalizedMap!);
       mark('journal');
-      // the answer names the files: they are in this station's cache before it goes (after the journal's fsync, which
-      // they would otherwise join on ext4)
-      await drawn.write();
-      mark('files');
-      row = ((await outbox.waitFor(clientUuid, opts.waitMs ?? 0)) as StoredInspection | undefined) ?? null;
+      this.paperwork(clientUuid, { store: svc.store, decoded: d, base, pc: scored.pc, mapRegions: scored.mapRegions, pixelThreshold, referenceAt });
+      row = opts.waitMs ? (((await outbox.waitFor(clientUuid, opts.waitMs)) as StoredInspection | undefined) ?? null) : null;
+      files = row?.artifacts ?? { original: original.relPath, heatmap: null, mask: null, overlay: null, comparison: null, anomalyMap: null };
     } else {
+      const drawn = await artifacts({ store: svc.store, decoded: d, base, pc: scored.pc, mapRegions: scored.mapRegions, pixelThreshold, referenceAt, signal });
+      mark('artifacts');
+      const record = recordOf(drawn.files.artifacts) as InspectionRecord;
       const written = await persist(svc.read, svc.store, record, { written: drawn.written ?? undefined, withinTransaction: opts.withinTransaction });
       row = { clientUuid, inspectionId: written.inspectionId, inspectionCode: written.inspectionCode, artifacts: written.artifacts };
+      files = row.artifacts;
       mark('database');
       this.announce(record, row, described.verdict.defect_detected, productCode);
     }
@@ -650,7 +677,7 @@ export class InspectionPipeline {
       similarity_score: v.similarity_score,
       reference_image_id: v.reference_image_id,
       regions: v.regions,
-      artifacts: row?.artifacts ?? artifactPaths(drawn.files),
+      artifacts: files,
       processing_ms: Math.round(performance.now() - t0),
       stages_ms: { ...timings },
     };
@@ -721,27 +748,83 @@ export class InspectionPipeline {
 
   private snapshotStore?: ProductSnapshots;
 
-  /** Journals a complete inspection: the record as JSON, the image, the artifacts and the embedding as bytes. */
-  private async journal(outbox: Outbox, record: InspectionRecord, productCode: string): Promise<void> {
+  /**
+   * Journals an inspection at its verdict: the record as JSON, the picture, the embedding and the normalized
+   * anomaly map as bytes (everything the artifacts are drawn from).
+   */
+  private async journal(outbox: Outbox, record: VerdictRecord, productCode: string, draw: DrawSpec, map: Float32Array): Promise<void> {
     const { embedding, files, ...rest } = record;
-    const plain = (f: StoredFile) => ({ relPath: f.relPath, sha256: f.sha256 });
     const data: JournaledInspection = {
       productCode,
-      record: {
-        ...rest,
-        embedding: embedding ? { model: embedding.model, dim: embedding.dim } : null,
-        files: { original: plain(files.original), artifacts: Object.fromEntries(ARTIFACT_NAMES.map((n) => [n, plain(files.artifacts[n])])) as Record<ArtifactName, PlainFile> },
-      },
+      record: { ...rest, embedding: embedding ? { model: embedding.model, dim: embedding.dim } : null, files: { original: { relPath: files.original.relPath, sha256: files.original.sha256 } } },
+      draw,
     };
-    const blobs: Record<string, Buffer> = { original: files.original.bytes };
-    for (const n of ARTIFACT_NAMES) blobs[`art/${n}`] = files.artifacts[n].bytes;
+    const blobs: Record<string, Buffer> = { original: files.original.bytes, map: Buffer.from(map.buffer, map.byteOffset, map.byteLength) };
     if (embedding) blobs.embedding = Buffer.from(embedding.vector.buffer, embedding.vector.byteOffset, embedding.vector.byteLength);
     await outbox.append('inspection', record.clientUuid!, data, blobs);
   }
 
+  /** The artifacts being drawn after a verdict, by client UUID: their names, for the forwarder (bounded). */
+  private drawing = new Map<string, Promise<Record<ArtifactName, PlainFile>>>();
+
+  /**
+   * After the verdict: draws the artifacts from the pixels and the map this inspection holds, writes them and the
+   * picture into this station's cache (the screen shows them at `inspection.drawn`, the database away or not),
+   * and leaves their names to the forwarder, which reads them back from the cache.
+   */
+  private paperwork(clientUuid: string, input: Parameters<typeof artifacts>[0]): void {
+    const p = (async () => {
+      const drawn = await artifacts({ ...input, defer: true });
+      await drawn.write();
+      const names = Object.fromEntries(ARTIFACT_NAMES.map((n) => [n, { relPath: drawn.files.artifacts[n].relPath, sha256: drawn.files.artifacts[n].sha256 }])) as Record<ArtifactName, PlainFile>;
+      this.svc.bus?.emit('inspection.drawn', { clientUuid, artifacts: artifactPaths({ original: drawn.files.original, artifacts: names }) });
+      return names;
+    })();
+    p.catch((e) => this.logger.warn({ clientUuid, err: (e as Error).message }, 'artifacts not drawn after the verdict; the forwarder draws them'));
+    this.drawing.set(clientUuid, p);
+    // a long outage: the oldest names go (the forwarder then draws those again from their journal entries)
+    if (this.drawing.size > 2000) this.drawing.delete(this.drawing.keys().next().value!);
+  }
+
+  /**
+   * A journaled inspection's artifacts with their bytes: drawn by this process after the verdict (read back from
+   * the cache, each checked against its hash), else drawn now from the entry (a crash after the verdict, another
+   * process forwarding, a cache that lost them) — the same inputs, so the same files.
+   */
+  private async artifactsOf(entry: JournalEntry, data: JournaledInspection): Promise<Record<ArtifactName, StoredFile>> {
+    const names = await this.drawing.get(entry.id)?.catch(() => undefined);
+    if (names) {
+      const read = await Promise.all(
+        ARTIFACT_NAMES.map(async (n) => {
+          const bytes = await fs.promises.readFile(this.svc.store.abs(names[n].relPath)).catch(() => null);
+          return bytes && sha256Of(bytes) === names[n].sha256 ? ([n, { ...names[n], bytes }] as const) : null;
+        }),
+      );
+      if (read.every(Boolean)) return Object.fromEntries(read as [ArtifactName, StoredFile][]) as Record<ArtifactName, StoredFile>;
+    }
+    const draw = data.draw;
+    const original = entry.blobs.original;
+    const map = entry.blobs.map;
+    if (!draw || !original || !map) throw new Error(`journal entry ${entry.id} has neither its artifacts nor what they are drawn from`);
+    const decoded = (await decodeImage(original, data.record.image.fileName, { pixels: true })) as DecodedImage & { rgb: RgbImage };
+    const normalizedMap = new Float32Array(map.byteLength / 4);
+    Buffer.from(normalizedMap.buffer).set(map);
+    const drawn = await artifacts({
+      defer: true,
+      store: this.svc.store,
+      decoded,
+      base: artifactBase(decoded.rgb),
+      pc: { mapSize: draw.mapSize, normalizedMap, geometry: draw.geometry },
+      mapRegions: draw.mapRegions,
+      pixelThreshold: draw.pixelThreshold,
+      referenceAt: draw.referencePath ? (height) => this.referenceSide(draw.referencePath!, height) : null,
+    });
+    return drawn.files.artifacts;
+  }
+
   /**
    * The forwarder's handler for a journaled inspection: writes it unless its UUID is already in the database (a
-   * replay after a crash), with its files taken from the journal. Idempotent.
+   * replay after a crash), with its files taken from the journal and the cache. Idempotent.
    */
   async forwardInspection(entry: JournalEntry): Promise<StoredInspection> {
     const svc = this.svc;
@@ -751,17 +834,23 @@ export class InspectionPipeline {
     // the jobs' pool can be busy for minutes with a resync or a file upload
     const db = svc.forward;
     const already = await queries.inspectionByClientUuid(db, clientUuid);
-    if (already) return { clientUuid, inspectionId: already.inspection_id, inspectionCode: already.inspection_code, artifacts: artifactPaths(data.record.files) };
     const j = data.record.files;
+    const pathsOf = async () => artifactPaths({ original: j.original, artifacts: j.artifacts ?? (await this.artifactsOf(entry, data)) });
+    if (already) {
+      this.drawing.delete(clientUuid);
+      return { clientUuid, inspectionId: already.inspection_id, inspectionCode: already.inspection_code, artifacts: await pathsOf() };
+    }
     const withBytes = (f: PlainFile, bytes: Buffer | undefined): StoredFile => {
       if (!bytes) throw new Error(`journal entry ${clientUuid} lacks the file ${f.relPath}`);
       return { ...f, bytes };
     };
     const files: InspectionRecord['files'] = {
       original: withBytes(j.original, entry.blobs.original),
-      artifacts: Object.fromEntries(ARTIFACT_NAMES.map((n) => [n, withBytes(j.artifacts[n], entry.blobs[`art/${n}`])])) as Record<ArtifactName, StoredFile>,
+      artifacts: j.artifacts
+        ? (Object.fromEntries(ARTIFACT_NAMES.map((n) => [n, withBytes(j.artifacts![n], entry.blobs[`art/${n}`])])) as Record<ArtifactName, StoredFile>)
+        : await this.artifactsOf(entry, data),
     };
-    // this station's cache holds them too (a crash may have cut the artifacts stage's writes short)
+    // this station's cache holds them too (a crash may have cut the artifacts' writes short)
     await writeFiles(svc.store, [files.original, ...Object.values(files.artifacts)]);
     const vector = entry.blobs.embedding;
     const record: InspectionRecord = {
@@ -772,6 +861,7 @@ export class InspectionPipeline {
     try {
       const row = await persist(db, svc.store, record);
       const stored = { clientUuid, inspectionId: row.inspectionId, inspectionCode: row.inspectionCode, artifacts: row.artifacts };
+      this.drawing.delete(clientUuid);
       const dt = data.record.result.defectDetected;
       this.announce(record, stored, dt, data.productCode);
       return stored;
@@ -779,7 +869,7 @@ export class InspectionPipeline {
       // another forwarder (the CLI's `outbox --forward`) wrote it meanwhile: the same row
       if ((e as { code?: string; constraint?: string }).code === '23505' && (e as { constraint?: string }).constraint === 'inspections_client_uuid_key') {
         const row = await queries.inspectionByClientUuid(db, clientUuid);
-        if (row) return { clientUuid, inspectionId: row.inspection_id, inspectionCode: row.inspection_code, artifacts: artifactPaths(data.record.files) };
+        if (row) return { clientUuid, inspectionId: row.inspection_id, inspectionCode: row.inspection_code, artifacts: artifactPaths(files) };
       }
       throw e;
     }

@@ -421,6 +421,8 @@ declare module '../api/events' {
      * result written at once is announced here too
      */
     'inspection.stored': { clientUuid: string; inspectionId: number; inspectionCode: string };
+    /** a station's verdict got its artifacts (drawn after the answer: the verdict before the paperwork) */
+    'inspection.drawn': { clientUuid: string; artifacts: Artifacts };
     /** the station's outbox: results not yet in the database, and whether the database is away */
     'outbox.depth': { depth: number; databaseAway: { since: string } | null };
   }

@@ -71,12 +71,17 @@ export interface ArtifactsInput {
   signal?: AbortSignal;
 }
 
+/** The artifacts' size for a picture of `width` × `height`: the longer side at most ARTIFACT_MAX_SIDE. */
+export function artifactSize(width: number, height: number): { width: number; height: number } {
+  const k = Math.min(1, ARTIFACT_MAX_SIDE / Math.max(width, height));
+  if (k === 1) return { width, height };
+  return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
+}
+
 /** The picture the artifacts are drawn on: the decoded image, scaled so its longer side is at most ARTIFACT_MAX_SIDE. */
 export async function artifactBase(rgb: RgbImage): Promise<RgbImage> {
-  const k = Math.min(1, ARTIFACT_MAX_SIDE / Math.max(rgb.width, rgb.height));
-  if (k === 1) return rgb;
-  const width = Math.max(1, Math.round(rgb.width * k));
-  const height = Math.max(1, Math.round(rgb.height * k));
+  const { width, height } = artifactSize(rgb.width, rgb.height);
+  if (width === rgb.width && height === rgb.height) return rgb;
   const { data } = await sharp(Buffer.from(rgb.data.buffer, rgb.data.byteOffset, rgb.data.byteLength), { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
     .resize(width, height, { fit: 'fill' })
     .raw()

@@ -4,6 +4,7 @@
  * form of its UUID (decisions.md Plant 2). The station screen swaps it for the full result when the code arrives.
  */
 import { useTranslation } from 'react-i18next';
+import { useConnection } from '../../../stores/connection';
 import type { InspectOutcome } from '../../../../../main/inspection/types';
 import { useStoredImage, VerdictBadge } from '../common';
 import { fmtMs } from '../logic';
@@ -16,18 +17,21 @@ function Picture({ path, alt }: { path: string | null; alt: string }) {
 
 export function PendingResult({ outcome, latencyMs }: { outcome: InspectOutcome; latencyMs: number | null }) {
   const { t } = useTranslation('inspection');
+  // the verdict comes before the paperwork: with the database there, the code follows in a moment ("saving");
+  // with it away, the result waits on this station's disk
+  const saving = useConnection((s) => s.dbOk && s.transportUp);
   return (
     <article className="card stack insp-pending" data-testid="pending-result">
       <header className="row">
         <VerdictBadge defect={outcome.defect_detected} big />
-        <span className="badge badge-stale" role="status" data-testid="pending-badge">
-          {t('pending.badge')}
+        <span className={saving ? 'badge' : 'badge badge-stale'} role="status" data-testid="pending-badge">
+          {saving ? t('pending.savingBadge') : t('pending.badge')}
         </span>
         <span className="mono muted" title={outcome.client_uuid}>
           {t('pending.id', { id: outcome.client_uuid.slice(0, 8) })}
         </span>
       </header>
-      <p className="muted small">{t('pending.help')}</p>
+      <p className="muted small">{saving ? t('pending.savingHelp') : t('pending.help')}</p>
       <dl className="kv">
         <dt>{t('pending.score')}</dt>
         <dd className="mono">{outcome.anomaly_score.toFixed(3)}</dd>

@@ -12,7 +12,7 @@ import { useCall } from '../../../api/hooks';
 import { Empty, ErrorState, Loading, refusalReason, useReasonText } from '../../../app/ui';
 import { hasRole, useSession } from '../../../stores/session';
 import type { ProductRow } from '../../../../../main/api/types';
-import type { InspectOutcome } from '../../../../../main/inspection/types';
+import type { Artifacts, InspectOutcome } from '../../../../../main/inspection/types';
 import { useConnection } from '../../../stores/connection';
 import { dataUrlBytes, ProductSelect, VerdictBadge } from '../common';
 import { fmtMs } from '../logic';
@@ -68,6 +68,8 @@ export function StationScreen() {
   const fileInput = useRef<HTMLInputElement | null>(null);
   const running = useRef(false);
   const storedLate = useRef(new Map<string, { inspectionId: number; inspectionCode: string }>());
+  // the verdict comes first: its pictures follow (inspection.drawn), possibly before the answer is read here
+  const drawnLate = useRef(new Map<string, Artifacts>());
   const qc = useQueryClient();
 
   const list: ProductRow[] = useMemo(() => products.data ?? [], [products.data]);
@@ -103,6 +105,8 @@ export function StationScreen() {
         const ms = performance.now() - t0;
         // its code may have arrived (inspection.stored) between the answer and now
         const late = storedLate.current.get(r.client_uuid);
+        const drawn = drawnLate.current.get(r.client_uuid);
+        if (drawn) r = { ...r, artifacts: drawn };
         setQueue((q) =>
           q.map((x) => (x.key === next.key ? { ...x, state: 'done', inspectionId: r.inspectionId ?? late?.inspectionId, code: r.inspection_code ?? late?.inspectionCode, outcome: r, defect: r.defect_detected, ms, dataUrl: '' } : x)),
         );
@@ -130,6 +134,16 @@ export function StationScreen() {
         void qc.invalidateQueries({ queryKey: ['inspection.inspections.list'] });
       }),
     [qc],
+  );
+
+  useEffect(
+    () =>
+      onEvent('inspection.drawn', (e) => {
+        drawnLate.current.set(e.clientUuid, e.artifacts);
+        if (drawnLate.current.size > 100) drawnLate.current.delete(drawnLate.current.keys().next().value!);
+        setQueue((q) => (q.some((x) => x.outcome?.client_uuid === e.clientUuid) ? q.map((x) => (x.outcome?.client_uuid === e.clientUuid ? { ...x, outcome: { ...x.outcome!, artifacts: e.artifacts } } : x)) : q));
+      }),
+    [],
   );
 
   // the outbox's depth now (the connection indicator follows its events from here on)
