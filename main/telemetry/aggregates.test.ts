@@ -169,6 +169,22 @@ describe('telemetry aggregates and queries equal the raw-row reference', () => {
     expect(dead.cells.find((c) => c.bucket_utc === '2025-03-05T00:00:00Z')).toMatchObject({ success_rate: null, recv_msgs: null });
   });
 
+  it('comm in Asia/Seoul: a day is a Seoul day, starting at 15:00 UTC the day before', async () => {
+    const utc = await Q.comm(db.pool, { tag: 'T200', startDate: '2025-03-01', now: '2025-03-05T00:00:00Z' });
+    const seoul = await Q.comm(db.pool, { tag: 'T200', startDate: '2025-03-01', now: '2025-03-05T00:00:00Z', tz: 'Asia/Seoul' });
+    expect(seoul.cells).toHaveLength(720);
+    // the first cell is 2025-03-01 00:00 KST = 2025-02-28T15:00Z; the 10th is 09:00 KST = 00:00Z, the UTC day's first hour
+    expect(Date.parse(seoul.cells[0].bucket_utc)).toBe(Date.parse('2025-02-28T15:00:00Z'));
+    expect(Date.parse(seoul.cells[8].bucket_utc)).toBe(Date.parse('2025-02-28T23:00:00Z'));
+    expect(Date.parse(seoul.cells[9].bucket_utc)).toBe(Date.parse('2025-03-01T00:00:00Z'));
+    expect(Date.parse(seoul.cells[24].bucket_utc)).toBe(Date.parse('2025-03-01T15:00:00Z')); // the second Seoul day
+    expect(Date.parse(seoul.cells.at(-1)!.bucket_utc)).toBe(Date.parse('2025-03-30T14:00:00Z')); // 2025-03-30 23:00 KST
+    // the same hours hold the same numbers whichever zone the grid was counted in
+    const byUtc = new Map(utc.cells.map((c) => [Date.parse(c.bucket_utc), c]));
+    for (const c of seoul.cells.slice(9)) expect(c).toEqual(byUtc.get(Date.parse(c.bucket_utc)));
+    expect(seoul.outages.some((o) => o.start_ts_utc === '2025-03-02T02:00:00Z' && o.hours === 5)).toBe(true);
+  });
+
   it('latest: the snapshot with comm state and alarm level', async () => {
     const rows = await Q.latest(db.pool, { now: '2025-03-05T00:00:20Z' });
     const ref = await refLatest(db.pool);

@@ -1,7 +1,7 @@
 /** Procedures of the telemetry workspace. Names are `telemetry.<noun>[.<verb>]`; see main/api/kit.ts for proc(). */
 import { z } from 'zod';
 import { proc, type ProcedureTable } from '../api/kit';
-import { TAG_PATTERN, isIsoDate, isIsoWithOffset } from './rules';
+import { COMM_ZONES, TAG_PATTERN, isIsoDate, isIsoWithOffset } from './rules';
 import {
   BUCKETS,
   DEFAULT_WINDOW,
@@ -98,8 +98,8 @@ export const telemetryProcedures = {
   }),
   'telemetry.comm': proc<Served<CommResult>>()({
     role: 'viewer',
-    input: z.object({ tag, startDate: isoDate.optional(), now: isoTime.optional() }),
-    summary: '30 × 24 hourly communication success (UTC) and outages for one tag',
+    input: z.object({ tag, startDate: isoDate.optional(), now: isoTime.optional(), tz: z.enum(COMM_ZONES).optional() }),
+    summary: '30 × 24 hourly communication success and outages for one tag; days are UTC days unless tz is Asia/Seoul',
   }),
   'telemetry.status': proc<TelemetryStatus>()({ role: 'viewer', input: z.object({}), summary: 'how the aggregates are kept and how fresh they are' }),
   'telemetry.qc.list': proc<{ rules: QcRule[] }>()({ role: 'viewer', input: z.object({}), summary: 'QC rules' }),

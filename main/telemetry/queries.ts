@@ -9,6 +9,7 @@
 import pg from 'pg';
 import { ApiError } from '../api/kit';
 import {
+  type CommZone,
   BUCKET_INTERVAL,
   BUCKET_RELATION,
   WINDOW_SECONDS,
@@ -387,8 +388,14 @@ export async function latest(q: Queryable, a: { now: string }): Promise<LatestRo
 // ---------------------------------------------------------------------------------------------------------------
 // Communication success (design §28, decisions 7)
 
-/** 30 × 24 UTC hours from `startDate` (YYYY-MM-DD, UTC midnight). A cell holds data once its hour has ended at `now`. */
-export async function comm(q: Queryable, a: { tag: string; startDate: string; now: string }): Promise<CommResult> {
+export type { CommZone };
+
+/**
+ * 30 × 24 hours from `startDate` (YYYY-MM-DD) at midnight in `tz` (UTC unless given; the screens ask for Asia/Seoul, so
+ * a day is a Seoul day: 2025-03-01 starts at 2025-02-28T15:00Z). Buckets stay whole UTC hours (Seoul is UTC+9, no DST,
+ * so a Seoul hour is a UTC hour). A cell holds data once its hour has ended at `now`.
+ */
+export async function comm(q: Queryable, a: { tag: string; startDate: string; now: string; tz?: CommZone }): Promise<CommResult> {
   const rows = await sql<{
     bucket: string;
     has_data: boolean;
@@ -409,7 +416,7 @@ export async function comm(q: Queryable, a: { tag: string; startDate: string; no
        FROM (SELECT 1) one LEFT JOIN public.ingest_expectation e ON e.tag_name = $1
      ), grid AS (
        SELECT g AS bucket, g + interval '1 hour' <= $3::timestamptz AS has_data
-       FROM generate_series($2::date::timestamp AT TIME ZONE 'UTC', ($2::date::timestamp AT TIME ZONE 'UTC') + interval '719 hours', interval '1 hour') g
+       FROM generate_series($2::date::timestamp AT TIME ZONE $4::text, ($2::date::timestamp AT TIME ZONE $4::text) + interval '719 hours', interval '1 hour') g
      )
      SELECT g.bucket, g.has_data, COALESCE(h.n, 0)::bigint AS recv, x.exp, x.exp_per_min, x.slo_warn::text, x.slo_crit::text, x.has_exp,
             g.has_data AND LEAST(1.0, COALESCE(h.n, 0)::numeric / NULLIF(x.exp, 0)) < x.slo_crit AS bad,
@@ -420,7 +427,7 @@ export async function comm(q: Queryable, a: { tag: string; startDate: string; no
             $3::timestamptz AS now
      FROM grid g CROSS JOIN x LEFT JOIN public.influx_agg_1h h ON h.tag_name = $1 AND h.bucket = g.bucket
      ORDER BY g.bucket`,
-    [a.tag, a.startDate, a.now],
+    [a.tag, a.startDate, a.now, a.tz ?? 'UTC'],
   );
   const cells: CommCell[] = rows.map((r) => ({
     bucket_utc: pgTimestampToIso(r.bucket),

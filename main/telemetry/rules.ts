@@ -8,6 +8,10 @@ import { BUCKETS, WINDOWS, type BucketName, type QcRule, type WindowName } from 
 /** Tag names: letters, digits, _ . : / - (at most 100). */
 export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
 
+/** The zones a communication heatmap's days may be counted in: UTC (the CLI's and the contract's default) or the plant's. */
+export const COMM_ZONES = ['UTC', 'Asia/Seoul'] as const;
+export type CommZone = (typeof COMM_ZONES)[number];
+
 const MIN = 60;
 const HOUR = 3600;
 const DAY = 86_400;

@@ -435,16 +435,17 @@ export class TelemetryService {
     );
   }
 
-  async comm(a: { tag: string; startDate?: string; now?: string }): Promise<Served<CommResult>> {
+  async comm(a: { tag: string; startDate?: string; now?: string; tz?: Q.CommZone }): Promise<Served<CommResult>> {
     const now = a.now ?? new Date().toISOString();
-    const startDate = a.startDate ?? defaultCommStart(now);
+    const tz = a.tz ?? 'UTC';
+    const startDate = a.startDate ?? defaultCommStart(now, tz);
     return this.served(
-      `comm|${a.tag}|${startDate}|${a.now ?? ''}`,
+      `comm|${a.tag}|${startDate}|${tz}|${a.now ?? ''}`,
       a.now ? this.ttl.commMs : Math.min(this.ttl.commMs, msToNextHour()),
       { event: 'comm_load_ok', range: startDate, tag: a.tag, view: 'comm_success_1h' },
       async () => {
         await Q.assertKnownTag(this.read, a.tag);
-        return Q.comm(this.read, { tag: a.tag, startDate, now });
+        return Q.comm(this.read, { tag: a.tag, startDate, now, tz });
       },
       (v) => v.cells.filter((c) => (c.recv_msgs ?? 0) > 0).length,
     );
@@ -555,8 +556,9 @@ export class TelemetryService {
 }
 
 /** The design's default heatmap start: today (UTC) − 29 days. */
-export function defaultCommStart(nowIso: string): string {
-  const d = new Date(Date.parse(nowIso));
+export function defaultCommStart(nowIso: string, tz: Q.CommZone = 'UTC'): string {
+  // the zone's calendar day of now (Seoul is UTC+9 all year), then 29 days back
+  const d = new Date(Date.parse(nowIso) + (tz === 'Asia/Seoul' ? 9 * 3_600_000 : 0));
   d.setUTCHours(0, 0, 0, 0);
   return new Date(d.getTime() - 29 * 86_400_000).toISOString().slice(0, 10);
 }

@@ -35,17 +35,22 @@ describe('telemetry option builders', () => {
     // one dataset column per shown series, one value per bucket
     const ds = o.dataset as { dimensions: string[]; source: Record<string, number[]> };
     expect(ds.dimensions).toEqual(['t', 'avg', 'max']);
-    expect(ds.source.t).toEqual([Date.parse(rows[0].bucket), Date.parse(rows[1].bucket)]);
+    // plant-axis values (UTC + 9 h) on a useUTC axis: Seoul ticks whatever the PC's zone (lib/time.ts)
+    expect(o.useUTC).toBe(true);
+    expect(ds.source.t).toEqual([Date.parse(rows[0].bucket) + 9 * 3_600_000, Date.parse(rows[1].bucket) + 9 * 3_600_000]);
+    const axisFmt = (o.xAxis as { axisLabel: { formatter: (v: number) => string } }).axisLabel.formatter;
+    expect(axisFmt(ds.source.t[0])).toBe('08-15 09:00');
     expect(ds.source.avg).toEqual([1, 3]);
     expect(ds.source.max).toEqual([2, 4]);
     expect(s.map((x) => x.encode)).toEqual([{ x: 't', y: 'avg' }, { x: 't', y: 'max' }]);
     expect(s.map((x) => x.sampling)).toEqual(['lttb', 'minmax']);
     // the tooltip reads dataset rows through encode (and [t, y] points of the overlays)
     const fmt = (o.tooltip as { formatter: (p: unknown) => string }).formatter;
+    const t1 = ds.source.t[1];
     const tip = fmt([
-      { axisValue: Date.parse(rows[1].bucket), seriesName: 'avg', value: [Date.parse(rows[1].bucket), 3, 4], encode: { x: [0], y: [1] }, marker: '' },
-      { axisValue: Date.parse(rows[1].bucket), seriesName: 'max', value: [Date.parse(rows[1].bucket), 3, 4], encode: { x: [0], y: [2] }, marker: '' },
-      { axisValue: Date.parse(rows[1].bucket), seriesName: 'forecast', value: [Date.parse(rows[1].bucket), 5.5], marker: '' },
+      { axisValue: t1, seriesName: 'avg', value: [t1, 3, 4], encode: { x: [0], y: [1] }, marker: '' },
+      { axisValue: t1, seriesName: 'max', value: [t1, 3, 4], encode: { x: [0], y: [2] }, marker: '' },
+      { axisValue: t1, seriesName: 'forecast', value: [t1, 5.5], marker: '' },
     ]);
     expect(tip).toBe('2025-08-15 09:01:00 KST<br/>avg: 3.00<br/>max: 4.00<br/>forecast: 5.50');
     const withOverlay = trendOption(rows, { avg: true, min: false, max: false, last: false, first: false }, {
@@ -56,19 +61,22 @@ describe('telemetry option builders', () => {
     expect(names).toEqual(['avg', 'forecast', 'pi_low', 'interval', 'anomaly']);
     const band = (withOverlay.series as { name: string; data: [number, number][] }[]).find((x) => x.name === 'interval')!;
     expect(band.data[0][1]).toBe(2);
+    const an = (withOverlay.series as { name: string; data: [number, number | null][] }[]).find((x) => x.name === 'anomaly')!;
+    expect(an.data[0]).toEqual([t1, 3, 0.9]); // placed on the avg line at the same shifted instant
   });
 
   it('tech chart follows the legend toggles', () => {
     const o = techOption([{ bucket: '2025-08-15T00:00:00Z', tag_name: 'D100', avg: 1, sma_10: 1, sma_60: null, bb_top: 2, bb_bot: 0, slope_60: null }], { avg: false, sma_10: true, sma_60: true, bb_top: false, bb_bot: false });
     expect((o.series as { name: string }[]).map((s) => s.name)).toEqual(['sma_10', 'sma_60']);
-    expect((o.dataset as { source: Record<string, unknown[]> }).source).toEqual({ t: [Date.parse('2025-08-15T00:00:00Z')], sma_10: [1], sma_60: [null] });
+    expect((o.dataset as { source: Record<string, unknown[]> }).source).toEqual({ t: [Date.parse('2025-08-15T09:00:00Z')], sma_10: [1], sma_60: [null] });
   });
 
-  it('places comm cells on a 24 × 30 grid and colours by SLO, with no colour for no data', () => {
+  it('places comm cells on a 24 × 30 grid of Seoul days and hours and colours by SLO, with no colour for no data', () => {
     const cells = [
-      { bucket_utc: '2025-08-01T00:00:00Z', success_rate: 1, recv_msgs: 60, exp_msgs: 60, missing_msgs: 0, last_seen_min: null },
-      { bucket_utc: '2025-08-03T05:00:00Z', success_rate: 0, recv_msgs: 0, exp_msgs: 60, missing_msgs: 60, last_seen_min: null },
-      { bucket_utc: '2025-08-30T23:00:00Z', success_rate: null, recv_msgs: null, exp_msgs: 60, missing_msgs: null, last_seen_min: null },
+      { bucket_utc: '2025-07-31T15:00:00Z', success_rate: 1, recv_msgs: 60, exp_msgs: 60, missing_msgs: 0, last_seen_min: null }, // 08-01 00:00 KST
+      { bucket_utc: '2025-08-02T20:00:00Z', success_rate: 0, recv_msgs: 0, exp_msgs: 60, missing_msgs: 60, last_seen_min: null }, // 08-03 05:00 KST
+      { bucket_utc: '2025-08-30T14:00:00Z', success_rate: null, recv_msgs: null, exp_msgs: 60, missing_msgs: null, last_seen_min: null }, // 08-30 23:00 KST
+      { bucket_utc: '2025-08-30T15:00:00Z', success_rate: 1, recv_msgs: 60, exp_msgs: 60, missing_msgs: 0, last_seen_min: null }, // 08-31 KST: off the grid
     ];
     const m = heatmapModel(cells, '2025-08-01');
     expect(m.grid).toHaveLength(24);
@@ -76,7 +84,9 @@ describe('telemetry option builders', () => {
     expect(m.grid[0][0]?.success_rate).toBe(1);
     expect(m.grid[5][2]?.success_rate).toBe(0);
     expect(m.grid[23][29]?.success_rate).toBeNull();
+    expect(m.grid.flat().filter(Boolean)).toHaveLength(3);
     expect(m.days[0]).toBe('08-01');
+    expect(m.days[29]).toBe('08-30');
     expect(commColor(null, 0.98, 0.95)).toBeNull();
     expect(commColor(0, 0.98, 0.95)).toBe('#a63603');
     expect(commColor(0.96, 0.98, 0.95)).toBe('#e69f00');

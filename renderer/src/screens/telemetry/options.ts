@@ -3,6 +3,7 @@
  * No React, no ECharts instance: tested in options.test.ts.
  */
 import type { EChartsOption } from 'echarts';
+import { PLANT_OFFSET_MS, fmtPlantAxis, toPlantAxis } from '../../lib/time';
 import type { TrendRow, TechRow, CommCell, PredictionRow, AnomalyRow } from '../../../../main/api/types';
 
 export const SERIES = ['avg', 'min', 'max', 'last', 'first'] as const;
@@ -59,6 +60,8 @@ function baseTimeOption(dark: boolean): EChartsOption {
   const text = dark ? '#e6edf3' : '#1b232c';
   return {
     animation: false,
+    // x values are plant-axis numbers (UTC + 9 h, lib/time.ts): with useUTC the ticks and labels are Seoul's
+    useUTC: true,
     textStyle: { fontFamily: 'Noto Sans KR, sans-serif', color: text },
     grid: { left: 56, right: 24, top: 36, bottom: 64 },
     tooltip: {
@@ -69,7 +72,7 @@ function baseTimeOption(dark: boolean): EChartsOption {
         const ps = params as { axisValue: number; seriesName: string; value: (number | null)[]; encode?: { x?: number[]; y?: number[] }; marker: string }[];
         if (!ps.length) return '';
         const t = ps[0].value[ps[0].encode?.x?.[0] ?? 0] ?? ps[0].axisValue;
-        const head = `${kst(new Date(t).toISOString())} KST`;
+        const head = `${fmtPlantAxis(t, true)} KST`;
         return [head, ...ps.map((p) => `${p.marker}${p.seriesName}: ${fmtValue(p.value[p.encode?.y?.[0] ?? 1], 2)}`)].join('<br/>');
       },
     },
@@ -78,7 +81,7 @@ function baseTimeOption(dark: boolean): EChartsOption {
       type: 'time',
       axisLabel: {
         color: text,
-        formatter: (v: number) => kst(new Date(v).toISOString(), false).slice(5),
+        formatter: (v: number) => fmtPlantAxis(v).slice(5),
       },
     },
     yAxis: { type: 'value', scale: true, axisLabel: { color: text }, splitLine: { lineStyle: { color: dark ? '#2d3a46' : '#e3e8ee' } } },
@@ -93,7 +96,7 @@ function baseTimeOption(dark: boolean): EChartsOption {
  */
 function bucketDataset<K extends string>(rows: readonly ({ bucket: string } & Record<K, number | null>)[], keys: readonly K[], visible: Record<K, boolean>) {
   const shown = keys.filter((k) => visible[k]);
-  const t = rows.map((r) => Date.parse(r.bucket));
+  const t = rows.map((r) => toPlantAxis(r.bucket));
   const source: Record<string, (number | null)[]> = { t };
   for (const k of shown) source[k] = rows.map((r) => r[k]);
   return { shown, t, dataset: { dimensions: ['t', ...shown], source } };
@@ -123,17 +126,17 @@ export function trendOption(
   const preds = overlays.predictions ?? [];
   if (preds.length) {
     const withBand = preds.filter((p) => p.pi_low !== null && p.pi_high !== null);
-    series.push({ name: 'forecast', type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, itemStyle: { color: '#6f42c1' }, data: preds.map((p) => [Date.parse(p.ts), p.yhat]) });
+    series.push({ name: 'forecast', type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, itemStyle: { color: '#6f42c1' }, data: preds.map((p) => [toPlantAxis(p.ts), p.yhat]) });
     if (withBand.length) {
       // the interval band: a transparent lower line and a filled difference stacked on it
-      series.push({ name: 'pi_low', type: 'line', stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, data: withBand.map((p) => [Date.parse(p.ts), p.pi_low]), tooltip: { show: false } });
-      series.push({ name: 'interval', type: 'line', stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, areaStyle: { color: 'rgba(111,66,193,0.18)' }, data: withBand.map((p) => [Date.parse(p.ts), (p.pi_high as number) - (p.pi_low as number)]) });
+      series.push({ name: 'pi_low', type: 'line', stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, data: withBand.map((p) => [toPlantAxis(p.ts), p.pi_low]), tooltip: { show: false } });
+      series.push({ name: 'interval', type: 'line', stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, areaStyle: { color: 'rgba(111,66,193,0.18)' }, data: withBand.map((p) => [toPlantAxis(p.ts), (p.pi_high as number) - (p.pi_low as number)]) });
     }
   }
   const an = overlays.anomalies ?? [];
   if (an.length) {
     const byTs = new Map(rows.map((r, i) => [t[i], r.avg]));
-    series.push({ name: 'anomaly', type: 'scatter', symbolSize: 12, itemStyle: { color: '#c62828' }, data: an.map((a) => [Date.parse(a.ts), byTs.get(Date.parse(a.ts)) ?? null, a.score]) });
+    series.push({ name: 'anomaly', type: 'scatter', symbolSize: 12, itemStyle: { color: '#c62828' }, data: an.map((a) => [toPlantAxis(a.ts), byTs.get(toPlantAxis(a.ts)) ?? null, a.score]) });
   }
   const legendData = (series as { name: string }[]).map((s) => s.name).filter((n) => n !== 'pi_low');
   const base = baseTimeOption(dark);
@@ -162,24 +165,27 @@ export function commColor(rate: number | null, sloWarn: number, sloCrit: number)
 }
 
 export interface HeatCell extends CommCell {
-  day: number; // 0..29 (column)
-  hour: number; // 0..23 (row), UTC hour of bucket
+  day: number; // 0..29 (column), Seoul day from start
+  hour: number; // 0..23 (row), Seoul hour of bucket
 }
-/** cells (30 days × 24 UTC hours, day-major) → a lookup by [hour][day] and the day labels. */
+/**
+ * cells (30 Seoul days × 24 hours from `start` at 00:00 KST, as telemetry.comm with tz 'Asia/Seoul' returns them)
+ * → a lookup by [hour][day] and the day labels (MM-DD, Seoul dates).
+ */
 export function heatmapModel(cells: CommCell[], start: string): { grid: (HeatCell | null)[][]; days: string[] } {
-  const t0 = Date.parse(`${start}T00:00:00Z`);
+  const t0 = Date.parse(`${start}T00:00:00Z`) - PLANT_OFFSET_MS; // 00:00 KST of start
   const grid: (HeatCell | null)[][] = Array.from({ length: 24 }, () => Array.from({ length: 30 }, () => null));
   for (const c of cells) {
     const t = Date.parse(c.bucket_utc);
     const day = Math.floor((t - t0) / 86_400_000);
-    const hour = new Date(t).getUTCHours();
+    const hour = new Date(t + PLANT_OFFSET_MS).getUTCHours();
     if (day >= 0 && day < 30) grid[hour][day] = { ...c, day, hour };
   }
-  const days = Array.from({ length: 30 }, (_, d) => new Date(t0 + d * 86_400_000).toISOString().slice(5, 10));
+  const days = Array.from({ length: 30 }, (_, d) => new Date(t0 + PLANT_OFFSET_MS + d * 86_400_000).toISOString().slice(5, 10));
   return { grid, days };
 }
 
-/** Shift a UTC date string by whole days. */
+/** Shift a calendar date string (YYYY-MM-DD) by whole days. */
 export function addDays(date: string, n: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }

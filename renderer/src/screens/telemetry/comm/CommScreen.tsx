@@ -4,17 +4,19 @@ import { useCall } from '../../../api/hooks';
 import { ErrorState, Loading } from '../../../app/ui';
 import { addDays, commColor, heatmapModel, kst, type HeatCell } from '../options';
 import { StaleBadge, TagSelect } from '../common';
+import { plantToday } from '../../../lib/time';
 
-const todayUtc = () => new Date().toISOString().slice(0, 10);
+// days and hours of the heatmap are Seoul's (the server counts the grid from 00:00 KST with tz 'Asia/Seoul')
+const todaySeoul = () => plantToday();
 
 export function CommScreen() {
   const { t } = useTranslation('telemetry');
   const [tag, setTag] = useState('');
-  const [start, setStart] = useState(() => addDays(todayUtc(), -29));
+  const [start, setStart] = useState(() => addDays(todaySeoul(), -29));
   const [sel, setSel] = useState<{ hour: number; day: number } | null>(null);
   const [focus, setFocus] = useState({ hour: 0, day: 29 });
   const gridRef = useRef<HTMLDivElement>(null);
-  const comm = useCall('telemetry.comm', { tag, startDate: start }, { enabled: Boolean(tag), retry: false });
+  const comm = useCall('telemetry.comm', { tag, startDate: start, tz: 'Asia/Seoul' }, { enabled: Boolean(tag), retry: false });
   const model = useMemo(() => (comm.data ? heatmapModel(comm.data.cells, start) : null), [comm.data, start]);
   const cell: HeatCell | null = sel && model ? model.grid[sel.hour][sel.day] : null;
 
@@ -47,7 +49,7 @@ export function CommScreen() {
         <button type="button" className="btn" onClick={() => setStart(addDays(start, 1))}>
           {t('comm.next')} ›
         </button>
-        <button type="button" className="btn" onClick={() => setStart(addDays(todayUtc(), -29))}>
+        <button type="button" className="btn" onClick={() => setStart(addDays(todaySeoul(), -29))}>
           {t('comm.recent')}
         </button>
         <button type="button" className="btn" onClick={() => void comm.refetch()}>
@@ -105,7 +107,7 @@ export function CommScreen() {
               {cell ? (
                 <dl className="kv">
                   <dt>{t('latest.time')}</dt>
-                  <dd>{kst(cell.bucket_utc, false)} KST ({cell.bucket_utc.slice(0, 13)}Z)</dd>
+                  <dd>{t('comm.cellTime', { kst: kst(cell.bucket_utc, false), utc: cell.bucket_utc.slice(0, 13) })}</dd>
                   <dt>{t('comm.rate')}</dt>
                   <dd data-testid="cell-rate">{cell.success_rate === null ? t('comm.noData') : `${(cell.success_rate * 100).toFixed(1)}%`}</dd>
                   <dt>{t('comm.recvExp')}</dt>
