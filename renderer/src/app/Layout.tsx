@@ -1,10 +1,12 @@
-import { useEffect, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { NavLink, useNavigate } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { useSession } from '../stores/session';
 import { usePrefs } from '../stores/prefs';
 import { useConnection, connState } from '../stores/connection';
 import { DemoBadge } from './DemoBadge';
+import { ShortcutHelp } from './ShortcutHelp';
+import { useShortcut } from './shortcuts';
 
 export const WORKSPACES = [
   { path: '/cylinders', key: 'cylinders' },
@@ -40,16 +42,12 @@ export function Layout({ children }: { children: ReactNode }) {
   const { lang, setLang, theme, setTheme } = usePrefs();
   const navigate = useNavigate();
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.altKey && /^[1-4]$/.test(e.key)) {
-        e.preventDefault();
-        navigate(WORKSPACES[Number(e.key) - 1].path);
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [navigate]);
+  // Alt+1…4: the workspaces (matched on the physical key: works in Korean input mode)
+  const canAdmin = user?.role === 'admin' || user?.role === 'manager';
+  useShortcut('nav.cylinders', () => navigate('/cylinders'));
+  useShortcut('nav.telemetry', () => navigate('/telemetry'));
+  useShortcut('nav.inspection', () => navigate('/inspection'));
+  useShortcut('nav.admin', () => navigate('/admin'), { enabled: canAdmin });
 
   const toggleLang = () => {
     const next = lang === 'ko' ? 'en' : 'ko';
@@ -61,7 +59,7 @@ export function Layout({ children }: { children: ReactNode }) {
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
-        Skip to content
+        {t('app.skipToContent')}
       </a>
       <header className="topbar">
         <div className="brand" aria-label="LineDeck">
@@ -71,7 +69,7 @@ export function Layout({ children }: { children: ReactNode }) {
           {t('app.name')}
           <DemoBadge />
         </div>
-        <nav className="nav" aria-label="workspaces">
+        <nav className="nav" aria-label={t('app.workspaces')}>
           {WORKSPACES.filter((w) => w.key !== 'admin' || user?.role === 'admin' || user?.role === 'manager').map((w, i) => (
             <NavLink key={w.key} to={w.path} className={({ isActive }) => `nav-link${isActive ? ' active' : ''}`} title={`Alt+${i + 1}`}>
               {t(`nav.${w.key}`)}
@@ -80,6 +78,7 @@ export function Layout({ children }: { children: ReactNode }) {
         </nav>
         <div className="topbar-right">
           <ConnectionIndicator />
+          <ShortcutHelp />
           <button type="button" className="btn btn-ghost" onClick={toggleLang} data-testid="lang-switch">
             {t('lang.switch')}
           </button>

@@ -4,9 +4,10 @@
  * region list (hover highlights the region), scores, the guide (the manual's cause and action sections), then
  * the action and feedback forms. Used by the station screen and by History.
  */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useCall } from '../../../api/hooks';
+import { useShortcut } from '../../../app/shortcuts';
 import { ErrorState, Loading } from '../../../app/ui';
 import { fmtDateTime } from '../../../lib/time';
 import { ActionStatusBadge, SeverityBadge, VerdictBadge } from '../common';
@@ -30,25 +31,22 @@ export function ResultView({ inspectionId, latencyMs }: { inspectionId: number; 
   const th = threshold && threshold.id === inspectionId ? threshold.v : (d?.result?.pixelThreshold ?? 0.9);
   const setTh = (v: number) => setThreshold({ id: inspectionId, v: Math.min(1, Math.max(0.05, Math.round(v * 100) / 100)) });
 
-  // keyboard: H overlay, M mask, R reference, [ ] threshold
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const el = e.target as HTMLElement | null;
-      if (e.ctrlKey || e.metaKey || e.altKey || (el && /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) || el?.isContentEditable) return;
-      const p = useInspectionPrefs.getState();
-      if (e.key === 'h' || e.key === 'H') p.set({ showOverlay: !p.showOverlay });
-      else if (e.key === 'm' || e.key === 'M') p.set({ showMask: !p.showMask });
-      else if (e.key === 'r' || e.key === 'R') p.set({ showComparison: !p.showComparison });
-      else if (e.key === '[' || e.key === ']') setThreshold((cur) => {
-        const base = cur && cur.id === inspectionId ? cur.v : (q.data?.result?.pixelThreshold ?? 0.9);
-        return { id: inspectionId, v: Math.min(1, Math.max(0.05, Math.round((base + (e.key === ']' ? 0.01 : -0.01)) * 100) / 100)) };
-      });
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [inspectionId, q.data]);
+  // keyboard: H overlay, M mask, R reference, [ ] threshold (app/shortcuts: the physical key, so the Korean IME
+  // does not matter)
+  const toggle = (k: 'showOverlay' | 'showMask' | 'showComparison') => () => {
+    const p = useInspectionPrefs.getState();
+    p.set({ [k]: !p[k] });
+  };
+  const nudge = (by: number) => () =>
+    setThreshold((cur) => {
+      const base = cur && cur.id === inspectionId ? cur.v : (q.data?.result?.pixelThreshold ?? 0.9);
+      return { id: inspectionId, v: Math.min(1, Math.max(0.05, Math.round((base + by) * 100) / 100)) };
+    });
+  useShortcut('result.heatmap', toggle('showOverlay'));
+  useShortcut('result.mask', toggle('showMask'));
+  useShortcut('result.reference', toggle('showComparison'));
+  useShortcut('result.thresholdDown', nudge(-0.01), { enabled: !!d });
+  useShortcut('result.thresholdUp', nudge(0.01), { enabled: !!d });
 
   if (q.isPending) return <Loading />;
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;

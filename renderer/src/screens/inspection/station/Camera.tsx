@@ -2,7 +2,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useInspectionPrefs } from '../store';
-import { isTyping } from './shared';
+import { ShortcutKeys } from '../../../app/ShortcutHelp';
+import { useShortcut } from '../../../app/shortcuts';
 
 export function Camera({ onCapture, disabled }: { onCapture: (dataUrl: string) => void; disabled: boolean }) {
   const { t } = useTranslation('inspection');
@@ -62,16 +63,8 @@ export function Camera({ onCapture, disabled }: { onCapture: (dataUrl: string) =
     onCapture(c.toDataURL('image/png'));
   }, [onCapture]);
 
-  // Space captures (unless a control has the focus: then Space is that control's)
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.code !== 'Space' || e.repeat || isTyping(e.target) || disabled) return;
-      e.preventDefault();
-      capture();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [capture, disabled]);
+  // Space captures (unless a control has the focus: then Space is that control's); app/shortcuts
+  useShortcut('station.capture', capture, { enabled: !disabled });
 
   return (
     <div className="insp-camera" data-testid="camera">
@@ -95,7 +88,7 @@ export function Camera({ onCapture, disabled }: { onCapture: (dataUrl: string) =
         </p>
       )}
       <button type="button" className="btn btn-primary btn-big insp-shutter" onClick={capture} disabled={!ready || disabled} data-testid="capture">
-        ◉ {t('camera.capture')} <kbd>Space</kbd>
+        ◉ {t('camera.capture')} <ShortcutKeys id="station.capture" />
       </button>
     </div>
   );

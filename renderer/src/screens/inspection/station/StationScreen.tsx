@@ -20,7 +20,7 @@ import { ResultView } from '../result/ResultView';
 import { useInspectionPrefs } from '../store';
 import { Camera } from './Camera';
 import { PendingResult } from './PendingResult';
-import { isTyping } from './shared';
+import { useShortcut } from '../../../app/shortcuts';
 import { WatchStatus } from './WatchStatus';
 
 interface QueueItem {
@@ -168,18 +168,9 @@ export function StationScreen() {
     [product],
   );
 
-  // O opens a file, K toggles the camera
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey || !canInspect) return;
-      if (e.key === 'o' || e.key === 'O') fileInput.current?.click();
-      else if (e.key === 'k' || e.key === 'K') setCameraOn((v) => !v);
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [canInspect]);
+  // O opens a file, K toggles the camera (app/shortcuts: the physical key, so the Korean IME does not matter)
+  useShortcut('station.open', () => fileInput.current?.click(), { enabled: canInspect });
+  useShortcut('station.camera', () => setCameraOn((v) => !v), { enabled: canInspect });
 
   const shown = shownKey != null ? queue.find((x) => x.key === shownKey) : null;
   const shownId = shown?.inspectionId ?? (shownKey == null ? followed : null);
