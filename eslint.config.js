@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
+import i18next from 'eslint-plugin-i18next';
 import globals from 'globals';
 
 // main/ is plain Node: it runs in tests, the CLI and workers; it never reaches for Electron or the renderer.
@@ -72,6 +73,17 @@ export default tseslint.config(
         'error',
         { patterns: [{ regex: '(^|/)main/(api/|[a-z]+/types$)', allowTypeImports: true, message: 'import the API contract and wire types with `import type` only.' }] },
       ],
+    },
+  },
+  {
+    // Korean first, English second (#19): words on screen come from renderer/src/locales, never from JSX text.
+    // Symbols, punctuation and numbers alone (·, –, %, ×, :, /, 3) may stand in JSX; any word may not, Korean included.
+    // <kbd> holds key caps (H, Space, Esc), printed on the keyboard in Latin letters whatever the UI language.
+    files: ['renderer/src/**/*.tsx'],
+    ignores: ['**/*.test.tsx', 'renderer/src/testing/**'],
+    plugins: { i18next },
+    rules: {
+      'i18next/no-literal-string': ['error', { mode: 'jsx-text-only', 'jsx-components': { exclude: ['Trans', 'kbd'] }, words: { exclude: [/^[\p{N}\p{P}\p{S}\s]*$/u] } }],
     },
   },
 );

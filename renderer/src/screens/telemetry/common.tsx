@@ -88,7 +88,7 @@ export function SeriesToggles<K extends string>({ keys, visible, onChange, label
   );
 }
 
-/** One row per bucket, newest first: №, TAG, time (KST), then the given numeric columns. */
+/** One row per bucket, newest first: №, TAG, time (KST), then the given numeric columns (headed by `table.col.<key>`). */
 export function BucketTable<R extends { bucket: string; tag_name: string }>({ rows, title, testId, columns }: { rows: readonly R[]; title: string; testId: string; columns: { key: string; cell: (r: R) => string | number | null }[] }) {
   const { t } = useTranslation('telemetry');
   const titleId = `${testId}-title`;
@@ -102,11 +102,11 @@ export function BucketTable<R extends { bucket: string; tag_name: string }>({ ro
           <thead>
             <tr>
               <th className="num">{t('table.num')}</th>
-              <th>TAG</th>
+              <th>{t('latest.tag')}</th>
               <th>{t('table.time')}</th>
               {columns.map((c) => (
                 <th key={c.key} className="num">
-                  {c.key}
+                  {t(`table.col.${c.key}`)}
                 </th>
               ))}
             </tr>

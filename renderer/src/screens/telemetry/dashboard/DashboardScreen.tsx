@@ -35,7 +35,7 @@ export function KpiTileView({ tile }: { tile: KpiTile }) {
           </div>
           <div className="muted small">{kst(tile.ts)}</div>
           <div className={`delta delta-${d.tone}`}>
-            {d.arrow} {d.text} <span className="muted small">{t('tile.increase')}</span>
+            {d.arrow} {d.text} <span className="muted small">{t(`tile.delta.${d.tone}`)}</span>
           </div>
         </div>
         <Gauge pct={tile.gauge_pct} level={tile.status_level} />

@@ -37,12 +37,12 @@ function RuleForm({ initial, onDone }: { initial?: QcRule; onDone: () => void })
   return (
     <form className="card form-grid" onSubmit={submit} aria-label={t('qc.new')} data-testid="qc-form">
       <label className="field">
-        <span className="field-label">TAG</span>
+        <span className="field-label">{t('latest.tag')}</span>
         <input value={d.tag_name} readOnly={Boolean(initial)} onChange={(e) => setD({ ...d, tag_name: e.target.value })} required />
       </label>
       {NUM_FIELDS.map((k) => (
         <label key={k} className="field">
-          <span className="field-label">{k}</span>
+          <span className="field-label">{t(`qc.fields.${k}`)}</span>
           <input name={k} inputMode="decimal" value={d[k]} onChange={(e) => setD({ ...d, [k]: e.target.value })} />
         </label>
       ))}
@@ -50,7 +50,7 @@ function RuleForm({ initial, onDone }: { initial?: QcRule; onDone: () => void })
         <input type="checkbox" checked={d.enabled} onChange={(e) => setD({ ...d, enabled: e.target.checked })} /> {t('qc.enabled')}
       </label>
       <label className="toggle">
-        <input type="checkbox" checked={d.allow_negative} onChange={(e) => setD({ ...d, allow_negative: e.target.checked })} /> allow_negative
+        <input type="checkbox" checked={d.allow_negative} onChange={(e) => setD({ ...d, allow_negative: e.target.checked })} /> {t('qc.fields.allow_negative')}
       </label>
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" disabled={save.isPending}>
@@ -74,7 +74,7 @@ function ExpectationRow({ e, canEdit }: { e: Expectation; canEdit: boolean }) {
       <td>{e.tag_name}</td>
       {(['exp_per_min', 'slo_warn', 'slo_crit'] as const).map((k) => (
         <td key={k}>
-          <input aria-label={`${e.tag_name} ${k}`} value={v[k]} disabled={!canEdit} onChange={(ev) => setV({ ...v, [k]: ev.target.value })} size={6} />
+          <input aria-label={`${e.tag_name} ${t(`qc.fields.${k}`)}`} value={v[k]} disabled={!canEdit} onChange={(ev) => setV({ ...v, [k]: ev.target.value })} size={6} />
         </td>
       ))}
       <td>
@@ -113,11 +113,11 @@ export function QcScreen() {
         <table className="table" data-testid="qc-table">
           <thead>
             <tr>
-              <th>TAG</th>
+              <th>{t('latest.tag')}</th>
               <th>{t('qc.enabled')}</th>
               {NUM_FIELDS.slice(0, 6).map((k) => (
                 <th key={k} className="num">
-                  {k}
+                  {t(`qc.fields.${k}`)}
                 </th>
               ))}
               <th />
@@ -139,7 +139,7 @@ export function QcScreen() {
                       <button type="button" className="btn" onClick={() => setEditing(r)}>
                         ✎
                       </button>{' '}
-                      <button type="button" className="btn" onClick={() => window.confirm(`${r.tag_name}?`) && del.mutate({ tag_name: r.tag_name })}>
+                      <button type="button" className="btn" onClick={() => window.confirm(t('qc.confirmDelete', { tag: r.tag_name })) && del.mutate({ tag_name: r.tag_name })}>
                         {t('qc.delete')}
                       </button>
                     </>
@@ -155,7 +155,7 @@ export function QcScreen() {
         <table className="table" data-testid="exp-table">
           <thead>
             <tr>
-              <th>TAG</th>
+              <th>{t('latest.tag')}</th>
               <th>{t('qc.perMin')}</th>
               <th>{t('qc.sloWarn')}</th>
               <th>{t('qc.sloCrit')}</th>
