@@ -197,7 +197,7 @@ test('inspection: the camera captures with Space; a second picture queues behind
   // kiosk mode: the station alone, without the workspace navigation; and back
   await page.getByTestId('kiosk-toggle').click();
   await expect(page.getByTestId('inspection-workspace')).toHaveAttribute('data-kiosk', '1');
-  await expect(page.getByRole('navigation', { name: 'workspaces' })).toBeHidden();
+  await expect(page.getByRole('navigation', { name: '작업 공간' })).toBeHidden();
   await expect(page.getByTestId('tab-history')).toHaveCount(0);
   await expect(page.getByTestId('station')).toBeVisible();
   await page.getByTestId('kiosk-toggle').click();

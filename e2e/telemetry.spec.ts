@@ -8,7 +8,7 @@ import { ADMIN, DEMO_PASSWORD, cliJson, hostCall, startStation } from './station
 
 test('telemetry: dashboard tiles and latest table, a window change, trend toggles, tech, heatmap cell details', async ({ console: page }) => {
   await login(page, 'manager1', DEMO_PASSWORD);
-  await page.getByRole('navigation', { name: 'workspaces' }).getByRole('link', { name: '텔레메트리' }).click();
+  await page.getByRole('navigation', { name: '작업 공간' }).getByRole('link', { name: '텔레메트리' }).click();
   const tiles = page.getByTestId('kpi-tiles');
   await expect(tiles.locator('article')).toHaveCount(9);
   await expect(page.getByTestId('latest-table').locator('tbody tr')).toHaveCount(9);

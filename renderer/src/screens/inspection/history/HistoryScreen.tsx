@@ -65,8 +65,8 @@ export function HistoryScreen() {
           {t('history.verdict')}
           <select value={f.verdict} onChange={(e) => set({ verdict: e.target.value as HistoryFilters['verdict'] })} data-testid="history-verdict">
             <option value="">{tc('common.all')}</option>
-            <option value="defect">NG · {t('verdict.ng')}</option>
-            <option value="normal">OK · {t('verdict.ok')}</option>
+            <option value="defect">{t('verdict.ngOption')}</option>
+            <option value="normal">{t('verdict.okOption')}</option>
           </select>
         </label>
         <label className="inline-field">

@@ -72,7 +72,7 @@ export function ManualsPanel({ product }: { product: ProductRow }) {
               <button type="button" className={`insp-pick-item${m.manualId === manualId ? ' on' : ''}${m.isActive ? '' : ' insp-inactive'}`} onClick={() => setSel(m.manualId)}>
                 <strong>{m.manualTitle}</strong>
                 <span className="muted small">
-                  v{m.version ?? '—'} · {m.fileType} · {t('manuals.sections', { n: m.sectionCount })}
+                  {t('manuals.version', { v: m.version ?? '—' })} · {m.fileType} · {t('manuals.sections', { n: m.sectionCount })}
                 </span>
               </button>
             </li>
