@@ -37,7 +37,8 @@ function utilityChild(child: UtilityProcess): BackendChild {
 export function createBackend(opts: {
   dir: string;
   home: string;
-  onEvent(event: string, payload: unknown): void;
+  /** an event with the sessions that may receive it (main/api/audience.ts) */
+  onEvent(event: string, payload: unknown, sessions: string[]): void;
   onStatus(s: BackendStatus): void;
   onProgress(message: string): void;
 }): BackendSupervisor {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, Menu } from 'electron';
 import { initLogging, log } from '../../main/log';
 import { createBackend } from './backend';
-import { bindIpc, broadcast, registerFileScheme, type Relay } from './ipc';
+import { bindIpc, registerFileScheme, type Relay } from './ipc';
 import { createMainWindow, hardenSession } from './windows';
 import { buildMenu } from './menu';
 import { showSplash } from './splash';
@@ -45,7 +45,8 @@ const splash = { current: undefined as ReturnType<typeof showSplash> | undefined
 const backend = createBackend({
   dir: here,
   home,
-  onEvent: broadcast,
+  // only to windows whose session may see it (main/api/audience.ts); before the relay is bound there are none
+  onEvent: (event, payload, sessions) => relay?.event(event, payload, sessions),
   onProgress: (m) => splash.current?.message(m),
   onStatus: (s) => {
     if (s.state === 'restarting' || s.state === 'failed') logger.warn({ status: s }, 'backend process');

@@ -1,6 +1,7 @@
 /**
  * Binds the windows to the backend process: ipcMain 'linedeck:call' is relayed to the backend (BackendSupervisor),
- * its events and its status ('backend.status') are sent to every window, and stored pictures are served as bytes
+ * its events go only to the windows whose session may receive them (deliverToWindow; a logged-out window gets
+ * none), its status ('backend.status') to every window, and stored pictures are served as bytes
  * on `linedeck://file/<path>`. Sessions are held here per window (webContents id): the renderer gets the user,
  * never a session id or credentials. Only the main frame of our own windows, showing the app's own page, may call
  * (trust.ts ipcSenderAllowed).
@@ -10,7 +11,7 @@
  */
 import crypto from 'node:crypto';
 import { BrowserWindow, ipcMain, protocol, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { BACKEND_STATUS_EVENT, decodeUrlPath, fileStatus, type BackendStatus } from '../../main/backend/relay';
+import { BACKEND_STATUS_EVENT, decodeUrlPath, deliverToWindow, fileStatus, type BackendStatus } from '../../main/backend/relay';
 import type { BackendSupervisor } from '../../main/backend/supervisor';
 import { ipcSenderAllowed, type AppPage } from './trust';
 
@@ -33,6 +34,8 @@ export interface Relay {
   attachWindow(key: string, wc: WebContents): void;
   /** the backend's status changed: tell the windows; a backend that went away took the sessions with it */
   status(s: BackendStatus): void;
+  /** a backend event: to each window holding one of `sessions` */
+  event(event: string, payload: unknown, sessions: string[]): void;
   dispose(): void;
 }
 
@@ -95,6 +98,12 @@ export function bindIpc(backend: BackendSupervisor, page: AppPage): Relay {
         keys.delete(key);
         windows.delete(id);
       });
+    },
+    event(event, payload, allowed) {
+      for (const w of BrowserWindow.getAllWindows()) {
+        if (w.isDestroyed() || !windows.has(w.webContents.id)) continue;
+        if (deliverToWindow(event, allowed, sessions.get(w.webContents.id))) w.webContents.send('linedeck:event', event, payload);
+      }
     },
     status(s) {
       // sessions lived in the process that stopped; the windows' next call answers unauthenticated → login
