@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { describePgError, isUnavailable } from '../db/pools';
 import { log } from '../log';
 import { ApiError, type ApiErrorBody, type Envelope, type ProcedureTable, type SessionUser, roleAtLeast, type ParsedInputOf, type OutputOf } from './kit';
+import { because } from './reasons';
 
 export interface CallContext {
   transport: 'ipc' | 'http' | 'cli' | 'test';
@@ -44,7 +45,14 @@ export function toErrorBody(e: unknown): ApiErrorBody {
 
 function errorBody(e: unknown): ApiErrorBody {
   if (e instanceof ApiError) return { kind: e.kind, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) };
-  if (e instanceof z.ZodError) return { kind: 'validation', message: z.prettifyError(e), details: z.flattenError(e).fieldErrors };
+  if (e instanceof z.ZodError) {
+    // field → messages as before (forms read it), plus the first issue as a reason a screen can say: which field, what
+    // is wrong with it (zod's issue code); `fields` holds the map again for an input with a field named reason/params
+    const fields = z.flattenError(e).fieldErrors as Record<string, string[]>;
+    const first = e.issues[0];
+    const field = first?.path.map(String).join('.') || '(input)';
+    return { kind: 'validation', message: z.prettifyError(e), details: { ...fields, fields, ...because('invalid_input', { field, code: first?.code ?? 'custom' }) } };
+  }
   const code = (e as { code?: string })?.code;
   if (isUnavailable(e)) return { kind: 'unavailable', message: describePgError(e) };
   if (code === '57014') return { kind: 'timeout', message: describePgError(e) };
@@ -61,15 +69,15 @@ export function createDispatcher<T extends ProcedureTable>(contract: T, handlers
 
   return async function call(name: string, rawInput: unknown, ctx: CallContext): Promise<Envelope<unknown>> {
     const spec = Object.prototype.hasOwnProperty.call(contract, name) ? contract[name] : undefined;
-    if (!spec) return { ok: false, error: { kind: 'not_found', message: `unknown procedure: ${name}` } };
+    if (!spec) return { ok: false, error: { kind: 'not_found', message: `unknown procedure: ${name}`, details: because('unknown_procedure', { procedure: name }) } };
     const user = ctx.transport === 'cli' ? ctx.user : sessions.get(ctx.sessionId);
     if (spec.role !== 'public') {
-      if (!user) return { ok: false, error: { kind: 'unauthenticated', message: 'log in first' } };
+      if (!user) return { ok: false, error: { kind: 'unauthenticated', message: 'log in first', details: because('login_required') } };
       if (!roleAtLeast(user.role, spec.role))
-        return { ok: false, error: { kind: 'forbidden', message: `${name} needs the ${spec.role} role (you are ${user.role})` } };
+        return { ok: false, error: { kind: 'forbidden', message: `${name} needs the ${spec.role} role (you are ${user.role})`, details: because('role_required', { procedure: name, role: spec.role, have: user.role }) } };
       // the command line runs as the machine's administrator; windows and tabs type the password again
       if (ctx.transport !== 'cli' && needsReauth(name, spec.role) && sessions.authFresh && !sessions.authFresh(ctx.sessionId))
-        return { ok: false, error: { kind: 'unauthenticated', message: 'enter your password again to make this change', details: { reason: 'reauth' } } };
+        return { ok: false, error: { kind: 'unauthenticated', message: 'enter your password again to make this change', details: because('reauth') } };
     }
     const parsed = spec.input.safeParse(rawInput ?? {});
     if (!parsed.success) return { ok: false, error: toErrorBody(parsed.error) };

@@ -55,7 +55,7 @@ describe('logins and sessions', () => {
     const answers = [];
     for (let i = 0; i < 100; i++) answers.push(await login(app, 'op1', `wrong-guess-${i}`));
     // four plain refusals, then the lock: the 5th failure locks for 30 s, and the other 95 are refused unchecked
-    for (const a of answers.slice(0, LOCK_AFTER - 1)) expect(a).toEqual({ ok: false, error: { kind: 'unauthenticated', message: 'wrong user name or password' } });
+    for (const a of answers.slice(0, LOCK_AFTER - 1)) expect(a).toEqual({ ok: false, error: { kind: 'unauthenticated', message: 'wrong user name or password', details: { reason: 'wrong_login', params: {} } } });
     for (const a of answers.slice(LOCK_AFTER - 1)) expect(a).toMatchObject({ ok: false, error: { kind: 'unauthenticated', details: { reason: 'locked', retryAfterS: 30 } } });
     // the right password does not open a locked account
     expect(await login(app, 'op1', 'op1-line-pass')).toMatchObject({ ok: false, error: { details: { reason: 'locked' } } });
@@ -233,7 +233,7 @@ describe('logins and sessions', () => {
       ['admin.datasources.set', {}],
       ['stations.rename', { stationId: '00000000-0000-4000-8000-000000000000', name: 'x' }],
     ] as const)
-      expect(await as(name, input)).toEqual({ ok: false, error: { kind: 'unauthenticated', message: expect.any(String), details: { reason: 'reauth' } } });
+      expect(await as(name, input)).toEqual({ ok: false, error: { kind: 'unauthenticated', message: expect.any(String), details: { reason: 'reauth', params: {} } } });
     expect((await db.pool.query("select full_name from users where username = 'op3'")).rows[0].full_name).toBe('Fresh');
     expect(await as('auth.reauth', { password: 'chief-wrong-pass' })).toMatchObject({ ok: false, error: { kind: 'validation', message: 'wrong password' } });
     expect(await as('admin.users.update', { userId: target, fullName: 'Stale' })).toMatchObject({ ok: false, error: { details: { reason: 'reauth' } } });

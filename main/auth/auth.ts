@@ -21,6 +21,7 @@ import os from 'node:os';
 import type pg from 'pg';
 import { z } from 'zod';
 import { ApiError, ROLES, type Role, type SessionUser } from '../api/kit';
+import { because } from '../api/reasons';
 import { writeAudit } from '../audit/audit';
 import { isUnavailable, withTransaction } from '../db/pools';
 import { writeAtomic } from '../lib/fsutil';
@@ -52,7 +53,7 @@ export type NewUser = z.infer<typeof newUserSchema>;
 /** The policy as an error (for callers that do not go through newUserSchema). */
 function checkPassword(password: string, username: string, opts: { allowDemo?: string } = {}): void {
   const problem = passwordProblem(password, username, opts);
-  if (problem) throw new ApiError('validation', `password: ${problem}`, { password: [problem] });
+  if (problem) throw new ApiError('validation', `password: ${problem}`, { password: [problem], ...because('password_rule', { problem }) });
 }
 
 const envNumber = (v: string | undefined, dflt: number) => {
@@ -178,7 +179,7 @@ const lockedError = (until: number | null, now: number) =>
   new ApiError(
     'unauthenticated',
     until === null ? 'too many failed logins: this account is locked until an administrator unlocks it' : `too many failed logins: try again in ${Math.ceil((until - now) / 1000)} s`,
-    { reason: 'locked', retryAfterS: until === null ? null : Math.ceil((until - now) / 1000) },
+    { ...because('locked'), retryAfterS: until === null ? null : Math.ceil((until - now) / 1000) },
   );
 
 /** The lock that `failures` consecutive failures earn at `now` (null: none; 'admin': until unlocked). */
@@ -313,7 +314,9 @@ export class AuthService {
       const dupe = await c.query('select username, email from users where lower(username) = lower($1) or lower(email) = lower($2)', [input.username, input.email]);
       if (dupe.rowCount) {
         const d = dupe.rows[0];
-        throw new ApiError('conflict', d.username.toLowerCase() === input.username.toLowerCase() ? `user ${d.username} already exists` : `email ${d.email} is already used`);
+        throw d.username.toLowerCase() === input.username.toLowerCase()
+          ? new ApiError('conflict', `user ${d.username} already exists`, because('username_taken', { username: d.username }))
+          : new ApiError('conflict', `email ${d.email} is already used`, because('email_taken', { email: d.email }));
       }
       const r = await c.query<{ user_id: number }>(
         'insert into users (username, email, password_hash, full_name) values ($1, $2, $3, $4) returning user_id',
@@ -330,15 +333,15 @@ export class AuthService {
   async updateUser(userId: number, patch: { role?: Role; isActive?: boolean; password?: string; fullName?: string }, actor: SessionUser): Promise<UserRow> {
     const out = await withTransaction(this.pool, async (c) => {
       const before = await c.query<UserRow>(`${USER_SELECT} where u.user_id = $1 for update of u`, [userId]);
-      if (!before.rowCount) throw new ApiError('not_found', `no user with id ${userId}`);
+      if (!before.rowCount) throw new ApiError('not_found', `no user with id ${userId}`, because('user_not_found', { userId }));
       const b = before.rows[0];
       if (patch.password) checkPassword(patch.password, b.username);
       const hash = patch.password ? await hashPassword(patch.password) : undefined;
       if (userId === actor.userId && ((patch.role && patch.role !== 'admin') || patch.isActive === false))
-        throw new ApiError('conflict', 'you cannot remove your own admin role or deactivate yourself');
+        throw new ApiError('conflict', 'you cannot remove your own admin role or deactivate yourself', because('own_admin'));
       if ((patch.role && patch.role !== 'admin') || patch.isActive === false) {
         const admins = await c.query<{ n: number }>(`select count(*)::int as n from (${USER_SELECT}) x where x.role = 'admin' and x."isActive" and x."userId" <> $1`, [userId]);
-        if (b.role === 'admin' && admins.rows[0].n === 0) throw new ApiError('conflict', 'at least one active admin must remain');
+        if (b.role === 'admin' && admins.rows[0].n === 0) throw new ApiError('conflict', 'at least one active admin must remain', because('last_admin'));
       }
       await c.query(
         `update users set is_active = coalesce($2, is_active), password_hash = coalesce($3, password_hash),
@@ -368,7 +371,7 @@ export class AuthService {
   async unlockUser(userId: number, actor: SessionUser): Promise<UserRow> {
     return withTransaction(this.pool, async (c) => {
       const before = await c.query<UserRow>(`${USER_SELECT} where u.user_id = $1 for update of u`, [userId]);
-      if (!before.rowCount) throw new ApiError('not_found', `no user with id ${userId}`);
+      if (!before.rowCount) throw new ApiError('not_found', `no user with id ${userId}`, because('user_not_found', { userId }));
       const b = before.rows[0];
       await c.query('update users set failed_logins = 0, last_failed_at = null, locked_until = null, locked_at = null, updated_at = now() where user_id = $1', [userId]);
       await writeAudit(c, actor, {
@@ -429,7 +432,7 @@ export class AuthService {
     if (throttledUntil !== null) {
       await this.audit(who, 'auth.login.throttled', { stationFailures: this.stationLog.length });
       const s = Math.ceil((throttledUntil - now) / 1000);
-      throw new ApiError('unauthenticated', `too many failed logins at this station: try again in ${s} s`, { reason: 'throttled', retryAfterS: s });
+      throw new ApiError('unauthenticated', `too many failed logins at this station: try again in ${s} s`, { ...because('throttled'), retryAfterS: s });
     }
 
     // locked: refused without looking at the password
@@ -451,11 +454,11 @@ export class AuthService {
       await this.audit(who, 'auth.login.failure', { failedLogins: failures });
       const lock = lockFor(failures, now);
       if (lock.admin || lock.until !== null) throw lockedError(lock.until, now);
-      throw new ApiError('unauthenticated', 'wrong user name or password');
+      throw new ApiError('unauthenticated', 'wrong user name or password', because('wrong_login'));
     }
     if (!row.isActive) {
       await this.audit(who, 'auth.login.failure', { inactive: true });
-      throw new ApiError('forbidden', 'this account is deactivated');
+      throw new ApiError('forbidden', 'this account is deactivated', because('account_deactivated'));
     }
     const rehash = needsRehash(row.password_hash) ? await hashPassword(password) : undefined;
     await this.pool.query(
@@ -505,14 +508,14 @@ export class AuthService {
    */
   async reauth(sessionId: string | undefined, password: string): Promise<{ ok: true }> {
     const user = this.sessions.get(sessionId);
-    if (!user) throw new ApiError('unauthenticated', 'log in first');
+    if (!user) throw new ApiError('unauthenticated', 'log in first', because('login_required'));
     const r = await this.pool.query<LoginRow>(`select x.*, u.password_hash, u.last_failed_at from (${USER_SELECT}) x join users u on u.user_id = x."userId" where x."userId" = $1`, [user.userId]);
     const row = r.rows[0];
     const now = this.clock();
     const who = attempt(user.username, user.userId);
     if (!row || !row.isActive) {
       this.sessions.drop(sessionId);
-      throw new ApiError('unauthenticated', 'log in first');
+      throw new ApiError('unauthenticated', 'log in first', because('login_required'));
     }
     if (row.lockedAt || (row.lockedUntil && new Date(row.lockedUntil).getTime() > now)) {
       await this.audit(who, 'auth.reauth.locked', {});
@@ -521,7 +524,7 @@ export class AuthService {
     if (!(await verifyPassword(password, row.password_hash))) {
       const failures = await this.recordFailure(row.userId, now);
       await this.audit(who, 'auth.reauth.failure', { failedLogins: failures });
-      throw new ApiError('validation', 'wrong password', { password: ['wrong password'] });
+      throw new ApiError('validation', 'wrong password', { password: ['wrong password'], ...because('wrong_password') });
     }
     await this.pool.query('update users set failed_logins = 0, last_failed_at = null, locked_until = null where user_id = $1', [row.userId]);
     await this.audit(who, 'auth.reauth', {});
@@ -561,7 +564,7 @@ export class AuthService {
   private async offlineLogin(username: string, password: string, cause: unknown): Promise<{ sessionId: string; user: SessionUser }> {
     const now = this.clock();
     // no lock on the users row can be read now: the station budget still bounds guessing at this keyboard
-    if (this.stationThrottle(now) !== null) throw new ApiError('unauthenticated', 'too many failed logins at this station: try again later', { reason: 'throttled' });
+    if (this.stationThrottle(now) !== null) throw new ApiError('unauthenticated', 'too many failed logins at this station: try again later', because('throttled'));
     const c = this.credentials!.get(username);
     const fresh = c && Date.now() - Date.parse(c.confirmedAt) < OFFLINE_LOGIN_DAYS * 86_400_000;
     // the cache holds the database's hash: scrypt, or bcrypt for a credential cached before the change
@@ -570,7 +573,7 @@ export class AuthService {
       this.stationLog.push(now);
       log('auth').warn({ username: username.trim().slice(0, 50) }, 'offline login refused (database away)');
       // not something this station can confirm without the database: say that, not "wrong password"
-      throw new ApiError('unavailable', `the database is not reachable (${(cause as Error).message}); only people who logged in on this station in the last ${OFFLINE_LOGIN_DAYS} days can log in now`);
+      throw new ApiError('unavailable', `the database is not reachable (${(cause as Error).message}); only people who logged in on this station in the last ${OFFLINE_LOGIN_DAYS} days can log in now`, because('offline_login_unknown', { days: OFFLINE_LOGIN_DAYS }));
     }
     const role = ROLES.indexOf(c.role) > ROLES.indexOf(OFFLINE_ROLE) ? OFFLINE_ROLE : c.role;
     const user: SessionUser = { userId: c.userId, username: c.username, fullName: c.fullName, role, offline: true };

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { ApiError, type SessionUser } from '../api/kit';
+import { because, listParam } from '../api/reasons';
 import { writeAudit } from '../audit/audit';
 import { missingFcmsNote, missingFcmsTables } from './migrations';
 import { RULE_ORDER, Where, escapeLike, iso, type CylinderDb } from './queries';
@@ -30,17 +31,17 @@ function parseCapacity(v: string | null | undefined, what = 'capacity'): string 
   if (v === undefined || v === null) return null;
   const s = String(v).trim();
   if (s === '') return null;
-  if (!/^\d{1,12}(\.\d{1,6})?$/.test(s)) throw new ApiError('validation', `${what} must be a number like 47 or 47.0 (got "${v}")`);
+  if (!/^\d{1,12}(\.\d{1,6})?$/.test(s)) throw new ApiError('validation', `${what} must be a number like 47 or 47.0 (got "${v}")`, because('number_format', { field: what, value: String(v) }));
   return s;
 }
 
 function cleanText(v: string | null | undefined, what: string, max: number, required: boolean): string | null {
   const s = (v ?? '').trim();
   if (!s) {
-    if (required) throw new ApiError('validation', `${what} is required`);
+    if (required) throw new ApiError('validation', `${what} is required`, because('field_required', { field: what }));
     return null;
   }
-  if (s.length > max) throw new ApiError('validation', `${what} is longer than ${max} characters`);
+  if (s.length > max) throw new ApiError('validation', `${what} is longer than ${max} characters`, because('field_too_long', { field: what, max }));
   return s;
 }
 
@@ -141,7 +142,7 @@ export class CylinderPolicies {
       isActive: input.isActive ?? true,
     };
     const missing = await missingFcmsTables(c);
-    if (missing.length) throw new ApiError('unavailable', missingFcmsNote(missing));
+    if (missing.length) throw new ApiError('unavailable', missingFcmsNote(missing), because('fcms_missing', { tables: missing.join(', ') }));
     const known = await c.query<{ gas: boolean; valve: boolean; spec: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM fcms_cdc.ma_items WHERE COALESCE("DISPLAY_NAME", "FORMAL_NAME", '') = $1) AS gas,
               ($2::text IS NULL OR EXISTS (SELECT 1 FROM fcms_cdc.ma_valve_specs WHERE "VALVE_SPEC_CODE" = $2)) AS valve,
@@ -152,7 +153,7 @@ export class CylinderPolicies {
     if (!known.rows[0].gas) problems.push(`gas "${rule.gasName}" is not a gas name in FCMS (ma_items DISPLAY_NAME, else FORMAL_NAME)`);
     if (!known.rows[0].valve) problems.push(`valve spec code "${rule.valveSpecCode}" is not in FCMS (ma_valve_specs)`);
     if (!known.rows[0].spec) problems.push(`cylinder spec code "${rule.cylinderSpecCode}" is not in FCMS (ma_cylinder_specs)`);
-    if (problems.length) throw new ApiError('validation', problems.join('; '), { problems });
+    if (problems.length) throw new ApiError('validation', problems.join('; '), { problems, ...because('policy_invalid', { problems: problems.join('; ') }) });
     const dup = await c.query<{ id: number; default_enduser: string; is_active: boolean }>(
       `SELECT id, default_enduser, is_active FROM cy_enduser_default
        WHERE gas_name = $1 AND capacity IS NOT DISTINCT FROM $2::numeric AND valve_spec_code IS NOT DISTINCT FROM $3
@@ -164,7 +165,7 @@ export class CylinderPolicies {
       throw new ApiError(
         'conflict',
         `a rule for ${describeRule(rule)} already exists: #${d.id} → ${d.default_enduser} (${d.is_active ? 'active' : 'inactive'}); edit that rule instead`,
-        { existingId: d.id },
+        { existingId: d.id, ...because('rule_exists', { rule: describeRule(rule), existingId: d.id }) },
       );
     }
     return rule;
@@ -175,7 +176,7 @@ export class CylinderPolicies {
     if (change.op === 'delete' || change.rule.id !== undefined) {
       const id = change.op === 'delete' ? change.id : change.rule.id!;
       const b = await c.query('SELECT id, gas_name, capacity::text AS capacity, valve_spec_code, cylinder_spec_code, default_enduser, is_active FROM cy_enduser_default WHERE id = $1 FOR UPDATE', [id]);
-      if (!b.rowCount) throw new ApiError('not_found', `default rule #${id} does not exist`);
+      if (!b.rowCount) throw new ApiError('not_found', `default rule #${id} does not exist`, because('rule_not_found', { ruleId: id }));
       before = b.rows[0];
     }
     const rule = change.op === 'save' ? await this.validateDefault(c, change.rule) : null;
@@ -265,16 +266,16 @@ export class CylinderPolicies {
     const enduser = cleanText(input.enduser, 'EndUser', 50, true)!;
     const reason = cleanText(input.reason ?? null, 'reason', 2000, false);
     const nos = input.cylinderNos.map((s) => s.trim()).filter(Boolean);
-    if (!nos.length) throw new ApiError('validation', 'give at least one cylinder number');
-    if (nos.length > 10_000) throw new ApiError('validation', `at most 10000 cylinder numbers at once (got ${nos.length})`);
+    if (!nos.length) throw new ApiError('validation', 'give at least one cylinder number', because('cylinder_numbers_empty'));
+    if (nos.length > 10_000) throw new ApiError('validation', `at most 10000 cylinder numbers at once (got ${nos.length})`, because('cylinder_numbers_too_many', { max: 10000, count: nos.length }));
     const tooLong = nos.filter((n) => n.length > 20);
-    if (tooLong.length) throw new ApiError('validation', `cylinder numbers are at most 20 characters: ${tooLong.slice(0, 20).join(', ')}`, { tooLong });
+    if (tooLong.length) throw new ApiError('validation', `cylinder numbers are at most 20 characters: ${tooLong.slice(0, 20).join(', ')}`, { tooLong, ...because('cylinder_numbers_too_long', { max: 20, numbers: listParam(tooLong, 20) }) });
     const seen = new Set<string>();
     const listedTwice = [...new Set(nos.filter((n) => (seen.has(n) ? true : (seen.add(n), false))))];
     const unique = [...seen];
     return this.tx(async (c) => {
       const missing = await missingFcmsTables(c);
-      if (missing.length) throw new ApiError('unavailable', missingFcmsNote(missing));
+      if (missing.length) throw new ApiError('unavailable', missingFcmsNote(missing), because('fcms_missing', { tables: missing.join(', ') }));
       const unknown = (
         await c.query<{ no: string }>(
           `SELECT no FROM unnest($1::text[]) WITH ORDINALITY u(no, i)
@@ -300,7 +301,7 @@ export class CylinderPolicies {
               .join(', ')}${existing.length > 10 ? ', …' : ''}; edit those instead`,
           );
         if (listedTwice.length) parts.push(`listed twice: ${listedTwice.join(', ')}`);
-        throw new ApiError('validation', `nothing saved: ${parts.join('; ')}`, { unknown, existing, listedTwice });
+        throw new ApiError('validation', `nothing saved: ${parts.join('; ')}`, { unknown, existing, listedTwice, ...because('exceptions_refused', { problems: parts.join('; ') }) });
       }
       const { result, effect } = await this.withEffect(c, { where: 'cylinder_no = ANY($1::text[])', args: [unique] }, async () =>
         c.query<{ id: number }>(
@@ -324,7 +325,7 @@ export class CylinderPolicies {
   async updateException(user: SessionUser | undefined, input: ExceptionUpdate): Promise<{ id: number; effect: PolicyEffect }> {
     return this.tx(async (c) => {
       const b = await c.query('SELECT id, cylinder_no, enduser, reason, is_active FROM cy_enduser_exception WHERE id = $1 FOR UPDATE', [input.id]);
-      if (!b.rowCount) throw new ApiError('not_found', `exception #${input.id} does not exist`);
+      if (!b.rowCount) throw new ApiError('not_found', `exception #${input.id} does not exist`, because('exception_not_found', { ids: `#${input.id}` }));
       const before = b.rows[0];
       const enduser = input.enduser !== undefined ? cleanText(input.enduser, 'EndUser', 50, true) : before.enduser;
       const reason = input.reason !== undefined ? cleanText(input.reason, 'reason', 2000, false) : before.reason;
@@ -349,12 +350,12 @@ export class CylinderPolicies {
   }
 
   async deleteExceptions(user: SessionUser | undefined, ids: number[]): Promise<{ deleted: number; effect: PolicyEffect }> {
-    if (!ids.length) throw new ApiError('validation', 'give at least one exception id');
+    if (!ids.length) throw new ApiError('validation', 'give at least one exception id', because('exception_ids_empty'));
     return this.tx(async (c) => {
       const b = await c.query('SELECT id, cylinder_no, enduser, reason, is_active FROM cy_enduser_exception WHERE id = ANY($1::int[]) FOR UPDATE', [ids]);
       const found = new Set(b.rows.map((r) => r.id));
       const absent = ids.filter((i) => !found.has(i));
-      if (absent.length) throw new ApiError('not_found', `exception(s) ${absent.map((i) => `#${i}`).join(', ')} do not exist`);
+      if (absent.length) throw new ApiError('not_found', `exception(s) ${absent.map((i) => `#${i}`).join(', ')} do not exist`, because('exception_not_found', { ids: absent.map((i) => `#${i}`).join(', ') }));
       const { effect } = await this.withEffect(c, { where: 'cylinder_no = ANY($1::text[])', args: [b.rows.map((r) => r.cylinder_no)] }, () =>
         c.query('DELETE FROM cy_enduser_exception WHERE id = ANY($1::int[])', [ids]),
       );
@@ -431,13 +432,14 @@ export class CylinderPolicies {
       let before: Record<string, unknown> | null = null;
       if (input.id !== undefined) {
         const b = await c.query('SELECT id, group_name, description, is_active FROM cy_valve_group WHERE id = $1 FOR UPDATE', [input.id]);
-        if (!b.rowCount) throw new ApiError('not_found', `valve group #${input.id} does not exist`);
+        if (!b.rowCount) throw new ApiError('not_found', `valve group #${input.id} does not exist`, because('valve_group_not_found', { groupId: input.id }));
         before = b.rows[0];
       }
       const dup = await c.query('SELECT id, is_active FROM cy_valve_group WHERE group_name = $1 AND ($2::int IS NULL OR id <> $2)', [groupName, input.id ?? null]);
       if (dup.rowCount)
         throw new ApiError('conflict', `a valve group named "${groupName}" already exists (#${dup.rows[0].id}, ${dup.rows[0].is_active ? 'active' : 'inactive'})`, {
           existingId: dup.rows[0].id,
+          ...because('valve_group_exists', { groupName, existingId: dup.rows[0].id }),
         });
       const isActive = input.isActive ?? (before ? (before.is_active as boolean) : true);
       const { result, effect } = await this.withEffect(c, this.valveCandidates(input.id !== undefined ? [input.id] : [], []), async () =>
@@ -470,7 +472,7 @@ export class CylinderPolicies {
   async deleteValveGroup(user: SessionUser | undefined, id: number): Promise<{ id: number; effect: PolicyEffect }> {
     return this.tx(async (c) => {
       const b = await c.query('SELECT id, group_name, description, is_active FROM cy_valve_group WHERE id = $1 FOR UPDATE', [id]);
-      if (!b.rowCount) throw new ApiError('not_found', `valve group #${id} does not exist`);
+      if (!b.rowCount) throw new ApiError('not_found', `valve group #${id} does not exist`, because('valve_group_not_found', { groupId: id }));
       const maps = await c.query('SELECT id, valve_spec_code, valve_spec_name, is_primary, is_active FROM cy_valve_group_mapping WHERE group_id = $1', [id]);
       const { effect } = await this.withEffect(c, this.valveCandidates([id], []), async () => {
         await c.query('DELETE FROM cy_valve_group_mapping WHERE group_id = $1', [id]);
@@ -496,21 +498,21 @@ export class CylinderPolicies {
     const code = cleanText(input.valveSpecCode, 'valve spec code', 50, true)!;
     return this.tx(async (c) => {
       const missing = await missingFcmsTables(c);
-      if (missing.length) throw new ApiError('unavailable', missingFcmsNote(missing));
+      if (missing.length) throw new ApiError('unavailable', missingFcmsNote(missing), because('fcms_missing', { tables: missing.join(', ') }));
       const g = await c.query('SELECT id, group_name FROM cy_valve_group WHERE id = $1', [input.groupId]);
-      if (!g.rowCount) throw new ApiError('not_found', `valve group #${input.groupId} does not exist`);
+      if (!g.rowCount) throw new ApiError('not_found', `valve group #${input.groupId} does not exist`, because('valve_group_not_found', { groupId: input.groupId }));
       const vs = await c.query<{ name: string }>(`SELECT COALESCE("NAME", '') AS name FROM fcms_cdc.ma_valve_specs WHERE "VALVE_SPEC_CODE" = $1`, [code]);
-      if (!vs.rowCount) throw new ApiError('validation', `valve spec code "${code}" is not in FCMS (ma_valve_specs)`);
+      if (!vs.rowCount) throw new ApiError('validation', `valve spec code "${code}" is not in FCMS (ma_valve_specs)`, because('valve_spec_unknown', { code }));
       const fcmsName = vs.rows[0].name;
       const name = input.valveSpecName == null || input.valveSpecName.trim() === '' ? fcmsName : input.valveSpecName.trim();
       if (name !== fcmsName)
-        throw new ApiError('validation', `valve ${code} is named "${fcmsName}" in FCMS, not "${name}": a mapping matches code and name, so it would never apply`);
+        throw new ApiError('validation', `valve ${code} is named "${fcmsName}" in FCMS, not "${name}": a mapping matches code and name, so it would never apply`, because('valve_name_mismatch', { code, fcmsName, name }));
       let before: Record<string, unknown> | null = null;
       if (input.id !== undefined) {
         const b = await c.query('SELECT id, group_id, valve_spec_code, valve_spec_name, is_primary, is_active FROM cy_valve_group_mapping WHERE id = $1 FOR UPDATE', [
           input.id,
         ]);
-        if (!b.rowCount) throw new ApiError('not_found', `valve mapping #${input.id} does not exist`);
+        if (!b.rowCount) throw new ApiError('not_found', `valve mapping #${input.id} does not exist`, because('valve_mapping_not_found', { mappingId: input.id }));
         before = b.rows[0];
       }
       const dup = await c.query(
@@ -521,6 +523,7 @@ export class CylinderPolicies {
       if (dup.rowCount)
         throw new ApiError('conflict', `valve ${code} "${name}" is already in group ${dup.rows[0].group_name} (mapping #${dup.rows[0].id}); a valve belongs to one group`, {
           existingId: dup.rows[0].id,
+          ...because('valve_in_group', { code, groupName: dup.rows[0].group_name }),
         });
       const isPrimary = input.isPrimary ?? (before ? (before.is_primary as boolean) : false);
       const isActive = input.isActive ?? (before ? (before.is_active as boolean) : true);
@@ -562,7 +565,7 @@ export class CylinderPolicies {
   async deleteMapping(user: SessionUser | undefined, id: number): Promise<{ id: number; effect: PolicyEffect }> {
     return this.tx(async (c) => {
       const b = await c.query('SELECT id, group_id, valve_spec_code, valve_spec_name, is_primary, is_active FROM cy_valve_group_mapping WHERE id = $1 FOR UPDATE', [id]);
-      if (!b.rowCount) throw new ApiError('not_found', `valve mapping #${id} does not exist`);
+      if (!b.rowCount) throw new ApiError('not_found', `valve mapping #${id} does not exist`, because('valve_mapping_not_found', { mappingId: id }));
       const before = b.rows[0];
       const { effect } = await this.withEffect(c, this.valveCandidates([before.group_id], [before.valve_spec_code]), () =>
         c.query('DELETE FROM cy_valve_group_mapping WHERE id = $1', [id]),

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { ApiError } from '../api/kit';
+import { because } from '../api/reasons';
 import type { Databases } from '../db/pools';
 import { log } from '../log';
 import { missingFcmsNote, missingFcmsTables } from './migrations';
@@ -151,10 +152,12 @@ export class CylinderDb {
       if (isUndefinedTable(e)) {
         const msg = (e as Error).message;
         if (/cy_cylinder_current|cy_enduser|cy_valve/.test(msg))
-          throw new ApiError('unavailable', `the cylinder inventory tables are missing (${msg}): run \`linedeck migrate\``);
+          throw new ApiError('unavailable', `the cylinder inventory tables are missing (${msg}): run \`linedeck migrate\``, because('inventory_missing'));
         if (/fcms_cdc|cy_cylinder_computed|cy_resync_all|cy_sync/.test(msg)) {
           const missing = await missingFcmsTables(this.read).catch(() => []);
-          throw new ApiError('unavailable', missing.length ? missingFcmsNote(missing) : `the FCMS sync is not installed (${msg}): run \`linedeck migrate\``);
+          throw missing.length
+            ? new ApiError('unavailable', missingFcmsNote(missing), because('fcms_missing', { tables: missing.join(', ') }))
+            : new ApiError('unavailable', `the FCMS sync is not installed (${msg}): run \`linedeck migrate\``, because('fcms_not_installed'));
         }
       }
       throw e;

@@ -8,6 +8,7 @@
  */
 import type pg from 'pg';
 import { ApiError, type SessionUser } from '../api/kit';
+import { because } from '../api/reasons';
 import type { Databases } from '../db/pools';
 import { missingFcmsNote, missingFcmsTables, syncInstallState } from './migrations';
 import { CylinderPolicies, describeRule } from './policies';
@@ -177,7 +178,7 @@ export class CylinderService {
       const no = cylinderNo.trim();
       const pool = this.read;
       const missing = await missingFcmsTables(pool);
-      if (missing.length) throw new ApiError('unavailable', missingFcmsNote(missing));
+      if (missing.length) throw new ApiError('unavailable', missingFcmsNote(missing), because('fcms_missing', { tables: missing.join(', ') }));
       const snapCols = `cylinder_no, raw_gas_name, raw_capacity::text AS raw_capacity, raw_valve_spec_code, raw_valve_spec_name,
         raw_cylinder_spec_code, raw_cylinder_spec_name, raw_usage_place, raw_location, raw_condition_code, raw_position_user_name,
         dashboard_gas_name, dashboard_capacity::text AS dashboard_capacity, dashboard_valve_spec_code, dashboard_valve_spec_name,
@@ -209,7 +210,7 @@ export class CylinderService {
           [no],
         ),
       ]);
-      if (!snap.rowCount && !comp.rowCount) throw new ApiError('not_found', `cylinder ${no} is neither in FCMS nor in the snapshot`);
+      if (!snap.rowCount && !comp.rowCount) throw new ApiError('not_found', `cylinder ${no} is neither in FCMS nor in the snapshot`, because('cylinder_not_found', { cylinderNo: no }));
       const s = snap.rows[0] ?? null;
       const c = comp.rows[0] ?? null;
       const snapshotKeys = Object.keys(c ?? s).filter((k) => !['enduser_source', 'exception_id', 'enduser_rule_id', 'valve_group_id', 'valve_mapping_id', 'primary_mapping_id', 'snapshot_updated_at'].includes(k));

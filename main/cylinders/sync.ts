@@ -3,6 +3,7 @@
  * managers' button (`cylinders.sync`, a job) and the daily repair of design §7.2.
  */
 import { ApiError } from '../api/kit';
+import { because } from '../api/reasons';
 import { missingFcmsNote, missingFcmsTables } from './migrations';
 import type { CylinderDb } from './queries';
 import type { SyncResult } from './types';
@@ -16,7 +17,7 @@ export interface SyncOptions {
 export async function runFullSync(db: CylinderDb, opts: SyncOptions = {}): Promise<SyncResult> {
   return db.guard(async () => {
     const missing = await missingFcmsTables(db.job);
-    if (missing.length) throw new ApiError('unavailable', missingFcmsNote(missing));
+    if (missing.length) throw new ApiError('unavailable', missingFcmsNote(missing), because('fcms_missing', { tables: missing.join(', ') }));
     const c = await db.job.connect();
     const pid = (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
     const onAbort = () => void db.job.query('select pg_cancel_backend($1)', [pid]).catch(() => undefined);

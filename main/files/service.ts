@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { ApiError, type SessionUser } from '../api/kit';
+import { because } from '../api/reasons';
 import { writeAudit } from '../audit/audit';
 import type { StationPaths } from '../config';
 import { withTransaction } from '../db/pools';
@@ -52,7 +53,7 @@ export class FilesService {
   }
 
   async setRetention(days: number, actor?: SessionUser): Promise<{ retentionDays: number }> {
-    if (!Number.isInteger(days) || days < 1 || days > 36500) throw new ApiError('validation', 'retention is 1 to 36 500 days');
+    if (!Number.isInteger(days) || days < 1 || days > 36500) throw new ApiError('validation', 'retention is 1 to 36 500 days', because('retention_days', { min: 1, max: 36500 }));
     await withTransaction(this.read, async (c) => {
       const before = await q.setRetentionDays(c, days);
       await writeAudit(c, actor, { action: 'files.retention.set', table: 'file_settings', operation: 'UPDATE', target: 'retention_days', before: { retentionDays: before }, after: { retentionDays: days } });

@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { ApiError, type SessionUser } from '../api/kit';
+import { because } from '../api/reasons';
 import { isUnavailable } from '../db/pools';
 import type { JournalEntry } from '../lib/journal';
 import type { NewAction, NewFeedback } from './contract';
@@ -63,7 +64,7 @@ export class FollowUps {
     if (target.clientUuid && this.outbox.has(target.clientUuid)) return queue();
     try {
       const inspectionId = await this.resolve(target);
-      if (inspectionId == null) throw new ApiError('not_found', `no inspection ${target.clientUuid}`);
+      if (inspectionId == null) throw new ApiError('not_found', `no inspection ${target.clientUuid}`, because('inspection_not_found', { inspection: String(target.clientUuid) }));
       return await now(inspectionId, { clientUuid: id, at });
     } catch (e) {
       if (isUnavailable(e)) return queue();

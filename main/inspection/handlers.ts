@@ -8,6 +8,7 @@ import type { ImageInput } from './store';
 import { listWatchFolders, removeWatchFolder, setWatchFolder } from './watch';
 import { log } from '../log';
 import { ApiError } from '../api/kit';
+import { because } from '../api/reasons';
 import { assertLocalPath, assertPathInputAllowed } from '../lib/paths';
 
 /**
@@ -66,7 +67,7 @@ export function createInspectionHandlers(s: AppServices, rt: InspectionRuntime):
       // a path only from the command line; the transport, not the caller, says where an inspection came from
       assertPathInputAllowed(i.image, c, 'picture');
       if (c.transport !== 'cli' && (i.source === 'watch' || i.source === 'cli'))
-        throw new ApiError('validation', `source ${i.source} is set by the station itself; send upload or camera`, { reason: 'source_refused' });
+        throw new ApiError('validation', `source ${i.source} is set by the station itself; send upload or camera`, because('source_refused', { source: i.source }));
       return pipeline.inspect('productId' in i ? { productId: i.productId } : { productCode: i.productCode }, i.image as ImageInput, {
         source: c.transport === 'cli' ? 'cli' : i.source,
         actor: c.user,

@@ -25,6 +25,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import sharp from 'sharp';
 import { ApiError, type SessionUser } from '../api/kit';
+import { because } from '../api/reasons';
 import { writeAudit } from '../audit/audit';
 import { readStationConfig } from '../config';
 import { isUnavailable, withTransaction } from '../db/pools';
@@ -287,7 +288,7 @@ export class InspectionPipeline {
 
   private models(): { backbone: ModelEntry; embedding: ModelEntry | null } {
     const f = this.findModels();
-    if (!f.ok) throw new ApiError('unavailable', `no inspection model: ${f.problem}`, refusal('no_model'));
+    if (!f.ok) throw new ApiError('unavailable', `no inspection model: ${f.problem}`, refusal('no_model', {}));
     return f;
   }
 
@@ -302,12 +303,12 @@ export class InspectionPipeline {
     const product = await this.svc.getProduct(productRef(ref));
     const { productCode } = product;
     const ratio = opts.coresetRatio ?? DEFAULT_CORESET_RATIO;
-    if (!(ratio > 0 && ratio <= 1)) throw new ApiError('validation', `coreset ratio must be in (0, 1], got ${ratio}`);
+    if (!(ratio > 0 && ratio <= 1)) throw new ApiError('validation', `coreset ratio must be in (0, 1], got ${ratio}`, because('coreset_ratio', { ratio }));
     const lockKey = `linedeck:bank:${product.productId}`;
     const lockClient = await this.svc.job.connect();
     let owned = false;
     try {
-      if (!(await queries.tryBankLock(lockClient, lockKey))) throw new ApiError('conflict', `a memory bank for ${productCode} is already being built`);
+      if (!(await queries.tryBankLock(lockClient, lockKey))) throw new ApiError('conflict', `a memory bank for ${productCode} is already being built`, because('bank_build_running', { productCode }));
       owned = true;
       await queries.failInterruptedBankBuilds(lockClient, product.productId);
       const f = this.findModels();
@@ -366,6 +367,7 @@ export class InspectionPipeline {
         throw new ApiError(
           'validation',
           `${productCode} has ${normals.length} normal reference image${normals.length === 1 ? '' : 's'}; at least ${MIN_NORMAL_IMAGES} are needed (upload normal images, or bank build --images DIR)`,
+          because('too_few_normals', { productCode, count: normals.length, min: MIN_NORMAL_IMAGES }),
         );
       const { backbone, embedding } = this.models();
       const cfg = await this.svc.getModelConfig(productId);
@@ -422,7 +424,7 @@ export class InspectionPipeline {
           )
           .catch((e) => {
             if ((e as Error).name === 'CancelledError') throw e;
-            throw new ApiError('validation', (e as Error).message);
+            throw new ApiError('validation', (e as Error).message, because('bank_build_failed', { productCode }));
           });
       } catch (e) {
         stopEmbedding.abort();
@@ -507,13 +509,13 @@ export class InspectionPipeline {
     const inputs: ImageInput[] = [...(opts.images ?? [])];
     if (opts.imagesDir) {
       const dir = path.resolve(opts.imagesDir);
-      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ApiError('validation', `no such folder ${dir}`);
+      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ApiError('validation', `no such folder ${dir}`, because('folder_missing', { folder: dir }));
       const files = fs
         .readdirSync(dir, { withFileTypes: true })
         .filter((d) => d.isFile() && IMAGE_EXT.test(d.name) && !/_mask\.png$/i.test(d.name))
         .map((d) => d.name)
         .sort();
-      if (!files.length) throw new ApiError('validation', `${dir} holds no image files (png, jpg, webp, tif)`);
+      if (!files.length) throw new ApiError('validation', `${dir} holds no image files (png, jpg, webp, tif)`, because('folder_no_images', { folder: dir }));
       for (const f of files) inputs.push({ path: path.join(dir, f) });
     }
     const stored: (DecodedImage & { relPath: string })[] = [];
@@ -591,9 +593,9 @@ export class InspectionPipeline {
     const known = await this.context(productRef(product), embeddingModel, Boolean(outbox));
     const ctx = known.ctx;
     const { productId, productCode, imageThreshold, pixelThreshold } = ctx;
-    if (!ctx.isActive) throw new ApiError('conflict', `${productCode} is deactivated; activate it to inspect`, refusal('deactivated'));
+    if (!ctx.isActive) throw new ApiError('conflict', `${productCode} is deactivated; activate it to inspect`, refusal('deactivated', { productCode }));
     const current = ctx.bank;
-    if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first (bank build --product ${productCode})`, refusal('no_bank'));
+    if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first (bank build --product ${productCode})`, refusal('no_bank', { productCode }));
     const input = await decoding;
     checkAbort(signal);
     const bankFile = await this.bankFileOf(productCode, current);
@@ -715,7 +717,7 @@ export class InspectionPipeline {
       const snap = this.snapshots.get(ref);
       if (!snap || snap.embeddingModel !== embeddingModel) {
         const name = 'productId' in ref ? `product ${ref.productId}` : ref.productCode;
-        throw new ApiError('unavailable', `the database is not reachable and this station has not inspected ${name} before: it cannot be inspected until the database is back`, refusal('offline_unknown'));
+        throw new ApiError('unavailable', `the database is not reachable and this station has not inspected ${name} before: it cannot be inspected until the database is back`, refusal('offline_unknown', { product: name }));
       }
       return { ctx: snap.ctx, references: Promise.resolve(snap.references), catalog: snapshotCatalog(snap) };
     }
@@ -887,11 +889,11 @@ export class InspectionPipeline {
         return await this.svc.store.files.resolve(sha, 'ldb');
       } catch (e) {
         if ((e as Error).name !== 'FileNotStoredError') throw e;
-        throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${sha.slice(0, 12)}… is not in the database); rebuild the bank`, refusal('rebuild_bank'));
+        throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${sha.slice(0, 12)}… is not in the database); rebuild the bank`, refusal('rebuild_bank', { productCode }));
       }
     }
     const bankFile = path.join(this.svc.paths.home, String(current.summary.bank_path));
-    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`, refusal('rebuild_bank'));
+    if (!fs.existsSync(bankFile)) throw new ApiError('unavailable', `the memory bank file of ${productCode} is missing (${bankFile}); rebuild the bank`, refusal('rebuild_bank', { productCode }));
     return bankFile;
   }
 
@@ -902,7 +904,7 @@ export class InspectionPipeline {
   async scoreStoredImages(ref: ProductRef | string, relPaths: string[], signal?: AbortSignal): Promise<{ deploymentId: number; scores: number[] }> {
     // the code and the current bank in one round trip (the same read an inspection makes)
     const { productCode, bank: current } = await this.svc.inspectionContext(productRef(ref));
-    if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first`, refusal('no_bank'));
+    if (!current) throw new ApiError('not_found', `${productCode} has no memory bank yet: build one first`, refusal('no_bank', { productCode }));
     const bankFile = await this.bankFileOf(productCode, current);
     if (!relPaths.length) return { deploymentId: current.deploymentId, scores: [] };
     const { backbone } = this.models();
@@ -989,7 +991,7 @@ function snapshotCatalog(snap: ProductSnapshot): DefectCatalog {
   return {
     getDefectType: async (id: number) => {
       const t = snap.defectTypes[id];
-      if (!t) throw new ApiError('not_found', `no defect type with id ${id}`);
+      if (!t) throw new ApiError('not_found', `no defect type with id ${id}`, because('defect_type_not_found', { defectTypeId: id }));
       return t;
     },
     guideFor: async (id: number) => snap.guides[id] ?? { cause: [], action: [], other: [] },

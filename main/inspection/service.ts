@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { ApiError, type SessionUser } from '../api/kit';
+import { because } from '../api/reasons';
 import { writeAudit } from '../audit/audit';
 import type { StationPaths } from '../config';
 import { withTransaction, type Databases } from '../db/pools';
@@ -38,6 +39,7 @@ import * as queries from './queries';
 import { inspectionWhere, NEWEST_FIRST } from './queries';
 import { removalsOf } from '../files/queries';
 import { FileStore } from '../files/store';
+import type { ImageProblem } from './engine/preprocess';
 import { ImageInputError, ImageStore, mimeOf, readImageInput, safeFileName, writeAtomic, MAX_IMAGE_BYTES, type DecodedImage, type ImageInput } from './store';
 import type {
   ActionRow,
@@ -85,8 +87,8 @@ export function userRef(actor: SessionUser | undefined): number | null {
 export function asInputError(e: unknown): never {
   if (e instanceof ImageInputError || (e as Error)?.name === 'ImageInputError') {
     // `reason` lets a screen say it in the operator's language (it crosses the engine's worker boundary too)
-    const reason = (e as { reason?: string }).reason;
-    throw new ApiError('validation', (e as Error).message, reason ? { reason } : undefined);
+    const reason = (e as { reason?: ImageProblem }).reason;
+    throw new ApiError('validation', (e as Error).message, because((reason ?? 'unreadable') as ImageProblem));
   }
   throw e;
 }
@@ -305,7 +307,7 @@ export class InspectionService {
 
   async getProduct(ref: { productId: number } | { productCode: string }, q: Q = this.read): Promise<ProductRow> {
     const r = await queries.productRow(q, ref);
-    if (!r) throw new ApiError('not_found', 'productId' in ref ? `no product with id ${ref.productId}` : `no product ${ref.productCode}`);
+    if (!r) throw new ApiError('not_found', 'productId' in ref ? `no product with id ${ref.productId}` : `no product ${ref.productCode}`, because('product_not_found', { product: 'productId' in ref ? ref.productId : ref.productCode }));
     return mapProduct(r);
   }
 
@@ -317,7 +319,7 @@ export class InspectionService {
   async createProduct(input: NewProduct, actor?: SessionUser): Promise<ProductRow> {
     return withTransaction(this.read, async (c) => {
       const dupe = await queries.productCodeIgnoringCase(c, input.productCode);
-      if (dupe !== undefined) throw new ApiError('conflict', `product ${dupe} already exists`);
+      if (dupe !== undefined) throw new ApiError('conflict', `product ${dupe} already exists`, because('product_exists', { productCode: dupe }));
       const productId = await queries.insertProduct(c, {
         productCode: input.productCode,
         productName: input.productName,
@@ -347,7 +349,7 @@ export class InspectionService {
   async updateProduct(input: ProductPatch, actor?: SessionUser): Promise<ProductRow> {
     return withTransaction(this.read, async (c) => {
       const before = await queries.lockProduct(c, input.productId);
-      if (!before) throw new ApiError('not_found', `no product with id ${input.productId}`);
+      if (!before) throw new ApiError('not_found', `no product with id ${input.productId}`, because('product_not_found', { product: input.productId }));
       await queries.updateProductRow(c, {
         productId: input.productId,
         productName: input.productName ?? null,
@@ -378,15 +380,15 @@ export class InspectionService {
 
   async getDefectType(defectTypeId: number, q: Q = this.read): Promise<DefectTypeRow> {
     const r = await queries.defectTypeRow(q, defectTypeId);
-    if (!r) throw new ApiError('not_found', `no defect type with id ${defectTypeId}`);
+    if (!r) throw new ApiError('not_found', `no defect type with id ${defectTypeId}`, because('defect_type_not_found', { defectTypeId }));
     return mapDefectType(r);
   }
 
   async createDefectType(input: NewDefectType, actor?: SessionUser): Promise<DefectTypeRow> {
     return withTransaction(this.read, async (c) => {
       const productCode = await queries.productCodeOf(c, input.productId);
-      if (productCode === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`);
-      if (await queries.defectCodeTaken(c, input.productId, input.defectCode)) throw new ApiError('conflict', `${productCode} already has a defect type ${input.defectCode}`);
+      if (productCode === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`, because('product_not_found', { product: input.productId }));
+      if (await queries.defectCodeTaken(c, input.productId, input.defectCode)) throw new ApiError('conflict', `${productCode} already has a defect type ${input.defectCode}`, because('defect_code_taken', { productCode, defectCode: input.defectCode }));
       const row = mapDefectType(
         await queries.insertDefectType(c, {
           productId: input.productId,
@@ -406,7 +408,7 @@ export class InspectionService {
   async updateDefectType(input: DefectTypePatch, actor?: SessionUser): Promise<DefectTypeRow> {
     return withTransaction(this.read, async (c) => {
       const b = await queries.lockDefectType(c, input.defectTypeId);
-      if (!b) throw new ApiError('not_found', `no defect type with id ${input.defectTypeId}`);
+      if (!b) throw new ApiError('not_found', `no defect type with id ${input.defectTypeId}`, because('defect_type_not_found', { defectTypeId: input.defectTypeId }));
       const r = await queries.updateDefectTypeRow(c, {
         defectTypeId: input.defectTypeId,
         defectNameKo: input.defectNameKo ?? null,
@@ -443,7 +445,7 @@ export class InspectionService {
   manualFile(rel: string): string {
     const p = path.resolve(this.paths.home, rel);
     const inside = path.relative(this.manualsRoot(), p);
-    if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) throw new ApiError('validation', `not a manual file: ${rel}`);
+    if (!inside || inside.startsWith('..') || path.isAbsolute(inside)) throw new ApiError('validation', `not a manual file: ${rel}`, because('manual_file_refused', { file: rel }));
     return p;
   }
 
@@ -453,14 +455,14 @@ export class InspectionService {
 
   async getManual(manualId: number, q: Q = this.read): Promise<ManualDetail> {
     const r = await queries.manualRow(q, manualId);
-    if (!r) throw new ApiError('not_found', `no manual with id ${manualId}`);
+    if (!r) throw new ApiError('not_found', `no manual with id ${manualId}`, because('manual_not_found', { manualId }));
     const s = await queries.manualSectionRows(q, manualId);
     return { ...mapManual(r), sections: s.map(mapSection) };
   }
 
   async createManual(input: NewManual, actor?: SessionUser): Promise<ManualDetail> {
     const code = await queries.productCodeOf(this.read, input.productId);
-    if (code === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`);
+    if (code === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`, because('product_not_found', { product: input.productId }));
     const productCode: string = code;
     // the file goes in first (content-addressed); a failed insert leaves at most an unreferenced file
     let file: { rel: string; name: string; size: number; type: string; bytes: Buffer; sha: string } | null = null;
@@ -474,8 +476,8 @@ export class InspectionService {
       })();
       const name = safeFileName(input.file.fileName ?? raw.fileName);
       const ext = path.extname(name).slice(1).toLowerCase();
-      if (!(MANUAL_TYPES as readonly string[]).includes(ext)) throw new ApiError('validation', `manual files are ${MANUAL_TYPES.join(', ')}; ${name} is not`);
-      if (raw.bytes.length > MAX_IMAGE_BYTES) throw new ApiError('validation', `${name} is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+      if (!(MANUAL_TYPES as readonly string[]).includes(ext)) throw new ApiError('validation', `manual files are ${MANUAL_TYPES.join(', ')}; ${name} is not`, because('manual_type', { name, types: MANUAL_TYPES.join(', ') }));
+      if (raw.bytes.length > MAX_IMAGE_BYTES) throw new ApiError('validation', `${name} is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`, because('file_too_large', { name, maxMb: MAX_IMAGE_BYTES / 1024 / 1024 }));
       const sha = crypto.createHash('sha256').update(raw.bytes).digest('hex');
       const rel = `manuals/${productCode}/${sha}.${ext}`;
       writeAtomic(this.manualFile(rel), raw.bytes);
@@ -483,7 +485,7 @@ export class InspectionService {
     }
     return withTransaction(this.read, async (c) => {
       if (input.version) {
-        if (await queries.manualVersionTaken(c, input.productId, input.version)) throw new ApiError('conflict', `${productCode} already has a manual version ${input.version}`);
+        if (await queries.manualVersionTaken(c, input.productId, input.version)) throw new ApiError('conflict', `${productCode} already has a manual version ${input.version}`, because('manual_version_taken', { version: input.version }));
       }
       const manualId = await queries.insertManual(c, {
         productId: input.productId,
@@ -533,9 +535,9 @@ export class InspectionService {
   async updateManual(input: ManualPatch, actor?: SessionUser): Promise<ManualDetail> {
     return withTransaction(this.read, async (c) => {
       const b = await queries.lockManual(c, input.manualId);
-      if (!b) throw new ApiError('not_found', `no manual with id ${input.manualId}`);
+      if (!b) throw new ApiError('not_found', `no manual with id ${input.manualId}`, because('manual_not_found', { manualId: input.manualId }));
       if (input.version) {
-        if (await queries.otherManualHasVersion(c, b.product_id, input.version, input.manualId)) throw new ApiError('conflict', `this product already has a manual version ${input.version}`);
+        if (await queries.otherManualHasVersion(c, b.product_id, input.version, input.manualId)) throw new ApiError('conflict', `this product already has a manual version ${input.version}`, because('manual_version_taken', { version: input.version }));
       }
       await queries.updateManualRow(c, {
         manualId: input.manualId,
@@ -561,7 +563,7 @@ export class InspectionService {
   async deleteManual(manualId: number, actor?: SessionUser): Promise<{ deleted: boolean }> {
     return withTransaction(this.read, async (c) => {
       const b = await queries.lockManual(c, manualId);
-      if (!b) throw new ApiError('not_found', `no manual with id ${manualId}`);
+      if (!b) throw new ApiError('not_found', `no manual with id ${manualId}`, because('manual_not_found', { manualId }));
       const sections = await queries.manualSectionsForAudit(c, manualId);
       await queries.deleteManualRow(c, manualId);
       await writeAudit(c, actor, {
@@ -577,12 +579,12 @@ export class InspectionService {
 
   private async checkSectionDefectType(c: Q, manualId: number, defectTypeId: number | null | undefined): Promise<void> {
     if (defectTypeId == null) return;
-    if (!(await queries.defectTypeOfManualProduct(c, defectTypeId, manualId))) throw new ApiError('validation', `defect type ${defectTypeId} does not belong to this manual's product`);
+    if (!(await queries.defectTypeOfManualProduct(c, defectTypeId, manualId))) throw new ApiError('validation', `defect type ${defectTypeId} does not belong to this manual's product`, because('defect_type_other_product', { defectTypeId }));
   }
 
   async createSection(input: NewSection, actor?: SessionUser): Promise<SectionRow> {
     return withTransaction(this.read, async (c) => {
-      if (!(await queries.lockManualId(c, input.manualId))) throw new ApiError('not_found', `no manual with id ${input.manualId}`);
+      if (!(await queries.lockManualId(c, input.manualId))) throw new ApiError('not_found', `no manual with id ${input.manualId}`, because('manual_not_found', { manualId: input.manualId }));
       await this.checkSectionDefectType(c, input.manualId, input.defectTypeId);
       const sectionId = await queries.insertSection(c, {
         manualId: input.manualId,
@@ -603,7 +605,7 @@ export class InspectionService {
   async updateSection(input: SectionPatch, actor?: SessionUser): Promise<SectionRow> {
     return withTransaction(this.read, async (c) => {
       const b = await queries.lockSection(c, input.sectionId);
-      if (!b) throw new ApiError('not_found', `no section with id ${input.sectionId}`);
+      if (!b) throw new ApiError('not_found', `no section with id ${input.sectionId}`, because('section_not_found', { sectionId: input.sectionId }));
       const before = mapSection(b);
       if (input.defectTypeId !== undefined) await this.checkSectionDefectType(c, before.manualId, input.defectTypeId);
       await queries.updateSectionRow(c, {
@@ -629,7 +631,7 @@ export class InspectionService {
   async deleteSection(sectionId: number, actor?: SessionUser): Promise<{ deleted: boolean }> {
     return withTransaction(this.read, async (c) => {
       const b = await queries.lockSection(c, sectionId);
-      if (!b) throw new ApiError('not_found', `no section with id ${sectionId}`);
+      if (!b) throw new ApiError('not_found', `no section with id ${sectionId}`, because('section_not_found', { sectionId }));
       const before = mapSection(b);
       await queries.deleteSectionRow(c, sectionId);
       await this.renderManual(c, before.manualId);
@@ -653,7 +655,7 @@ export class InspectionService {
 
   async getImage(imageId: number, q: Q = this.read): Promise<ImageRow> {
     const r = await queries.imageRow(q, imageId);
-    if (!r) throw new ApiError('not_found', `no image with id ${imageId}`);
+    if (!r) throw new ApiError('not_found', `no image with id ${imageId}`, because('image_not_found', { imageId }));
     return mapImage(r);
   }
 
@@ -675,9 +677,9 @@ export class InspectionService {
     const stored = await this.storeImage(input.image as ImageInput);
     return withTransaction(this.read, async (c) => {
       const productCode = await queries.productCodeOf(c, input.productId);
-      if (productCode === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`);
+      if (productCode === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`, because('product_not_found', { product: input.productId }));
       if (input.imageType === 'defect') {
-        if (!(await queries.defectTypeOfProduct(c, input.defectTypeId, input.productId))) throw new ApiError('validation', `defect type ${input.defectTypeId} does not belong to ${productCode}`);
+        if (!(await queries.defectTypeOfProduct(c, input.defectTypeId, input.productId))) throw new ApiError('validation', `defect type ${input.defectTypeId} does not belong to ${productCode}`, because('defect_type_other_product', { defectTypeId: String(input.defectTypeId) }));
       }
       return this.insertReferenceImage(c, input.productId, input.imageType, input.defectTypeId ?? null, stored, actor, productCode);
     });
@@ -697,7 +699,7 @@ export class InspectionService {
     const s = await queries.activeReferenceWithContent(c, productId, stored.sha256);
     if (s) {
       if (s.image_type === imageType && (s.defect_type_id ?? null) === defectTypeId) return { ...(await this.getImage(s.image_id, c)), existed: true };
-      throw new ApiError('conflict', `this image is already a ${s.image_type} reference of ${productCode} (image ${s.image_id}); deactivate it first`);
+      throw new ApiError('conflict', `this image is already a ${s.image_type} reference of ${productCode} (image ${s.image_id}); deactivate it first`, because('already_reference', { imageType: s.image_type, productCode, imageId: s.image_id }));
     }
     const imageId = await queries.insertReferenceImageRow(c, {
       productId,
@@ -728,12 +730,12 @@ export class InspectionService {
   async setImageActive(imageId: number, isActive: boolean, actor?: SessionUser): Promise<ImageRow> {
     return withTransaction(this.read, async (c) => {
       const img = await queries.lockImage(c, imageId);
-      if (!img) throw new ApiError('not_found', `no image with id ${imageId}`);
-      if (img.image_type === 'test') throw new ApiError('validation', 'inspected images are history; only reference images can be (de)activated');
+      if (!img) throw new ApiError('not_found', `no image with id ${imageId}`, because('image_not_found', { imageId }));
+      if (img.image_type === 'test') throw new ApiError('validation', 'inspected images are history; only reference images can be (de)activated', because('history_image'));
       if (img.is_active === isActive) return this.getImage(imageId, c);
       if (isActive) {
         const same = await queries.activeImageIdWithContent(c, img.product_id, img.sha256);
-        if (same !== undefined) throw new ApiError('conflict', `the same image is already active as image ${same}`);
+        if (same !== undefined) throw new ApiError('conflict', `the same image is already active as image ${same}`, because('same_image_active', { imageId: same }));
       }
       await queries.setImageActiveRow(c, imageId, isActive);
       await writeAudit(c, actor, {
@@ -759,12 +761,12 @@ export class InspectionService {
       if ((e as Error).name === 'FileNotStoredError') {
         // a picture retention removed says so, with the date (decisions.md, Plant rule 5)
         const [removed] = await removalsOf(this.read, [rel]).catch(() => []);
-        if (removed) throw new ApiError('not_found', `removed by retention (${removed.removed_at.toISOString()})`, { reason: 'removed_by_retention', removedAt: removed.removed_at.toISOString() });
-        throw new ApiError('not_found', `no stored file ${rel}`);
+        if (removed) throw new ApiError('not_found', `removed by retention (${removed.removed_at.toISOString()})`, { ...because('removed_by_retention', { removedAt: removed.removed_at.toISOString() }), removedAt: removed.removed_at.toISOString() });
+        throw new ApiError('not_found', `no stored file ${rel}`, because('stored_file_missing', { file: rel }));
       }
       return asInputError(e);
     }
-    if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new ApiError('not_found', `no stored file ${rel}`);
+    if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new ApiError('not_found', `no stored file ${rel}`, because('stored_file_missing', { file: rel }));
     const bytes = fs.readFileSync(abs);
     return { path: rel, mime: mimeOf(abs), size: bytes.length, base64: bytes.toString('base64') };
   }
@@ -809,7 +811,7 @@ export class InspectionService {
       'inspectionId' in ref
         ? await queries.inspectionPage(q, { sql: 'where ins.inspection_id = $1', params: [ref.inspectionId] }, NEWEST_FIRST, 1, 0, extra)
         : await queries.inspectionPage(q, { sql: 'where ins.inspection_code = $1', params: [ref.inspectionCode] }, NEWEST_FIRST, 1, 0, extra);
-    if (!row) throw new ApiError('not_found', 'inspectionId' in ref ? `no inspection with id ${ref.inspectionId}` : `no inspection ${ref.inspectionCode}`);
+    if (!row) throw new ApiError('not_found', 'inspectionId' in ref ? `no inspection with id ${ref.inspectionId}` : `no inspection ${ref.inspectionCode}`, because('inspection_not_found', { inspection: 'inspectionId' in ref ? ref.inspectionId : ref.inspectionCode }));
     const base = mapInspection(row);
     const [x, actions, feedbacks] = await Promise.all([queries.firstResultRow(q, base.inspectionId), queries.actionRows(q, base.inspectionId), queries.feedbackRows(q, base.inspectionId)]);
     const testImage = row.test_image_id ? await this.getImage(row.test_image_id) : null;
@@ -860,7 +862,7 @@ export class InspectionService {
   async addAction(input: Omit<NewAction, 'clientUuid'> & { inspectionId: number }, actor?: SessionUser, journaled?: { clientUuid: string; at: string }): Promise<ActionRow> {
     return withTransaction(this.read, async (c) => {
       const code = await queries.inspectionCodeOf(c, input.inspectionId);
-      if (code === undefined) throw new ApiError('not_found', `no inspection with id ${input.inspectionId}`);
+      if (code === undefined) throw new ApiError('not_found', `no inspection with id ${input.inspectionId}`, because('inspection_not_found', { inspection: input.inspectionId }));
       const r = await queries.insertAction(c, {
         inspectionId: input.inspectionId,
         actionTaken: input.actionTaken,
@@ -876,7 +878,7 @@ export class InspectionService {
   }
 
   async addFeedback(input: Omit<NewFeedback, 'clientUuid'> & { inspectionId: number }, actor?: SessionUser, journaled?: { clientUuid: string; at: string }): Promise<FeedbackRow> {
-    if (!(await queries.inspectionExists(this.read, input.inspectionId))) throw new ApiError('not_found', `no inspection with id ${input.inspectionId}`);
+    if (!(await queries.inspectionExists(this.read, input.inspectionId))) throw new ApiError('not_found', `no inspection with id ${input.inspectionId}`, because('inspection_not_found', { inspection: input.inspectionId }));
     const r = await queries.insertFeedback(this.read, {
       inspectionId: input.inspectionId,
       userId: userRef(actor),
@@ -956,7 +958,7 @@ export class InspectionService {
   // ------------------------------------------------------------------------------------------------ thresholds
 
   async getModelConfig(productId: number, q: Q = this.read): Promise<ModelConfigView> {
-    if (!(await queries.productExists(q, productId))) throw new ApiError('not_found', `no product with id ${productId}`);
+    if (!(await queries.productExists(q, productId))) throw new ApiError('not_found', `no product with id ${productId}`, because('product_not_found', { product: productId }));
     const x = await queries.activeModelConfig(q, productId);
     return {
       configId: x?.config_id ?? null,
@@ -995,7 +997,7 @@ export class InspectionService {
 
   async getDeployment(deploymentId: number): Promise<DeploymentRow> {
     const r = await queries.deploymentRow(this.read, deploymentId);
-    if (!r) throw new ApiError('not_found', `no deployment with id ${deploymentId}`);
+    if (!r) throw new ApiError('not_found', `no deployment with id ${deploymentId}`, because('deployment_not_found', { deploymentId }));
     return mapDeployment(r);
   }
 
@@ -1010,7 +1012,7 @@ export class InspectionService {
   }
 
   async markDeploymentRunning(deploymentId: number): Promise<void> {
-    if (!(await queries.markDeploymentRunning(this.read, deploymentId))) throw new ApiError('conflict', `deployment ${deploymentId} is not pending`);
+    if (!(await queries.markDeploymentRunning(this.read, deploymentId))) throw new ApiError('conflict', `deployment ${deploymentId} is not pending`, because('deployment_not_pending', { deploymentId }));
   }
 
   async finishDeployment(deploymentId: number, outcome: { status: 'completed'; summary: unknown } | { status: 'failed' | 'cancelled'; error: string }): Promise<void> {
@@ -1031,7 +1033,7 @@ export class InspectionService {
     pixelThreshold: number;
   }> {
     const x = await queries.inspectionContext(this.read, ref);
-    if (!x) throw new ApiError('not_found', 'productId' in ref ? `no product with id ${ref.productId}` : `no product ${ref.productCode}`);
+    if (!x) throw new ApiError('not_found', 'productId' in ref ? `no product with id ${ref.productId}` : `no product ${ref.productCode}`, because('product_not_found', { product: 'productId' in ref ? ref.productId : ref.productCode }));
     return {
       productId: x.product_id,
       productCode: x.product_code,

@@ -21,6 +21,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, type SessionUser } from '../api/kit';
+import { because } from '../api/reasons';
 import { writeAudit } from '../audit/audit';
 import { withTransaction } from '../db/pools';
 import { log } from '../log';
@@ -118,21 +119,21 @@ export async function listWatchFolders(svc: InspectionService): Promise<WatchFol
 
 export async function setWatchFolder(svc: InspectionService, input: { productId: number; folderPath: string; isEnabled?: boolean }, actor?: SessionUser): Promise<WatchFolderRow> {
   const folder = path.resolve(input.folderPath.trim());
-  if (!path.isAbsolute(input.folderPath.trim())) throw new ApiError('validation', `give the folder as an absolute path (got ${input.folderPath})`);
+  if (!path.isAbsolute(input.folderPath.trim())) throw new ApiError('validation', `give the folder as an absolute path (got ${input.folderPath})`, because('watch_folder_not_absolute', { folder: input.folderPath }));
   const store = path.resolve(svc.paths.images);
   const rel = path.relative(store, folder);
-  if (!rel || (!rel.startsWith('..') && !path.isAbsolute(rel))) throw new ApiError('validation', 'the watch folder cannot be inside the station’s image store');
+  if (!rel || (!rel.startsWith('..') && !path.isAbsolute(rel))) throw new ApiError('validation', 'the watch folder cannot be inside the station’s image store', because('watch_folder_in_store'));
   try {
     fs.mkdirSync(folder, { recursive: true });
     if (!fs.statSync(folder).isDirectory()) throw new Error('not a folder');
   } catch (e) {
-    throw new ApiError('validation', `cannot use ${folder} as a watch folder: ${(e as Error).message}`);
+    throw new ApiError('validation', `cannot use ${folder} as a watch folder: ${(e as Error).message}`, because('watch_folder_unusable', { folder, problem: (e as Error).message }));
   }
   return withTransaction(svc.read, async (c) => {
     const productCode = await productCodeOf(c, input.productId);
-    if (productCode === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`);
+    if (productCode === undefined) throw new ApiError('not_found', `no product with id ${input.productId}`, because('product_not_found', { product: input.productId }));
     const other = await watchFolderOwner(c, folder, input.productId);
-    if (other !== undefined) throw new ApiError('conflict', `${folder} is already the watch folder of ${other}`);
+    if (other !== undefined) throw new ApiError('conflict', `${folder} is already the watch folder of ${other}`, because('watch_folder_taken', { folder, productCode: other }));
     const before = await lockWatchFolder(c, input.productId);
     await upsertWatchFolder(c, { productId: input.productId, folder, isEnabled: input.isEnabled ?? true, updatedBy: userRef(actor) });
     await writeAudit(c, actor, {
@@ -377,26 +378,31 @@ export class FolderWatcher {
     const id = identity(item.size, item.mtimeMs);
     let bytes: Buffer;
     try {
-      // the file's kind from its first bytes before it is read whole; a link is not followed
+      // the file's kind from its first bytes before it is read whole, all through one handle opened without
+      // following a link (a link swapped in after a check is never read)
       const lst = await fs.promises.lstat(item.absPath);
       if (!lst.isFile() || lst.size > MAX_IMAGE_BYTES) return;
-      const head = Buffer.alloc(16);
       const fh = await fs.promises.open(item.absPath, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
       try {
+        const st = await fh.stat();
+        if (!st.isFile() || st.size > MAX_IMAGE_BYTES) return;
+        const head = Buffer.alloc(16);
         await fh.read(head, 0, 16, 0);
+        if (!isImageSignature(head)) {
+          await this.refuseOnce(f, item.absPath, lst, `${item.file} is not a PNG, JPEG, WebP or TIFF picture (by its first bytes)`);
+          return;
+        }
+        bytes = Buffer.alloc(st.size);
+        let got = 0;
+        for (let n = -1; got < st.size && n !== 0; got += n) n = (await fh.read(bytes, got, st.size - got, got)).bytesRead;
+        const after = await fh.stat();
+        if (got !== item.size || st.size !== item.size || after.size !== item.size || Math.floor(after.mtimeMs) !== Math.floor(item.mtimeMs)) {
+          // still being written after all: back to the candidates
+          f.candidates.set(item.absPath, { size: after.size, mtimeMs: after.mtimeMs, since: Date.now() });
+          return;
+        }
       } finally {
         await fh.close();
-      }
-      if (!isImageSignature(head)) {
-        await this.refuseOnce(f, item.absPath, lst, `${item.file} is not a PNG, JPEG, WebP or TIFF picture (by its first bytes)`);
-        return;
-      }
-      bytes = await fs.promises.readFile(item.absPath);
-      const st = await fs.promises.lstat(item.absPath);
-      if (st.size !== item.size || Math.floor(st.mtimeMs) !== Math.floor(item.mtimeMs) || bytes.length !== item.size) {
-        // still being written after all: back to the candidates
-        f.candidates.set(item.absPath, { size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
-        return;
       }
     } catch {
       return; // removed before its turn

@@ -5,6 +5,7 @@
  * `CON`/`NUL`/`COM1` name devices, not files.
  */
 import { ApiError } from '../api/kit';
+import { because } from '../api/reasons';
 import type { CallContext } from '../api/dispatch';
 
 const DEVICE_NAME = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$|clock\$)(\.[^\\/]*)?$/i;
@@ -23,7 +24,7 @@ export function pathProblem(p: string): string | null {
 /** Refuses a UNC, device or URL path with a validation error that says which. */
 export function assertLocalPath(p: string, what = 'path'): void {
   const problem = pathProblem(p);
-  if (problem) throw new ApiError('validation', `the ${what} ${JSON.stringify(p)} ${problem}; give a file on this station`, { reason: 'path_refused' });
+  if (problem) throw new ApiError('validation', `the ${what} ${JSON.stringify(p)} ${problem}; give a file on this station`, because('path_refused'));
 }
 
 /**
@@ -33,6 +34,6 @@ export function assertLocalPath(p: string, what = 'path'): void {
 export function assertPathInputAllowed(input: unknown, ctx: Pick<CallContext, 'transport'>, what = 'file'): void {
   if (!input || typeof input !== 'object' || !('path' in input)) return;
   if (ctx.transport !== 'cli')
-    throw new ApiError('forbidden', `a ${what} path on the station is accepted only from the command line; send the ${what} itself`, { reason: 'path_not_allowed' });
+    throw new ApiError('forbidden', `a ${what} path on the station is accepted only from the command line; send the ${what} itself`, because('path_not_allowed', { what }));
   assertLocalPath(String((input as { path: unknown }).path), `${what} path`);
 }

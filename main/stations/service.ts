@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import type { SessionUser } from '../api/kit';
+import { because } from '../api/reasons';
 import { ApiError } from '../api/kit';
 import { writeAudit } from '../audit/audit';
 import type { StationPaths } from '../config';
@@ -117,13 +118,13 @@ export class StationsService {
     try {
       await withTransaction(pool, async (c) => {
         const before = await lockStationName(c, stationId);
-        if (before === null) throw new ApiError('not_found', `no station ${stationId}`);
+        if (before === null) throw new ApiError('not_found', `no station ${stationId}`, because('station_not_found', { stationId }));
         if (before === name) return;
         await setStationName(c, stationId, name);
         await writeAudit(c, user, { action: 'stations.rename', table: 'stations', operation: 'UPDATE', target: stationId, before: { name: before }, after: { name } });
       });
     } catch (e) {
-      if (isNameTaken(e)) throw new ApiError('conflict', `another station is already named "${name}"`, { reason: 'station_name_taken' });
+      if (isNameTaken(e)) throw new ApiError('conflict', `another station is already named "${name}"`, because('station_name_taken', { name }));
       throw e;
     }
     return (await getStation(pool, stationId))!;

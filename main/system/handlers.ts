@@ -1,5 +1,6 @@
 /** Handlers of the shell's procedures (main/system/contract.ts). */
 import { ApiError, roleAtLeast } from '../api/kit';
+import { because } from '../api/reasons';
 import type { HandlerTable } from '../api/dispatch';
 import type { AppServices } from '../domain';
 import { newUserSchema, passwordSchema } from '../auth/auth';
@@ -42,11 +43,11 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
       // Serialise concurrent first-run attempts: only one admin may be created this way.
       const out = await withTransaction(s.dbs.pool('inspection'), async (c) => {
         await lockFirstRunSetup(c);
-        if ((await s.auth.activeAdminCount()) > 0) throw new ApiError('conflict', 'this station already has an administrator; log in instead');
+        if ((await s.auth.activeAdminCount()) > 0) throw new ApiError('conflict', 'this station already has an administrator; log in instead', because('admin_exists'));
         // the code in LINEDECK_HOME proves the person can read the machine's files: nobody walking past claims it
         ensureSetupCode(s.paths);
         if (!checkSetupCode(s.paths, setupCode))
-          throw new ApiError('forbidden', setupCode ? 'the setup code is wrong (run `linedeck setup-code` on this station)' : 'enter the setup code (run `linedeck setup-code` on this station)', { reason: 'setup_code' });
+          throw new ApiError('forbidden', setupCode ? 'the setup code is wrong (run `linedeck setup-code` on this station)' : 'enter the setup code (run `linedeck setup-code` on this station)', because('setup_code'));
         await s.auth.createUser(parsed);
         return s.auth.login(parsed.username, parsed.password);
       });
@@ -81,7 +82,7 @@ export function createSystemHandlers(s: AppServices): HandlerTable<typeof system
       const before = { databaseUrl: cfg.databaseUrl ? redactUrl(cfg.databaseUrl) : null, sources: Object.fromEntries(Object.entries(cfg.sources).map(([k, v]) => [k, redactUrl(v!)])) };
       const urls = [input.databaseUrl, ...Object.values(input.sources ?? {})].filter((u): u is string => Boolean(u));
       for (const u of urls) {
-        if (!/^postgres(ql)?:\/\//.test(u)) throw new ApiError('validation', `${u} must start with postgres:// or postgresql://`);
+        if (!/^postgres(ql)?:\/\//.test(u)) throw new ApiError('validation', `${u} must start with postgres:// or postgresql://`, because('database_url_scheme', { url: redactUrl(u) }));
         await testDatabaseUrl(u);
       }
       if (input.databaseUrl !== undefined) cfg.databaseUrl = input.databaseUrl || undefined;

@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { ApiError } from '../api/kit';
+import { because } from '../api/reasons';
 import { redactUrl } from '../config';
 import { describePgError } from '../db/pools';
 import type { AuditQuery, AuditRow } from './types';
@@ -15,7 +16,7 @@ export async function testDatabaseUrl(url: string): Promise<void> {
     await c.connect();
     await c.query('select 1');
   } catch (e) {
-    throw new ApiError('validation', `cannot use ${redactUrl(url)}: ${describePgError(e)}`);
+    throw new ApiError('validation', `cannot use ${redactUrl(url)}: ${describePgError(e)}`, because('database_url_unusable', { url: redactUrl(url), problem: describePgError(e) }));
   } finally {
     await c.end().catch(() => undefined);
   }

@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import { ApiError } from '../api/kit';
+import { because, listParam } from '../api/reasons';
 import {
   type CommZone,
   BUCKET_INTERVAL,
@@ -81,7 +82,7 @@ export interface RangeQuery {
 }
 
 function tooMany(what: string, n: number): never {
-  throw new ApiError('validation', `${what} has more than ${MAX_ROWS} rows (${n}+): choose a shorter range or a coarser bucket`);
+  throw new ApiError('validation', `${what} has more than ${MAX_ROWS} rows (${n}+): choose a shorter range or a coarser bucket`, because('too_many_rows', { max: MAX_ROWS, count: n }));
 }
 
 /** The trend query: SQL and parameters (the bench also EXPLAINs it). */
@@ -268,7 +269,7 @@ export async function assertKnownTag(q: Queryable, tag: string): Promise<void> {
   );
   if (r[0].known) return;
   const known = (await sql<{ tag_name: string }>(q, 'SELECT tag_name FROM public.influx_latest ORDER BY tag_name')).map((x) => x.tag_name);
-  throw new ApiError('not_found', `unknown tag ${tag}${known.length ? ` (known: ${known.join(', ')})` : ' (no telemetry data yet)'}`);
+  throw new ApiError('not_found', `unknown tag ${tag}${known.length ? ` (known: ${known.join(', ')})` : ' (no telemetry data yet)'}`, because('unknown_tag', { tag, known: known.length ? listParam(known, 20) : '-' }));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@
  */
 import type pg from 'pg';
 import { ApiError, type SessionUser } from '../api/kit';
+import { because, type ReasonDetails } from '../api/reasons';
 import { writeAudit } from '../audit/audit';
 import { describePgError, isUnavailable, withTransaction, type Databases } from '../db/pools';
 import { log } from '../log';
@@ -196,9 +197,9 @@ export function resolveRange(a: TrendArgs, fixedBucket?: BucketName): ResolvedRa
     const from = new Date(nowMs - WINDOW_SECONDS[a.window] * 1000).toISOString();
     return { from, to, toInclusive: true, bucket: fixedBucket ?? a.bucket ?? bucketForWindow(a.window), window: a.window };
   }
-  if (!a.from || !a.to) throw new ApiError('validation', 'give a window, or both from and to');
+  if (!a.from || !a.to) throw new ApiError('validation', 'give a window, or both from and to', because('window_required'));
   const span = (Date.parse(a.to) - Date.parse(a.from)) / 1000;
-  if (!(span > 0)) throw new ApiError('validation', `from (${a.from}) must be before to (${a.to})`);
+  if (!(span > 0)) throw new ApiError('validation', `from (${a.from}) must be before to (${a.to})`, because('window_order', { from: a.from, to: a.to }));
   return { from: a.from, to: a.to, toInclusive: false, bucket: fixedBucket ?? a.bucket ?? bucketForSeconds(span), window: null };
 }
 
@@ -308,13 +309,13 @@ export class TelemetryService {
       return out;
     };
     if (hit && hit.expires > Date.now()) return done(hit.value as T, hit.at, { cacheHit: true });
-    const staleOr = (code: NoticeCode, message: string, kind: 'timeout' | 'unavailable' | 'internal'): Served<T> => {
+    const staleOr = (code: NoticeCode, message: string, kind: 'timeout' | 'unavailable' | 'internal', details: ReasonDetails): Served<T> => {
       if (hit) return done(hit.value as T, hit.at, { stale: true, cacheHit: true, notice: { code, message: `${message} Showing data from ${new Date(hit.at).toISOString()}.` } });
-      throw new ApiError(kind, message);
+      throw new ApiError(kind, message, details);
     };
     if (this.guard.down) {
       const secs = Math.ceil(this.guard.retryInMs() / 1000);
-      return staleOr('DB_CONN', `${MESSAGES.DB_CONN} (${this.guard.why}); retrying in ${secs} s.`, 'unavailable');
+      return staleOr('DB_CONN', `${MESSAGES.DB_CONN} (${this.guard.why}); retrying in ${secs} s.`, 'unavailable', because('telemetry_db_down', { retryInS: secs }));
     }
     let p = this.inflight.get(key);
     if (!p) {
@@ -335,9 +336,9 @@ export class TelemetryService {
       const c = classify(e);
       if (c.code === 'DB_CONN' && c.kind === 'unavailable') this.guard.fail(c.reason);
       else this.logger.warn({ ...fields, event: 'db_fail', code: c.code, reason: c.reason }, 'db_fail');
-      if (c.code === 'DB_TIMEOUT') return staleOr('DB_TIMEOUT', MESSAGES.DB_TIMEOUT, 'timeout');
-      if (c.code === 'SCHEMA_DRIFT') return staleOr('SCHEMA_DRIFT', `${MESSAGES.SCHEMA_DRIFT} (${c.reason})`, 'internal');
-      if (c.kind === 'unavailable') return staleOr('DB_CONN', `${MESSAGES.DB_CONN} (${c.reason}); retrying in ${Math.ceil(this.guard.retryInMs() / 1000)} s.`, 'unavailable');
+      if (c.code === 'DB_TIMEOUT') return staleOr('DB_TIMEOUT', MESSAGES.DB_TIMEOUT, 'timeout', because('telemetry_db_timeout'));
+      if (c.code === 'SCHEMA_DRIFT') return staleOr('SCHEMA_DRIFT', `${MESSAGES.SCHEMA_DRIFT} (${c.reason})`, 'internal', because('telemetry_schema'));
+      if (c.kind === 'unavailable') return staleOr('DB_CONN', `${MESSAGES.DB_CONN} (${c.reason}); retrying in ${Math.ceil(this.guard.retryInMs() / 1000)} s.`, 'unavailable', because('telemetry_db_down', { retryInS: Math.ceil(this.guard.retryInMs() / 1000) }));
       throw e;
     }
   }
@@ -497,9 +498,9 @@ export class TelemetryService {
   }
 
   async saveQc(input: QcRuleInput, user: SessionUser | undefined): Promise<QcRule> {
-    if (!TAG_PATTERN.test(input.tag_name)) throw new ApiError('validation', `tag name ${JSON.stringify(input.tag_name)} is not valid (letters, digits, _ . : / -; at most 100)`);
+    if (!TAG_PATTERN.test(input.tag_name)) throw new ApiError('validation', `tag name ${JSON.stringify(input.tag_name)} is not valid (letters, digits, _ . : / -; at most 100)`, because('tag_name_invalid', { tag: input.tag_name }));
     const errs = validateQcRule(input);
-    if (errs.length) throw new ApiError('validation', errs.join('; '), { rule: errs });
+    if (errs.length) throw new ApiError('validation', errs.join('; '), { rule: errs, ...because('qc_rule_invalid', { problems: errs.join('; ') }) });
     const row = { ...input, meta: input.meta ?? {} };
     const saved = await withTransaction(this.read, async (c) => {
       const before = await Q.qcRuleForUpdate(c, input.tag_name);
@@ -514,7 +515,7 @@ export class TelemetryService {
   async deleteQc(tag: string, user: SessionUser | undefined): Promise<{ deleted: true }> {
     await withTransaction(this.read, async (c) => {
       const before = await Q.deleteQcRule(c, tag);
-      if (!before) throw new ApiError('not_found', `no QC rule for ${tag}`);
+      if (!before) throw new ApiError('not_found', `no QC rule for ${tag}`, because('qc_rule_not_found', { tag }));
       await writeAudit(c, user, { action: 'telemetry.qc.delete', table: 'influx_qc_rule', operation: 'DELETE', target: tag, before });
     });
     this.clearCaches();
@@ -526,9 +527,9 @@ export class TelemetryService {
   }
 
   async saveExpectation(input: ExpectationInput, user: SessionUser | undefined): Promise<Expectation> {
-    if (!TAG_PATTERN.test(input.tag_name)) throw new ApiError('validation', `tag name ${JSON.stringify(input.tag_name)} is not valid (letters, digits, _ . : / -; at most 100)`);
+    if (!TAG_PATTERN.test(input.tag_name)) throw new ApiError('validation', `tag name ${JSON.stringify(input.tag_name)} is not valid (letters, digits, _ . : / -; at most 100)`, because('tag_name_invalid', { tag: input.tag_name }));
     const errs = validateExpectation(input);
-    if (errs.length) throw new ApiError('validation', errs.join('; '), { expectation: errs });
+    if (errs.length) throw new ApiError('validation', errs.join('; '), { expectation: errs, ...because('expectation_invalid', { problems: errs.join('; ') }) });
     const saved = await withTransaction(this.read, async (c) => {
       const before = await Q.expectationForUpdate(c, input.tag_name);
       await Q.upsertExpectation(c, input);
@@ -543,7 +544,7 @@ export class TelemetryService {
   async deleteExpectation(tag: string, user: SessionUser | undefined): Promise<{ deleted: true }> {
     await withTransaction(this.read, async (c) => {
       const before = await Q.deleteExpectation(c, tag);
-      if (!before) throw new ApiError('not_found', `no ingest expectation for ${tag}`);
+      if (!before) throw new ApiError('not_found', `no ingest expectation for ${tag}`, because('expectation_not_found', { tag }));
       await writeAudit(c, user, { action: 'telemetry.expectation.delete', table: 'ingest_expectation', operation: 'DELETE', target: tag, before });
     });
     this.clearCaches();

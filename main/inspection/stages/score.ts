@@ -102,14 +102,14 @@ export async function score(input: ScoreInput, onEngine?: () => void): Promise<S
       { signal: input.signal },
     )
     .catch((e) => {
-      if (/rebuild the bank/.test((e as Error).message)) throw new ApiError('conflict', `${productCode}: ${(e as Error).message}`, refusal('rebuild_bank'));
+      if (/rebuild the bank/.test((e as Error).message)) throw new ApiError('conflict', `${productCode}: ${(e as Error).message}`, refusal('rebuild_bank', { productCode }));
       throw e;
     });
   const pc = run.patchcore;
   const embeddingError = run.embeddingError;
   if (embeddingError) logger.warn({ productCode, err: embeddingError }, 'embedding failed; inspecting without similarity');
   onEngine?.();
-  if (pc.anomalyScore == null || !pc.normalizedMap) throw new ApiError('unavailable', `the memory bank of ${productCode} has no normalization; rebuild the bank`, refusal('rebuild_bank'));
+  if (pc.anomalyScore == null || !pc.normalizedMap) throw new ApiError('unavailable', `the memory bank of ${productCode} has no normalization; rebuild the bank`, refusal('rebuild_bank', { productCode }));
   const anomaly = Math.min(1, Math.max(0, pc.anomalyScore));
   const defectDetected = anomaly >= input.imageThreshold;
   const [mapH, mapW] = pc.mapSize;
