@@ -378,26 +378,31 @@ export class FolderWatcher {
     const id = identity(item.size, item.mtimeMs);
     let bytes: Buffer;
     try {
-      // the file's kind from its first bytes before it is read whole; a link is not followed
+      // the file's kind from its first bytes before it is read whole, all through one handle opened without
+      // following a link (a link swapped in after a check is never read)
       const lst = await fs.promises.lstat(item.absPath);
       if (!lst.isFile() || lst.size > MAX_IMAGE_BYTES) return;
-      const head = Buffer.alloc(16);
       const fh = await fs.promises.open(item.absPath, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
       try {
+        const st = await fh.stat();
+        if (!st.isFile() || st.size > MAX_IMAGE_BYTES) return;
+        const head = Buffer.alloc(16);
         await fh.read(head, 0, 16, 0);
+        if (!isImageSignature(head)) {
+          await this.refuseOnce(f, item.absPath, lst, `${item.file} is not a PNG, JPEG, WebP or TIFF picture (by its first bytes)`);
+          return;
+        }
+        bytes = Buffer.alloc(st.size);
+        let got = 0;
+        for (let n = -1; got < st.size && n !== 0; got += n) n = (await fh.read(bytes, got, st.size - got, got)).bytesRead;
+        const after = await fh.stat();
+        if (got !== item.size || st.size !== item.size || after.size !== item.size || Math.floor(after.mtimeMs) !== Math.floor(item.mtimeMs)) {
+          // still being written after all: back to the candidates
+          f.candidates.set(item.absPath, { size: after.size, mtimeMs: after.mtimeMs, since: Date.now() });
+          return;
+        }
       } finally {
         await fh.close();
-      }
-      if (!isImageSignature(head)) {
-        await this.refuseOnce(f, item.absPath, lst, `${item.file} is not a PNG, JPEG, WebP or TIFF picture (by its first bytes)`);
-        return;
-      }
-      bytes = await fs.promises.readFile(item.absPath);
-      const st = await fs.promises.lstat(item.absPath);
-      if (st.size !== item.size || Math.floor(st.mtimeMs) !== Math.floor(item.mtimeMs) || bytes.length !== item.size) {
-        // still being written after all: back to the candidates
-        f.candidates.set(item.absPath, { size: st.size, mtimeMs: st.mtimeMs, since: Date.now() });
-        return;
       }
     } catch {
       return; // removed before its turn
