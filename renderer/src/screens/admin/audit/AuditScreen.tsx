@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useCall } from '../../../api/hooks';
 import { Empty, ErrorState, Loading } from '../../../app/ui';
 import { fmtDateTime } from '../../../lib/time';
+import { ExportButtons } from '../../../components/ExportButtons';
 
 export function AuditScreen() {
   const { t } = useTranslation('admin');
@@ -11,6 +12,17 @@ export function AuditScreen() {
   const [page, setPage] = useState(0);
   const limit = 100;
   const q = useCall('admin.audit.list', { action: action || undefined, limit, offset: page * limit });
+  const { t: th } = useTranslation('habits');
+  type AuditRow = NonNullable<typeof q.data>['rows'][number];
+  // the page the table shows (server-paged, 100 rows), with its headers; times in KST
+  const exportColumns = [
+    { header: `${t('audit.when')} (KST)`, value: (r: AuditRow) => fmtDateTime(r.loggedAt) },
+    { header: t('audit.who'), value: (r: AuditRow) => r.username },
+    { header: t('audit.action'), value: (r: AuditRow) => r.action },
+    { header: t('audit.target'), value: (r: AuditRow) => r.target },
+    { header: t('audit.before'), value: (r: AuditRow) => (r.oldData ? JSON.stringify(r.oldData) : '') },
+    { header: t('audit.after'), value: (r: AuditRow) => (r.newData ? JSON.stringify(r.newData) : '') },
+  ];
   return (
     <div className="stack">
       <div className="toolbar">
@@ -22,6 +34,7 @@ export function AuditScreen() {
           {tc('common.refresh')}
         </button>
         {q.data && <span className="muted">{t('audit.total', { n: q.data.total })}</span>}
+        <ExportButtons name={`${th('tables.audit')} ${page + 1}`} columns={exportColumns} rows={q.data?.rows ?? []} testId="audit-export" />
       </div>
       {q.isPending ? (
         <Loading />

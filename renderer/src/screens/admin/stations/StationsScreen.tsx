@@ -10,6 +10,7 @@ import { fmtDateTime } from '../../../lib/time';
 import { hasRole, useSession } from '../../../stores/session';
 import type { StationRow } from '../../../../../main/stations/types';
 import './stations.css';
+import { ExportButtons, type ExportColumn } from '../../../components/ExportButtons';
 
 export const STATIONS_REFRESH_MS = 10_000;
 
@@ -61,6 +62,18 @@ export function StationsScreen() {
   const isAdmin = useSession(hasRole('admin'));
   const list = useCall('stations.list', {}, { refetchInterval: STATIONS_REFRESH_MS });
   const [editing, setEditing] = useState<string | null>(null);
+  const { t: th } = useTranslation('habits');
+  const exportColumns: ExportColumn<StationRow>[] = [
+    { header: t('stations.state'), value: (s) => t(`stations.states.${s.state}`) },
+    { header: t('stations.name'), value: (s) => s.name },
+    { header: t('stations.kind'), value: (s) => t(`stations.kinds.${s.kind}`) },
+    { header: t('stations.host'), value: (s) => s.host },
+    { header: t('stations.version'), value: (s) => s.version },
+    { header: t('stations.models'), value: (s) => (s.modelsInUse ? Object.entries(s.modelsInUse).map(([k, v]) => `${k}: ${v}`).join(', ') : '') },
+    { header: t('stations.outbox'), value: (s) => s.outboxDepth },
+    { header: `${t('stations.lastHeartbeat')} (KST)`, value: (s) => fmtDateTime(s.lastHeartbeat) },
+    { header: t('stations.lastInspection'), value: (s) => (s.lastInspectionCode ? `${s.lastInspectionCode} ${fmtDateTime(s.lastInspectionAt)}` : '') },
+  ];
 
   if (list.isPending) return <Loading />;
   if (!list.data) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;
@@ -73,6 +86,7 @@ export function StationsScreen() {
       <p className="muted" role="status">
         {t('stations.summary', { n: stations.length, online })} · {t('stations.refreshed', { time: fmtDateTime(list.data.now) })}
       </p>
+      <ExportButtons name={th('tables.stations')} columns={exportColumns} rows={stations} testId="stations-export" />
       {stations.length === 0 ? (
         <Empty>{t('stations.empty')}</Empty>
       ) : (

@@ -9,6 +9,7 @@ import { fmtDateTime } from '../../../lib/time';
 import { ActionStatusBadge, ProductSelect, useInspectionLive, VerdictBadge } from '../common';
 import { defectName, EMPTY_FILTERS, filtersToQuery, fmtPct, fmtScore, type HistoryFilters } from '../logic';
 import { ResultView } from '../result/ResultView';
+import { ExportButtons, type ExportColumn } from '../../../components/ExportButtons';
 
 const PAGE = 50;
 
@@ -25,6 +26,21 @@ export function HistoryScreen() {
   const products = useCall('inspection.products.list', { includeInactive: true });
   const inspectors = useCall('inspection.inspectors.list', {});
   const list = useCall('inspection.inspections.list', { ...query, limit: PAGE, offset: page * PAGE }, { placeholderData: (prev) => prev });
+  const { t: th } = useTranslation('habits');
+  type HistoryRow = NonNullable<typeof list.data>['rows'][number];
+  // the page the table shows, with its headers (the whole filtered history is the server's CSV export above)
+  const pageColumns: ExportColumn<HistoryRow>[] = [
+    { header: t('history.code'), value: (r) => r.inspectionCode },
+    { header: `${t('history.date')} (KST)`, value: (r) => fmtDateTime(r.inspectionDate) },
+    { header: t('product'), value: (r) => r.productCode },
+    { header: t('history.verdict'), value: (r) => (r.defectDetected == null ? '' : r.defectDetected ? 'NG' : 'OK') },
+    { header: t('facts.defectType'), value: (r) => (r.defectDetected ? defectName(r, i18n.language) : '') },
+    { header: t('facts.anomaly'), value: (r) => r.anomalyScore },
+    { header: t('facts.confidence'), value: (r) => r.confidenceScore },
+    { header: t('history.actionStatus'), value: (r) => t(`actionStatus.${r.actionStatus}`) },
+    { header: t('history.inspector'), value: (r) => r.inspector ?? t('autoInspector') },
+    { header: t('history.source'), value: (r) => t(`source.${r.source}`) },
+  ];
   const set = (p: Partial<HistoryFilters>) => {
     setF((cur) => ({ ...cur, ...p }));
     setPage(0);
@@ -101,6 +117,7 @@ export function HistoryScreen() {
         <button type="button" className="btn btn-primary" onClick={() => void exportCsv()} data-testid="history-export">
           ⤓ {t('history.export')}
         </button>
+        <ExportButtons name={`${th('tables.history')} ${page + 1}`} columns={pageColumns} rows={list.data?.rows ?? []} testId="history-page-export" />
       </form>
       {exporting && (
         <p className="muted" role="status" data-testid="export-status">

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { useCall } from '../../../api/hooks';
 import { useECharts } from '../../../charts/useECharts';
+import { ChartPngButton } from '../../../charts/ChartPngButton';
 import { Empty, ErrorState, Loading } from '../../../app/ui';
 import { fmtDateTime } from '../../../lib/time';
 import { StationsScreen } from '../../admin/stations/StationsScreen';
@@ -38,8 +39,8 @@ export function OverviewScreen() {
     [rate.data, t, dark, glyphs],
   );
   const typeOpt = useMemo(() => (shares ? { ...defectTypeOption(shares, i18n.language, t('overview.unclassified'), dark), glyphs } : null), [shares, i18n.language, t, dark, glyphs]);
-  const { ref: rateRef } = useECharts(rateOpt, { theme: dark ? 'dark' : 'light' });
-  const { ref: typeRef } = useECharts(typeOpt, { theme: dark ? 'dark' : 'light' });
+  const { ref: rateRef, chart: rateChart } = useECharts(rateOpt, { theme: dark ? 'dark' : 'light' });
+  const { ref: typeRef, chart: typeChart } = useECharts(typeOpt, { theme: dark ? 'dark' : 'light' });
 
   const rows = (stats.data ?? []).filter((r) => productId == null || r.productId === productId);
   const sum = totals(rows);
@@ -124,12 +125,18 @@ export function OverviewScreen() {
       </section>
       <div className="insp-charts">
         <section aria-labelledby="rate-title">
-          <h2 id="rate-title">{t('overview.ratePerDay')}</h2>
+          <div className="chart-head">
+            <h2 id="rate-title">{t('overview.ratePerDay')}</h2>
+            <ChartPngButton chart={rateChart} name={t('overview.ratePerDay')} testId="rate-png" />
+          </div>
           <ErrorState error={rate.error} />
           <div ref={rateRef} className="chart insp-chart" data-testid="rate-chart" data-days={rate.data?.length ?? 0} role="img" aria-label={t('overview.ratePerDay')} />
         </section>
         <section aria-labelledby="types-title">
-          <h2 id="types-title">{t('overview.perType')}</h2>
+          <div className="chart-head">
+            <h2 id="types-title">{t('overview.perType')}</h2>
+            <ChartPngButton chart={typeChart} name={t('overview.perType')} testId="type-png" />
+          </div>
           <ErrorState error={types.error} />
           <div ref={typeRef} className="chart insp-chart" data-testid="type-chart" data-types={shares?.length ?? 0} role="img" aria-label={t('overview.perType')} />
         </section>

@@ -3,6 +3,7 @@ import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useCall, useCallMutation } from '../../../api/hooks';
 import { useECharts } from '../../../charts/useECharts';
+import { ChartPngButton } from '../../../charts/ChartPngButton';
 import { ErrorState, Loading } from '../../../app/ui';
 import { fmtDateTime } from '../../../lib/time';
 import type { ProductRow } from '../../../../../main/api/types';
@@ -24,12 +25,15 @@ export function Thresholds({ product }: { product: ProductRow }) {
   const labels = useMemo(() => ({ normals: t('model.normals'), defects: t('model.defects'), history: t('model.history'), threshold: t('model.threshold') }), [t]);
   const glyphs = useFontGlyphs(Object.values(labels).join(''));
   const opt = useMemo(() => (preview.data ? { ...previewOption(preview.data, image, labels, dark), glyphs } : null), [preview.data, image, labels, dark, glyphs]);
-  const { ref: chartRef } = useECharts(opt, { theme: dark ? 'dark' : 'light' });
+  const { ref: chartRef, chart } = useECharts(opt, { theme: dark ? 'dark' : 'light' });
   const changed = cfg.data && (Math.abs(image - cfg.data.imageThreshold) > 1e-9 || Math.abs(pixel - cfg.data.pixelThreshold) > 1e-9);
 
   return (
     <section className="card stack" aria-labelledby="th-title">
-      <h3 id="th-title">{t('model.thresholds')}</h3>
+      <div className="chart-head">
+        <h3 id="th-title">{t('model.thresholds')}</h3>
+        {preview.data ? <ChartPngButton chart={chart} name={t('model.thresholds')} testId="preview-png" /> : null}
+      </div>
       {cfg.error && <ErrorState error={cfg.error} />}
       <div className="insp-th-grid">
         <label className="insp-slider">

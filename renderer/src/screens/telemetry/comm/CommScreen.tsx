@@ -5,12 +5,14 @@ import { ErrorState, Loading } from '../../../app/ui';
 import { addDays, commColor, heatmapModel, kst, type HeatCell } from '../options';
 import { StaleBadge, TagSelect } from '../common';
 import { plantToday } from '../../../lib/time';
+import '../../../app/habits.css';
 
 // days and hours of the heatmap are Seoul's (the server counts the grid from 00:00 KST with tz 'Asia/Seoul')
 const todaySeoul = () => plantToday();
 
 export function CommScreen() {
   const { t } = useTranslation('telemetry');
+  const { t: th } = useTranslation('habits');
   const [tag, setTag] = useState('');
   const [start, setStart] = useState(() => addDays(todaySeoul(), -29));
   const [sel, setSel] = useState<{ hour: number; day: number } | null>(null);
@@ -40,7 +42,7 @@ export function CommScreen() {
       <div className="toolbar">
         <TagSelect value={tag} onChange={setTag} />
         <label className="inline-field">
-          {t('comm.start')}
+          {th('comm.startKst')}
           <input type="date" value={start} onChange={(e) => e.target.value && setStart(e.target.value)} data-testid="comm-start" />
         </label>
         <button type="button" className="btn" onClick={() => setStart(addDays(start, -1))}>
@@ -65,7 +67,7 @@ export function CommScreen() {
           <div className="heatmap" role="grid" aria-label={`${tag} ${t('tabs.comm')}`} ref={gridRef} onKeyDown={onKey} data-testid="heatmap">
             <div className="hm-row hm-head" role="row">
               <span className="hm-label" role="columnheader">
-                {t('comm.hour')}
+                {th('comm.hourKst')}
               </span>
               {model.days.map((d, i) => (
                 <span key={d} role="columnheader" className="hm-day">
@@ -123,11 +125,13 @@ export function CommScreen() {
                 <p className="muted">{t('comm.pickCell')}</p>
               )}
             </div>
-            <div className="card">
+            <div className="card comm-outages" data-testid="outages-card">
               <h2>{t('comm.outages')}</h2>
               {comm.data.outages.length === 0 ? (
                 <p className="muted">{t('comm.noOutages')}</p>
               ) : (
+                // the side column is 320 px: the times wrap between date and hour, and a wider table scrolls inside the card
+                <div className="comm-outages-scroll" data-testid="outages-scroll">
                 <table className="table" data-testid="outages">
                   <thead>
                     <tr>
@@ -139,13 +143,14 @@ export function CommScreen() {
                   <tbody>
                     {comm.data.outages.map((o) => (
                       <tr key={o.start_ts_utc}>
-                        <td className="nowrap">{kst(o.start_ts_utc, false)}</td>
-                        <td className="nowrap">{kst(o.end_ts_utc, false)}</td>
+                        <td className="comm-when">{kst(o.start_ts_utc, false)}</td>
+                        <td className="comm-when">{kst(o.end_ts_utc, false)}</td>
                         <td className="num">{o.hours}</td>
                       </tr>
                     ))}
                   </tbody>
                 </table>
+                </div>
               )}
             </div>
             <div className="legend" aria-label={t('comm.legend')}>

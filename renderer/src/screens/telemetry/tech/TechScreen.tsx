@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useCall } from '../../../api/hooks';
 import { Empty, ErrorState, Loading } from '../../../app/ui';
 import { useECharts } from '../../../charts/useECharts';
+import { ChartPngButton } from '../../../charts/ChartPngButton';
 import { usePrefs } from '../../../stores/prefs';
 import { TECH_SERIES, fmtValue, techOption, type TechKey } from '../options';
 import { BucketTable, SeriesToggles, StaleBadge, TagSelect, WindowSelect, type WindowName } from '../common';
@@ -16,7 +17,8 @@ export function TechScreen() {
   const tech = useCall('telemetry.tech', { tag, window: win }, { enabled: Boolean(tag), retry: false });
   const rows = useMemo(() => tech.data?.rows ?? [], [tech.data]);
   const option = useMemo(() => (tech.data ? techOption(rows, visible, dark) : null), [tech.data, rows, visible, dark]);
-  const { ref } = useECharts(option, { theme: dark ? 'dark' : 'light' });
+  const { ref, chart } = useECharts(option, { theme: dark ? 'dark' : 'light' });
+  const { t: th } = useTranslation('habits');
   return (
     <div className="stack">
       <div className="toolbar">
@@ -27,6 +29,7 @@ export function TechScreen() {
         </button>
         <SeriesToggles keys={TECH_SERIES} visible={visible} onChange={setVisible} label="legend" testIdPrefix="tech" />
         <StaleBadge stale={tech.data?.stale} servedAt={tech.data?.servedAt} />
+        <ChartPngButton chart={chart} name={`${tag} ${th('charts.tech')}`} testId="tech-png" />
       </div>
       {tech.isPending && tag ? <Loading /> : null}
       {tech.error ? <ErrorState error={tech.error} onRetry={() => void tech.refetch()} /> : null}

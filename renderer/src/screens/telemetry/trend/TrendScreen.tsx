@@ -3,8 +3,11 @@ import { useTranslation } from 'react-i18next';
 import { useCall } from '../../../api/hooks';
 import { Empty, ErrorState, Loading } from '../../../app/ui';
 import { useECharts } from '../../../charts/useECharts';
+import { ChartPngButton } from '../../../charts/ChartPngButton';
+import { ExportButtons, type ExportColumn } from '../../../components/ExportButtons';
 import { usePrefs } from '../../../stores/prefs';
-import { SERIES, fmtValue, trendOption, type SeriesKey } from '../options';
+import { SERIES, fmtValue, kst, trendOption, type SeriesKey } from '../options';
+import type { TrendRow } from '../../../../../main/api/types';
 import { BucketTable, SeriesToggles, StaleBadge, TagSelect, WindowSelect, type WindowName } from '../common';
 
 export function TrendScreen() {
@@ -20,7 +23,19 @@ export function TrendScreen() {
     () => (trend.data ? trendOption(rows, visible, { predictions: overlays.data?.predictions, anomalies: overlays.data?.anomalies }, dark) : null),
     [trend.data, rows, visible, overlays.data, dark],
   );
-  const { ref } = useECharts(option, { theme: dark ? 'dark' : 'light' });
+  const { ref, chart } = useECharts(option, { theme: dark ? 'dark' : 'light' });
+  const { t: th } = useTranslation('habits');
+  // the export holds what the table shows, newest first, with the table's headers
+  const exportColumns = useMemo<ExportColumn<TrendRow>[]>(
+    () => [
+      { header: t('latest.tag'), value: (r) => r.tag_name },
+      { header: `${t('table.time')} (KST)`, value: (r) => kst(r.bucket) },
+      ...SERIES.map((k) => ({ header: t(`table.col.${k}`), value: (r: TrendRow) => r[k] })),
+      { header: t('table.col.n'), value: (r) => r.n },
+    ],
+    [t],
+  );
+  const newestFirst = useMemo(() => [...rows].reverse(), [rows]);
   return (
     <div className="stack">
       <div className="toolbar">
@@ -31,6 +46,8 @@ export function TrendScreen() {
         </button>
         <SeriesToggles keys={SERIES} visible={visible} onChange={setVisible} label="series" testIdPrefix="series" />
         <StaleBadge stale={trend.data?.stale} servedAt={trend.data?.servedAt} />
+        <ChartPngButton chart={chart} name={`${tag} ${th('charts.trend')}`} testId="trend-png" />
+        <ExportButtons name={`${tag} ${th('tables.trend')}`} columns={exportColumns} rows={newestFirst} testId="trend-export" />
       </div>
       {trend.isPending && tag ? <Loading /> : null}
       {trend.error ? <ErrorState error={trend.error} onRetry={() => void trend.refetch()} /> : null}
