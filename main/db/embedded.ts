@@ -4,6 +4,7 @@
  * server for that folder (postmaster.pid) connects to it instead of starting a second one; a stale pid file left by
  * a crash is removed before starting.
  */
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -118,12 +119,22 @@ function passwordFor(pgdata: string, file = '.pgpass-linedeck'): string {
 /** How long a start waits for a server already running on the folder to accept connections (a crash recovery). */
 export const RECOVERY_WAIT_MS = 180_000;
 
-/** Whether the process `pid` is a PostgreSQL server (Linux: its command name; elsewhere a live pid is taken as one). */
-function isPostgresProcess(pid: number): boolean {
+/**
+ * Whether the process `pid` is a PostgreSQL server, by its command name (Linux: /proc; macOS: ps; Windows:
+ * tasklist), so a pid reused by another program after a crash is not waited on. When the name cannot be had, a
+ * live pid is taken as one (never remove the pid file of a server that may be running).
+ */
+export function isPostgresProcess(pid: number): boolean {
   if (!pidAlive(pid)) return false;
-  if (process.platform !== 'linux') return true;
   try {
-    return /postgres/.test(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'));
+    if (process.platform === 'linux') return /postgres/.test(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'));
+    if (process.platform === 'darwin') return /postgres/.test(execFileSync('ps', ['-p', String(pid), '-o', 'comm='], { encoding: 'utf8', timeout: 5000 }));
+    if (process.platform === 'win32') {
+      const out = execFileSync('tasklist', ['/FI', `PID eq ${pid}`, '/FO', 'CSV', '/NH'], { encoding: 'utf8', timeout: 5000, windowsHide: true });
+      // "postgres.exe","1234",… — or "INFO: No tasks…" when it has gone
+      return /^"postgres(\.exe)?",/im.test(out);
+    }
+    return true;
   } catch {
     return true;
   }
