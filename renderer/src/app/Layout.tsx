@@ -39,7 +39,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const { t, i18n } = useTranslation();
   const user = useSession((s) => s.user);
   const logout = useSession((s) => s.logout);
-  const { lang, setLang, theme, setTheme } = usePrefs();
+  const { lang, setLang, themeChoice, cycleTheme } = usePrefs();
   const navigate = useNavigate();
 
   // Alt+1…4: the workspaces (matched on the physical key: works in Korean input mode)
@@ -82,8 +82,9 @@ export function Layout({ children }: { children: ReactNode }) {
           <button type="button" className="btn btn-ghost" onClick={toggleLang} data-testid="lang-switch">
             {t('lang.switch')}
           </button>
-          <button type="button" className="btn btn-ghost" onClick={() => setTheme(theme === 'light' ? 'dark' : 'light')} aria-label={theme === 'light' ? t('theme.dark') : t('theme.light')} data-testid="theme-switch">
-            {theme === 'light' ? '☾' : '☀'}
+          {/* system (follows the OS) → the other look → the OS's look → system (stores/prefs.ts) */}
+          <button type="button" className="btn btn-ghost" onClick={cycleTheme} aria-label={t('habits:theme.next', { current: t(`habits:theme.${themeChoice}`) })} title={t('habits:theme.next', { current: t(`habits:theme.${themeChoice}`) })} data-testid="theme-switch" data-choice={themeChoice}>
+            {themeChoice === 'system' ? '◐' : themeChoice === 'light' ? '☀' : '☾'}
           </button>
           {user && (
             <span className="user" data-testid="user">
