@@ -119,4 +119,11 @@ test('shortcuts in Korean input mode: ㅗ (KeyH) toggles the heatmap, ㅏ (KeyK)
   await dialog.getByTestId('shortcut-help-close').click();
   await expect(dialog).toBeHidden();
   await expect(open).toBeFocused();
+  // Alt+2 / Alt+3 switch workspaces (the physical digit, whatever the key says)
+  await page.keyboard.press('Alt+Digit2');
+  await expect(page).toHaveURL(/#\/telemetry/);
+  await imeKey(page, '3', 'Digit3'); // no Alt: nothing
+  await expect(page).toHaveURL(/#\/telemetry/);
+  await page.keyboard.press('Alt+Digit3');
+  await expect(page).toHaveURL(/#\/inspection/);
 });
