@@ -11,6 +11,7 @@ import { createBackend } from './backend';
 import { bindIpc, registerFileScheme, type Relay } from './ipc';
 import { createMainWindow, hardenSession } from './windows';
 import { buildMenu } from './menu';
+import { shellLang, startFailedText } from './shell-text';
 import { showSplash } from './splash';
 import { appPage, devToolsAllowed } from './trust';
 
@@ -60,7 +61,7 @@ app.whenReady().then(async () => {
   try {
     await backend.start();
     relay = bindIpc(backend, page);
-    Menu.setApplicationMenu(kiosk ? null : buildMenu({ devTools }));
+    Menu.setApplicationMenu(kiosk ? null : buildMenu({ devTools, lang: shellLang(app.getLocale()) }));
     const windowKey = relay.newWindowKey();
     win = createMainWindow({
       kiosk,
@@ -74,7 +75,8 @@ app.whenReady().then(async () => {
   } catch (e) {
     splash.current?.close();
     logger.error({ err: (e as Error).stack }, 'start failed');
-    dialog.showErrorBox('LineDeck', `LineDeck could not start:\n${(e as Error).message}`);
+    const box = startFailedText((e as Error).message);
+    dialog.showErrorBox(box.title, box.content);
     await backend.stop(2000).catch(() => undefined);
     app.exit(1);
   }

@@ -1,24 +1,28 @@
 /**
  * The console's application menu (kiosk mode has none), as a template without Electron so that vitest checks it.
  * DevTools (View → Toggle Developer Tools and its Ctrl+Shift+I / Alt+Cmd+I accelerator) only when `devTools`
- * (development builds; trust.ts devToolsAllowed).
+ * (development builds; trust.ts devToolsAllowed). Every item is labelled in `lang` (shell-text.ts; Korean unless the OS
+ * is English): Electron's own role labels are English on Windows.
  */
 import type { MenuItemConstructorOptions } from 'electron';
+import { menuText, type ShellLang } from './shell-text';
 
-export function menuTemplate(opts: { devTools: boolean }): MenuItemConstructorOptions[] {
+export function menuTemplate(opts: { devTools: boolean; lang?: ShellLang }): MenuItemConstructorOptions[] {
+  const w = menuText(opts.lang ?? 'ko');
+  const item = (role: NonNullable<MenuItemConstructorOptions['role']> & keyof typeof w): MenuItemConstructorOptions => ({ role, label: w[role] });
   const view: MenuItemConstructorOptions[] = [
-    { role: 'reload' },
-    ...(opts.devTools ? [{ role: 'toggleDevTools' } as const] : []),
+    item('reload'),
+    ...(opts.devTools ? [item('toggleDevTools')] : []),
     { type: 'separator' },
-    { role: 'resetZoom' },
-    { role: 'zoomIn' },
-    { role: 'zoomOut' },
+    item('resetZoom'),
+    item('zoomIn'),
+    item('zoomOut'),
     { type: 'separator' },
-    { role: 'togglefullscreen' },
+    item('togglefullscreen'),
   ];
   return [
-    { label: 'LineDeck', submenu: [{ role: 'about' }, { type: 'separator' }, { role: 'quit' }] },
-    { label: 'Edit', submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }] },
-    { label: 'View', submenu: view },
+    { label: 'LineDeck', submenu: [item('about'), { type: 'separator' }, item('quit')] },
+    { label: w.edit, submenu: [item('undo'), item('redo'), { type: 'separator' }, item('cut'), item('copy'), item('paste'), item('selectAll')] },
+    { label: w.view, submenu: view },
   ];
 }
