@@ -31,9 +31,9 @@ export interface BootOptions {
 
 export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; station: Station; close: () => Promise<void> }> {
   const logger = log('boot');
-  opts.onProgress?.('opening the database…');
+  opts.onProgress?.('데이터베이스 여는 중… (opening the database…)'); // the splash and the terminal: Korean, then English
   const station = await openStation({ home: opts.home, databaseUrl: opts.databaseUrl });
-  opts.onProgress?.('migrating…');
+  opts.onProgress?.('데이터베이스 구조 갱신 중… (migrating…)');
   // a plant database that is away does not keep the station from starting: it inspects from its snapshots and
   // journals (store and forward), and migrates when the database is back
   let migrated = await migrateOrWait(station, logger);
@@ -58,7 +58,7 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
   if (migrated && demo && opts.seedIfEmpty !== false) {
     const users = await app.services.auth.userCount();
     if (users === 0) {
-      opts.onProgress?.('first start: seeding demo data…');
+      opts.onProgress?.('첫 시작: 데모 데이터 만드는 중… (first start: seeding demo data…)');
       const counts = await seedAsOwner(station, demo, (owner) => seedDemo(owner, { withAdmin: false, onProgress: opts.onProgress }));
       logger.info({ counts }, 'demo data seeded');
     }

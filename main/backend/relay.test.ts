@@ -169,7 +169,7 @@ describe('backend process over the relay', () => {
   it('boots with progress, answers calls with sessions, pushes events, seals secrets through the shell', async () => {
     expect(statuses[0]).toEqual({ state: 'starting', restarts: 0 });
     expect(sup.status.state).toBe('ready');
-    expect(progress).toContain('migrating…');
+    expect(progress).toContain('데이터베이스 구조 갱신 중… (migrating…)');
     expect(await sup.call('auth.status', {})).toEqual({ ok: true, value: { needsSetup: true, user: null, demo: false, setupCode: null } });
     expect(await sup.call('admin.users.list', {})).toMatchObject({ ok: false, error: { kind: 'unauthenticated' } });
     // the boot wrote the station's setup code (a production start)

@@ -126,11 +126,11 @@ export async function seedInspectionDemo(app: DemoTarget, opts: InspectionDemoOp
   const manager = (await userByName(svc, 'manager1')) ?? SEED_USER;
   const worker = (await userByName(svc, 'worker1')) ?? SEED_USER;
   const models = opts.withModels === false ? null : pipeline.findModels();
-  if (opts.withModels !== false && !models?.ok) opts.onProgress?.(`inspection demo: no banks or history (${models?.problem})`);
+  if (opts.withModels !== false && !models?.ok) opts.onProgress?.(`검사 데모: 메모리 뱅크와 이력 없이 (inspection demo: no banks or history) — ${models?.problem}`);
 
   try {
     for (const def of DEMO_PRODUCTS) {
-      opts.onProgress?.(`inspection demo: ${def.code}`);
+      opts.onProgress?.(`검사 데모: ${def.code} (inspection demo: ${def.code})`);
       let product = await svc.findProduct(def.code);
       if (!product) {
         product = await svc.createProduct({ productCode: def.code, productName: def.name, description: def.description, category: def.category }, manager);
@@ -178,14 +178,14 @@ export async function seedInspectionDemo(app: DemoTarget, opts: InspectionDemoOp
       // the bank: a model that fails here (a broken model folder) leaves this product without bank and history,
       // and the rest of the demo is still seeded
       if (!(await svc.currentBank(productId))) {
-        opts.onProgress?.(`inspection demo: building the ${def.code} memory bank`);
+        opts.onProgress?.(`검사 데모: ${def.code} 메모리 뱅크 만드는 중 (inspection demo: building the ${def.code} memory bank)`);
         try {
           await pipeline.buildBank(def.code, { actor: manager });
           counts.inspection_banks++;
         } catch (e) {
           const msg = `inspection demo: no memory bank for ${def.code}: ${(e as Error).message}`;
           logger.warn(msg);
-          opts.onProgress?.(msg);
+          opts.onProgress?.(`검사 데모: ${def.code} 메모리 뱅크 없이 계속 (${msg})`);
           continue;
         }
       }

@@ -165,7 +165,7 @@ export async function seedTelemetryDemo(client: pg.ClientBase | pg.Pool, opts: S
     [endIso, days],
   );
   const { start, end } = bounds.rows[0];
-  opts.onProgress?.(`telemetry: generating ${days} days × ${DEMO_TAGS.length} tags at 10 s`);
+  opts.onProgress?.(`텔레메트리: ${days}일 × 태그 ${DEMO_TAGS.length}개, 10초 간격 생성 중 (telemetry: generating ${days} days × ${DEMO_TAGS.length} tags at 10 s)`);
   const rows = await bulkInsert(client, start, end);
   let qc = 0;
   for (const t of DEMO_TAGS) {
@@ -218,7 +218,7 @@ export async function seedTelemetryDemo(client: pg.ClientBase | pg.Pool, opts: S
     anomalies: anom.rowCount ?? 0,
   };
   if (opts.refresh !== false) {
-    opts.onProgress?.('telemetry: refreshing aggregates');
+    opts.onProgress?.('텔레메트리: 집계 갱신 중 (telemetry: refreshing aggregates)');
     out.refresh = await refreshTelemetry(client);
   }
   return out;
