@@ -13,6 +13,7 @@ import { ApiError } from '../api/kit';
 import type { CylinderService } from './service';
 import type { CylinderFilters } from './types';
 import type { CliContext, DomainCli } from '../domain';
+import { jobMessageText } from '../jobs/message';
 
 interface FilterOpts {
   gas?: string;
@@ -103,7 +104,7 @@ export function registerCylinderCommands(program: Command, ctx: DomainCli<{ svc:
       } finally {
         c.release();
       }
-      const r = await run(ctx, async () => (await service(ctx)).fullSync({ onProgress: (_f, m) => ctx.progress(m) }));
+      const r = await run(ctx, async () => (await service(ctx)).fullSync({ onProgress: (_f, m) => ctx.progress(jobMessageText(m)) }));
       ctx.output({ synced: r.synced, ms: r.ms, changed: r.changed, deleted: r.deleted }, `synced ${r.synced} cylinders in ${r.ms} ms (${r.changed} rows written, ${r.deleted} removed)`);
     });
 

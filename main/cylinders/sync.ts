@@ -7,6 +7,7 @@ import { because } from '../api/reasons';
 import { missingFcmsNote, missingFcmsTables } from './migrations';
 import type { CylinderDb } from './queries';
 import type { SyncResult } from './types';
+import { jobMessage } from '../jobs/message';
 
 export interface SyncOptions {
   signal?: AbortSignal;
@@ -24,13 +25,13 @@ export async function runFullSync(db: CylinderDb, opts: SyncOptions = {}): Promi
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (opts.signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
-      opts.onProgress?.(null, 'recomputing every cylinder from FCMS and the policies');
+      opts.onProgress?.(null, jobMessage('cylRecompute'));
       const t0 = performance.now();
       const r = await c.query<{ synced: number; changed: number; deleted: number }>('select synced, changed, deleted from cy_resync_all()');
       const ms = Math.round(performance.now() - t0);
       const out = { ...r.rows[0], ms };
       db.logger.info(out, 'cylinders.resync');
-      opts.onProgress?.(1, `${out.synced} cylinders, ${out.changed} rows written, ${out.deleted} removed`);
+      opts.onProgress?.(1, jobMessage('cylSynced', { synced: out.synced, changed: out.changed, deleted: out.deleted }));
       return out;
     } catch (e) {
       if (opts.signal?.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from '../domain';
+import { jobMessageText } from '../jobs/message';
 
 /** The engine (ONNX Runtime, sharp): loaded when a command runs (parsing and --help need none of it). */
 const ops = () => import('./engine/ops');
@@ -92,7 +93,7 @@ export function registerMlCommands(program: Command, ctx: CliContext): void {
             const pct = Math.floor(f * 10);
             if (pct !== last) {
               last = pct;
-              ctx.progress(`patchcore: ${Math.round(f * 100)}%${m ? ` ${m}` : ''}`);
+              ctx.progress(`patchcore: ${Math.round(f * 100)}%${m ? ` ${jobMessageText(m)}` : ''}`);
             }
           },
         },

@@ -51,6 +51,7 @@ import { persist, type InspectionRecord } from './stages/persist';
 import { refusal } from './stages/refusals';
 import { score, type Scored } from './stages/score';
 import { decodeImage, ImageStore, readImageInput, type DecodedImage, type ImageInput } from './store';
+import { jobMessage } from '../jobs/message';
 import type { Artifacts, BankBuildOutcome, InspectOutcome, InspectionSource, ProductRef } from './types';
 
 
@@ -358,7 +359,7 @@ export class InspectionPipeline {
     try {
       // 1. the normal reference images (replaced by --images when given)
       if (opts.imagesDir || opts.images) {
-        progress(0.01, 'storing the normal images');
+        progress(0.01, jobMessage('storingImages'));
         await this.replaceNormals(productId, productCode, opts, c.signal);
       }
       checkAbort(c.signal);
@@ -379,10 +380,10 @@ export class InspectionPipeline {
       const file = path.join(this.svc.paths.home, rel);
       const refs = await queries.activeReferenceImages(this.svc.read, productId);
       let bankFraction = 0;
-      let bankMessage = 'bank';
+      let bankMessage = jobMessage('bankStart');
       let embedded = 0;
       const report = () =>
-        progress(0.02 + (embedding ? 0.78 : 0.96) * bankFraction + (embedding && refs.length ? 0.18 * (embedded / refs.length) : 0), embedding ? `${bankMessage} · embeddings ${embedded}/${refs.length}` : bankMessage);
+        progress(0.02 + (embedding ? 0.78 : 0.96) * bankFraction + (embedding && refs.length ? 0.18 * (embedded / refs.length) : 0), embedding ? `${bankMessage} · ${jobMessage('embeddings', { i: embedded, n: refs.length })}` : bankMessage);
       // the embeddings stop when the build fails or is cancelled
       const stopEmbedding = new AbortController();
       const onCancel = () => stopEmbedding.abort();
@@ -417,7 +418,7 @@ export class InspectionPipeline {
               signal: c.signal,
               onProgress: (f, m) => {
                 bankFraction = f;
-                bankMessage = m ?? 'bank';
+                bankMessage = m ?? jobMessage('bankStart');
                 report();
               },
             },
@@ -437,7 +438,7 @@ export class InspectionPipeline {
 
       // 4. the bank file goes to the plant database (streamed, verified) and into this console's cache by its hash,
       // so any console on the database uses the same bytes (decisions.md, Plant rule 4)
-      progress(0.99, 'storing the bank');
+      progress(0.99, jobMessage('storingBank'));
       const put = await this.svc.store.files!.putFile(file, 'bank');
       const cached = await this.svc.store.files!.adoptFile(file, 'ldb', put.sha256);
       checkAbort(c.signal);
@@ -475,7 +476,7 @@ export class InspectionPipeline {
         ms,
       };
       await this.svc.finishDeployment(deploymentId, { status: 'completed', summary });
-      progress(1, 'completed');
+      progress(1, jobMessage('completed'));
       this.logger.info({ productCode, deploymentId, bankSize: built.bankSize, normals: normals.length, ms }, 'memory bank built');
       return {
         deployment_id: deploymentId,

@@ -16,6 +16,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { jobMessage } from '../../jobs/message';
 import { CancelledError, kCenterGreedy, kCenterGreedyBlocked, type CancelToken } from './coreset';
 import { createSearcher, type SearchBackend, type Searcher } from './knn';
 import type { LoadedModel } from './models';
@@ -217,7 +218,7 @@ export async function buildBank(model: LoadedModel, images: (ImageSource | RgbIm
       all = new Float32Array(images.length * per * g.dim);
     }
     all!.set(g.data, i * per * g.dim);
-    progress((wExtract * (i + 1)) / images.length, `features ${i + 1}/${images.length}`);
+    progress((wExtract * (i + 1)) / images.length, jobMessage('features', { i: i + 1, n: images.length }));
   }
   times.featuresMs = performance.now() - t;
   const dim = grid!.dim;
@@ -229,7 +230,7 @@ export async function buildBank(model: LoadedModel, images: (ImageSource | RgbIm
   if (ratio >= 1) {
     rows = Int32Array.from({ length: total }, (_, i) => i);
   } else {
-    const onProgress = (f: number) => progress(wExtract + wCoreset * f, 'coreset');
+    const onProgress = (f: number) => progress(wExtract + wCoreset * f, jobMessage('coreset'));
     const coOpts = { seed, signal: opts.signal, onProgress, threads: opts.threads };
     rows = opts.coresetBackend === 'js' ? kCenterGreedy(all!, total, dim, ratio, coOpts).indices : (await kCenterGreedyBlocked(all!, total, dim, ratio, coOpts)).indices;
     rows = Int32Array.from(rows).sort();
@@ -243,7 +244,7 @@ export async function buildBank(model: LoadedModel, images: (ImageSource | RgbIm
     source[r] = Math.floor(i / per);
   }
   times.coresetMs = performance.now() - t;
-  progress(wExtract + wCoreset, `bank of ${n} patches`);
+  progress(wExtract + wCoreset, jobMessage('bankPatches', { n }));
 
   const [H, W] = model.manifest.input.size;
   const mf = model.manifest as Extract<LoadedModel['manifest'], { task: 'patchcore-backbone' }>;
@@ -290,7 +291,7 @@ export async function buildBank(model: LoadedModel, images: (ImageSource | RgbIm
         let mx = -Infinity;
         for (const v of s.map!) if (v > mx) mx = v;
         mapMax.push(mx);
-        progress(wExtract + wCoreset + (wCalib * (c + 1)) / pick.length, `calibration ${c + 1}/${pick.length}`);
+        progress(wExtract + wCoreset + (wCalib * (c + 1)) / pick.length, jobMessage('calibration', { i: c + 1, n: pick.length }));
       }
       bank.header.normalization = normalizationFrom(scores, mapMax);
     } finally {
@@ -299,7 +300,7 @@ export async function buildBank(model: LoadedModel, images: (ImageSource | RgbIm
     times.calibrationMs = performance.now() - t;
   }
   bank.header.buildMs = times;
-  progress(1, 'done');
+  progress(1, jobMessage('done'));
   return bank;
 }
 

@@ -10,6 +10,7 @@ import type { SyncResult } from '../../../../main/api/types';
 import { call, onEvent, type CallError } from '../../api/client';
 import { useCall } from '../../api/hooks';
 import { fmtDateTime } from '../../lib/time';
+import { jobMessageText } from '../../lib/jobMessage';
 import { age, fmtInt } from './format';
 import { invalidateCylinders, useIsManager } from './common';
 
@@ -65,7 +66,7 @@ function ResyncButton() {
       <span role="status" aria-live="polite" className="small" data-testid="resync-status" data-state={job?.state ?? 'idle'}>
         {running && (
           <>
-            {job.progress === null ? <span className="spinner cy-spinner-inline" aria-hidden /> : <progress max={1} value={job.progress} />} {job.message}
+            {job.progress === null ? <span className="spinner cy-spinner-inline" aria-hidden /> : <progress max={1} value={job.progress} />} {jobMessageText(t, job.message)}
           </>
         )}
         {result && <span className="ok">{t('sync.done', { synced: fmtInt(result.synced), changed: fmtInt(result.changed), deleted: fmtInt(result.deleted), ms: fmtInt(result.ms) })}</span>}

@@ -1,6 +1,7 @@
 /** Products screen, model tab: the memory bank and similarity index build (progress, cancel). */
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { jobMessageText } from '../../../lib/jobMessage';
 import { useQueryClient } from '@tanstack/react-query';
 import { call, onEvent } from '../../../api/client';
 import { ErrorState } from '../../../app/ui';
@@ -64,7 +65,7 @@ export function BankBuild({ product }: { product: ProductRow }) {
           <progress max={100} value={pct ?? undefined} aria-label={t('model.bank')} className="insp-progress" />
           <span className="small">
             {pct != null ? `${pct}% · ` : ''}
-            {t(`model.states.${progress.state}`)} {progress.message ? `· ${progress.message}` : ''} {progress.error ? `· ${progress.error}` : ''}
+            {t(`model.states.${progress.state}`)} {progress.message ? `· ${jobMessageText(t, progress.message)}` : ''} {progress.error ? `· ${progress.error}` : ''}
           </span>
         </div>
       )}
