@@ -7,16 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HostInfo } from '../main/host/info';
 
-export interface StationInfo {
-  url: string;
-  openUrl: string;
-  token: string;
-  pid: number;
-  home: string;
-  /** the embedded database's URL (the harness puts its password back in); null on a database of the test's own */
-  databaseUrl: string | null;
-}
+/** The host's info file (main/host/info.ts); its databaseUrl gets its password back from the harness below. */
+export type StationInfo = HostInfo;
 
 export interface RunningStation {
   info: StationInfo;
