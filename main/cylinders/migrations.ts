@@ -311,9 +311,56 @@ CREATE TRIGGER trigger_cy_type_summary_truncate AFTER TRUNCATE ON cy_cylinder_cu
 SELECT cy_rebuild_type_summary();
 `;
 
+const SUMMARY_KEYS = ['cylinder_type_key', 'dashboard_status', 'dashboard_location'];
+const SUMMARY_COLS = [...SUMMARY_KEYS, ...SUMMARY_ATTRS.map(([a]) => a), 'qty', 'available_qty'];
+const SUMMARY_VALUES = SUMMARY_COLS.slice(SUMMARY_KEYS.length);
+const summaryCmp = (t: string) => [...SUMMARY_VALUES.map((c) => `${t}.${c}`), `scale(${t}.dashboard_capacity)`].join(', ');
+/**
+ * The full resync's summary step (#18): the same counts and attributes as the first rebuild, written only where the
+ * summary differs (a resync that changed nothing writes no summary row; a drifted row is repaired). The attributes
+ * are grouped first with the counts and then by the summary key, so each row's texts are hashed once instead of
+ * compared in min() for every row: the minimum of the groups' values is the minimum of the rows' values.
+ */
+const TYPE_SUMMARY_REFRESH_SQL = /* sql */ `
+CREATE OR REPLACE FUNCTION cy_rebuild_type_summary() RETURNS integer
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    n integer;
+BEGIN
+    WITH agg AS MATERIALIZED (
+        SELECT ${SUMMARY_KEYS.join(', ')}, ${SUMMARY_ATTRS.map(([a]) => `min(${a}) AS ${a}`).join(', ')},
+               sum(cnt)::integer AS qty, sum(avail)::integer AS available_qty
+        FROM (
+            SELECT ${SUMMARY_KEY}, ${SUMMARY_ATTRS.map(([a, e]) => `${e} AS ${a}`).join(', ')},
+                   count(*) AS cnt, count(*) FILTER (WHERE is_available) AS avail
+            FROM cy_cylinder_current
+            GROUP BY ${SUMMARY_COLS.slice(0, SUMMARY_KEYS.length + SUMMARY_ATTRS.length).map((_, i) => i + 1).join(', ')}
+        ) x
+        GROUP BY ${SUMMARY_KEYS.join(', ')}
+    ), gone AS (
+        DELETE FROM cy_cylinder_type_summary t
+        WHERE NOT EXISTS (SELECT 1 FROM agg a WHERE ${SUMMARY_KEYS.map((k) => `a.${k} = t.${k}`).join(' AND ')})
+    ), put AS (
+        INSERT INTO cy_cylinder_type_summary AS t (${SUMMARY_COLS.join(', ')})
+        SELECT ${SUMMARY_COLS.map((c) => `a.${c}`).join(', ')}
+        FROM agg a
+        LEFT JOIN cy_cylinder_type_summary s ON ${SUMMARY_KEYS.map((k) => `s.${k} = a.${k}`).join(' AND ')}
+        WHERE s.cylinder_type_key IS NULL
+           OR (${summaryCmp('s')}) IS DISTINCT FROM (${summaryCmp('a')})
+        ORDER BY ${SUMMARY_KEYS.map((k) => `a.${k}`).join(', ')}
+        ON CONFLICT (${SUMMARY_KEYS.join(', ')}) DO UPDATE SET
+            ${SUMMARY_VALUES.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+    )
+    SELECT count(*)::integer INTO n FROM agg;
+    RETURN n;
+END
+$fn$;
+`;
+
 export const cylinderMigrations: Migration[] = [
   { name: '202611240001_cylinders_policy_and_snapshot', group: 'cylinders', sql: TABLES_SQL },
   { name: '202611240002_cylinders_type_summary', group: 'cylinders', sql: TYPE_SUMMARY_SQL },
+  { name: '202612080001_cylinders_type_summary_refresh', group: 'cylinders', sql: TYPE_SUMMARY_REFRESH_SQL },
 ];
 
 /** Snapshot columns in table order, without snapshot_updated_at (set by the writers). */
@@ -359,6 +406,11 @@ const updateSet = SNAPSHOT_COLUMNS.filter((c) => c !== 'cylinder_no')
 const cmpCols = [...SNAPSHOT_COLUMNS.filter((c) => c !== 'cylinder_no'), 'raw_capacity::text', 'dashboard_capacity::text'];
 const changedWhere = `(${cmpCols.map((c) => `cy_cylinder_current.${c}`).join(', ')})
         IS DISTINCT FROM (${cmpCols.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+
+const nonKeyCols = SNAPSHOT_COLUMNS.filter((c) => c !== 'cylinder_no');
+/** The full resync's comparison: the same as changedWhere's, with the numbers' scale compared by scale() (equal
+ * numbers print the same text exactly when their scales are equal) instead of printing both. */
+const resyncCmp = (t: string) => [...nonKeyCols.map((c) => `${t}.${c}`), `scale(${t}.raw_capacity)`, `scale(${t}.dashboard_capacity)`].join(', ');
 
 /** The upsert every path uses; `%WHERE%` filters cy_cylinder_computed. */
 const upsert = (where: string) => /* sql */ `
@@ -537,42 +589,49 @@ BEGIN
 END
 $fn$;
 
--- Full, set-based resync (repair; design §7.2 "전체: 일 1회"): a few set statements, no loop per cylinder —
--- remove rows of cylinders FCMS no longer has, update the rows that differ (one hash join over the computation),
--- insert the missing ones (their numbers collected first, so the insert never scans the table it fills), then
--- rebuild the type summary once.
+-- Full, set-based resync (repair; design §7.2 "전체: 일 1회"): no loop per cylinder. One statement reads every
+-- cylinder's computation and the snapshot once (a hash full join) and keeps only what differs: rows whose cylinder
+-- left FCMS, rows whose content changed (compared column by column: unchanged rows are never written) and cylinders
+-- without a row. It deletes the first two kinds and inserts the new content of the last two in cylinder order. (A
+-- changed row gets new entries in every index either way, since snapshot_updated_at is indexed and always changes;
+-- deleting and inserting in order costs less than an UPDATE's.) An empty snapshot (the install, a truncate) is
+-- filled by one INSERT. Then the type summary is brought in step once (only its rows that differ are written).
 CREATE OR REPLACE FUNCTION cy_resync_all(OUT synced integer, OUT changed integer, OUT deleted integer)
 LANGUAGE plpgsql SET work_mem = '128MB' AS $fn$
-DECLARE
-    n_upd integer;
-    n_ins integer := 0;
-    missing text[];
 BEGIN
     PERFORM set_config('linedeck.cy_summary_bulk', 'on', true);
-    DELETE FROM cy_cylinder_current cur
-    WHERE NOT EXISTS (SELECT 1 FROM fcms_cdc.ma_cylinders c WHERE c."CYLINDER_NO" = cur.cylinder_no);
-    GET DIAGNOSTICS deleted = ROW_COUNT;
-    SELECT array_agg(c."CYLINDER_NO" ORDER BY c."CYLINDER_NO") INTO missing
-    FROM fcms_cdc.ma_cylinders c
-    WHERE NOT EXISTS (SELECT 1 FROM cy_cylinder_current s WHERE s.cylinder_no = c."CYLINDER_NO");
-    UPDATE cy_cylinder_current SET
-        ${updateSet.replace(/EXCLUDED\./g, 'v.')},
-        snapshot_updated_at = (NOW() AT TIME ZONE 'UTC')
-    FROM cy_cylinder_computed v
-    WHERE cy_cylinder_current.cylinder_no = v.cylinder_no
-      AND ${changedWhere.replace(/EXCLUDED\./g, 'v.')};
-    GET DIAGNOSTICS n_upd = ROW_COUNT;
-    IF missing IS NOT NULL THEN
+    IF NOT EXISTS (SELECT 1 FROM cy_cylinder_current) THEN
+        -- cold (the install, a truncated snapshot): nothing to compare with, every cylinder is inserted
         INSERT INTO cy_cylinder_current (${cols}, snapshot_updated_at)
         SELECT ${cols}, (NOW() AT TIME ZONE 'UTC') FROM cy_cylinder_computed
-        WHERE cylinder_no = ANY(missing)
         ORDER BY cylinder_no;
-        GET DIAGNOSTICS n_ins = ROW_COUNT;
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        deleted := 0;
+    ELSE
+        WITH diff AS MATERIALIZED (
+            SELECT v.cylinder_no AS new_no, cur.cylinder_no AS old_no, ${nonKeyCols.map((c) => `v.${c}`).join(', ')}
+            FROM cy_cylinder_computed v
+            FULL JOIN cy_cylinder_current cur ON cur.cylinder_no = v.cylinder_no
+            WHERE v.cylinder_no IS NULL OR cur.cylinder_no IS NULL
+               OR (${resyncCmp('cur')})
+                  IS DISTINCT FROM (${resyncCmp('v')})
+        ), gone AS (
+            DELETE FROM cy_cylinder_current t USING diff d
+            WHERE t.cylinder_no = d.old_no
+            RETURNING d.*
+        ), written AS (
+            INSERT INTO cy_cylinder_current (${cols}, snapshot_updated_at)
+            SELECT x.new_no, ${nonKeyCols.map((c) => `x.${c}`).join(', ')}, (NOW() AT TIME ZONE 'UTC')
+            FROM (SELECT * FROM gone WHERE new_no IS NOT NULL UNION ALL SELECT * FROM diff WHERE old_no IS NULL) x
+            ORDER BY x.new_no
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM gone WHERE new_no IS NULL)::integer, (SELECT count(*) FROM written)::integer
+        INTO deleted, changed;
     END IF;
-    changed := n_upd + n_ins;
     PERFORM cy_rebuild_type_summary();
     PERFORM set_config('linedeck.cy_summary_bulk', 'off', true);
-    SELECT count(*)::integer INTO synced FROM cy_cylinder_current;
+    SELECT COALESCE(sum(qty), 0)::integer INTO synced FROM cy_cylinder_type_summary;
 END
 $fn$;
 
