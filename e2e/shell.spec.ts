@@ -52,7 +52,8 @@ test('admin logs in, visits every workspace, switches language and theme, logs o
   await expect(page.getByTestId('demo-badge')).toHaveText('데모');
   await login(page, ADMIN.username, ADMIN.password);
   await expect(page.getByTestId('demo-badge')).toBeVisible();
-  const nav = page.getByRole('navigation', { name: '작업 공간' });
+  // the nav's name follows the language (작업 공간 / Workspaces)
+  const nav = page.getByRole('navigation', { name: /^(작업 공간|Workspaces)$/ });
   for (const name of ['실린더', '텔레메트리', '검사', '관리']) {
     await nav.getByRole('link', { name }).click();
     await expect(page.locator('main h1').first()).toBeVisible();
@@ -85,7 +86,8 @@ test('wrong password is refused with a clear message', async ({ console: page })
 
 test('a worker sees no Admin workspace, and main refuses calls without a session or with too low a role', async ({ console: page, info }) => {
   await login(page, 'worker1', DEMO_PASSWORD);
-  const nav = page.getByRole('navigation', { name: '작업 공간' });
+  // the nav's name follows the language (작업 공간 / Workspaces)
+  const nav = page.getByRole('navigation', { name: /^(작업 공간|Workspaces)$/ });
   await expect(nav.getByRole('link', { name: '검사' })).toBeVisible();
   await expect(nav.getByRole('link', { name: '관리' })).toHaveCount(0);
 
