@@ -5,7 +5,7 @@
  */
 import { createApp, type App } from './app';
 import { readStationConfig } from './config';
-import { describePgError, isUnavailable } from './db/pools';
+import { describePgError, isUnavailable, withTransaction } from './db/pools';
 import { grantConsoleRoles } from './db/roles';
 import { openStation, type Station } from './db/station';
 import { seedDemo } from './demo/seed';
@@ -96,19 +96,7 @@ export async function seedAsOwner<T>(station: Station, demo: boolean, fn: (owner
   try {
     const out = await fn(owner);
     // the seed made the FCMS CDC copy after the migrate's grants: linedeck_app reads it from now on
-    for (const { sources } of dbs.distinct()) {
-      const c = await dbs.pool(sources[0], 'job').connect();
-      try {
-        await c.query('begin');
-        for (const n of await grantConsoleRoles(c)) log('boot').warn(n);
-        await c.query('commit');
-      } catch (e) {
-        await c.query('rollback').catch(() => undefined);
-        throw e;
-      } finally {
-        c.release();
-      }
-    }
+    for (const { sources } of dbs.distinct()) for (const n of await withTransaction(dbs.pool(sources[0], 'job'), grantConsoleRoles)) log('boot').warn(n);
     return out;
   } finally {
     await owner.dispose();
