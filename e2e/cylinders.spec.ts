@@ -140,7 +140,7 @@ test('cylinders: filter the inventory, drill down, sort, search, detail with raw
   await expect(detail.getByRole('heading', { name: exc.cylinderNo })).toBeVisible();
   await expect(detail.getByTestId('detail-source')).toHaveText('예외');
   await expect(detail.getByTestId('dash-enduser')).toHaveText('LGD');
-  await expect(detail.getByTestId('why-enduser')).toContainText(`exception #${exc.id}`);
+  await expect(detail.getByTestId('why-enduser')).toContainText(`이 용기의 예외 #${exc.id} → LGD`);
   await expect(detail.getByTestId('detail-fields').locator('tbody tr')).toHaveCount(8);
   await expect(detail.getByTestId('detail-sync')).toHaveText('스냅샷이 규칙과 일치');
   // a grouped valve: FCMS name beside the group's primary valve, with the mapping that decided it
@@ -160,7 +160,7 @@ test('cylinders: filter the inventory, drill down, sort, search, detail with raw
   await expect(detail.locator('tr[data-field=valve]')).toHaveAttribute('data-differs', 'true');
   await expect(detail.getByTestId('raw-valve')).toHaveText('SUS general Y CGA330 Y HAMAI');
   await expect(detail.getByTestId('dash-valve')).toHaveText('SUS general Y CGA330 Y NERIKI');
-  await expect(detail.getByTestId('why-valve')).toContainText('valve group COS_CGA330');
+  await expect(detail.getByTestId('why-valve')).toContainText('밸브 그룹 COS_CGA330');
   await page.keyboard.press('Escape');
   await expect(detail).toHaveCount(0);
 

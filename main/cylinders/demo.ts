@@ -109,10 +109,10 @@ const STATUS_CODES: [string | null, number][] = [
   ['100', 30], ['102', 5], ['210', 7], ['220', 4], ['420', 5], ['500', 8], ['600', 25], ['190', 2], ['950', 2], ['952', 1],
   ['300', 2], ['700', 1], [null, 2], // null: no status row yet
 ];
-const CUSTOMER_SITES = ['삼성디스플레이 아산', 'LG디스플레이 파주', 'SK하이닉스 이천', '삼성전자 평택', 'DB하이텍 부천', 'SK하이닉스 청주'];
-const PLANT_PLACES = ['충전동 1층', '충전동 2층', '분석실', '제품창고 A', '제품창고 B', '공병장', "O'Brien 임시보관소"];
+export const CUSTOMER_SITES = ['삼성디스플레이 아산', 'LG디스플레이 파주', 'SK하이닉스 이천', '삼성전자 평택', 'DB하이텍 부천', 'SK하이닉스 청주'];
+export const PLANT_PLACES = ['충전동 1층', '충전동 2층', '분석실', '제품창고 A', '제품창고 B', '공병장', "O'Brien 임시보관소"];
 const HOLDERS = ['김민수', '이서연', '박지훈', '최유진', '정하늘'];
-const DEPARTMENTS: [string | null, number][] = [['SDC', 5], ['LGD', 2], ['SKH', 2], ['SEC', 1], [null, 1]];
+export const DEPARTMENTS: [string | null, number][] = [['SDC', 5], ['LGD', 2], ['SKH', 2], ['SEC', 1], [null, 1]];
 
 export interface DemoFcmsRows {
   cylinders: { no: string; item: string; capacity: string; valve: string; spec: string; dept: string | null; updated: string }[];

@@ -108,6 +108,10 @@ describe('CylinderService reads', () => {
     const valve = c02.fields.find((f) => f.field === 'valve')!;
     expect(valve).toMatchObject({ raw: 'SUS general Y CGA330 Y HAMAI', dashboard: 'SUS general Y CGA330 Y NERIKI', differs: true });
     expect(valve.reason).toMatch(/valve group COS_CGA330 \(mapping #2\).*primary valve "SUS general Y CGA330 Y NERIKI" \(mapping #1\)/);
+    // the same reasons as keys with their particulars, for the console to say in the operator's language
+    expect(c01.fields.find((f) => f.field === 'enduser')!.why).toMatchObject({ key: expect.stringMatching(/^enduser\.exception/), params: { id: 1, enduser: 'LGD-EX' } });
+    expect(valve.why).toEqual({ key: 'valve.primary', params: { group: 'COS_CGA330', id: 2, primary: 'SUS general Y CGA330 Y NERIKI', primaryId: 1 } });
+    expect(c02.fields.find((f) => f.field === 'enduser')!.why).toMatchObject({ key: 'enduser.default', params: { id: 3, enduser: 'SKH' } });
     expect(c02.typeKey.input).toBe('NF3|47.0|COS_CGA330|BN 47L 무계목|SKH');
     expect((await svc.detail('C06')).fields[0].reason).toMatch(/item code G-NOPE has no ma_items row/);
     expect((await svc.detail('C07')).fields.find((f) => f.field === 'status')!.reason).toMatch(/no status row yet/);

@@ -248,41 +248,75 @@ export class CylinderService {
       const activeRules = rules.rows.filter((r) => r.isActive);
       const winner = c ? (c.enduser_source === 'default' ? activeRules.find((r) => r.id === c.enduser_rule_id) : undefined) : activeRules[0];
       const source: 'exception' | 'default' | 'fallback' = c ? c.enduser_source : exception?.isActive ? 'exception' : winner ? 'default' : 'fallback';
-      const enduserReason =
+      type Why = FieldComparison['why'];
+      const why = (key: string, params: Why['params'] = {}): Why => ({ key, params });
+      const rule = (r: { gasName: string; capacity: string | null; valveSpecCode: string | null; cylinderSpecCode: string | null }) => ({
+        gas: r.gasName,
+        capacity: r.capacity ?? '*',
+        valve: r.valveSpecCode ?? '*',
+        spec: r.cylinderSpecCode ?? '*',
+      });
+      const [enduserReason, enduserWhy]: [string, Why] =
         source === 'exception'
-          ? `exception #${exception.id} for this cylinder → ${exception.enduser}${exception.reason ? ` (${exception.reason})` : ''}; it beats every default rule`
+          ? [
+              `exception #${exception.id} for this cylinder → ${exception.enduser}${exception.reason ? ` (${exception.reason})` : ''}; it beats every default rule`,
+              why(exception.reason ? 'enduser.exceptionWithReason' : 'enduser.exception', { id: exception.id, enduser: exception.enduser, reason: exception.reason ?? '' }),
+            ]
           : source === 'default'
-            ? `default rule #${winner!.id} (${describeRule(winner!)}) → ${winner!.defaultEnduser}: the most specific of ${activeRules.length} matching active rule(s)`
-            : `no active exception and no active default rule matches ${row.raw_gas_name || '(no gas name)'}: the final default 'SDC'`;
+            ? [
+                `default rule #${winner!.id} (${describeRule(winner!)}) → ${winner!.defaultEnduser}: the most specific of ${activeRules.length} matching active rule(s)`,
+                why('enduser.default', { id: winner!.id, ...rule(winner!), enduser: winner!.defaultEnduser, n: activeRules.length }),
+              ]
+            : [`no active exception and no active default rule matches ${row.raw_gas_name || '(no gas name)'}: the final default 'SDC'`, why('enduser.fallback', { gas: row.raw_gas_name || '—' })];
       const m = mapping.rows[0] ?? null;
       const grouped = Boolean(m && m.isActive && m.groupActive);
-      const valveReason = !m
-        ? 'the valve is in no valve group: the FCMS name is shown'
+      const [valveReason, valveWhy]: [string, Why] = !m
+        ? ['the valve is in no valve group: the FCMS name is shown', why('valve.noGroup')]
         : !m.isActive
-          ? `mapping #${m.id} into group ${m.groupName} is inactive: the FCMS name is shown`
+          ? [`mapping #${m.id} into group ${m.groupName} is inactive: the FCMS name is shown`, why('valve.mappingInactive', { id: m.id, group: m.groupName })]
           : !m.groupActive
-            ? `valve group ${m.groupName} is inactive: the FCMS name is shown`
+            ? [`valve group ${m.groupName} is inactive: the FCMS name is shown`, why('valve.groupInactive', { group: m.groupName })]
             : m.primary
-              ? `valve group ${m.groupName} (mapping #${m.id}): shown as the group's primary valve "${m.primary.valveSpecName}" (mapping #${m.primary.id})`
-              : `valve group ${m.groupName} (mapping #${m.id}) has no active primary valve: the FCMS name is shown`;
+              ? [
+                  `valve group ${m.groupName} (mapping #${m.id}): shown as the group's primary valve "${m.primary.valveSpecName}" (mapping #${m.primary.id})`,
+                  why('valve.primary', { group: m.groupName, id: m.id, primary: m.primary.valveSpecName, primaryId: m.primary.id }),
+                ]
+              : [`valve group ${m.groupName} (mapping #${m.id}) has no active primary valve: the FCMS name is shown`, why('valve.noPrimary', { group: m.groupName, id: m.id })];
       const statusReason = `condition code ${row.raw_condition_code === '' ? '(none: no status row yet)' : row.raw_condition_code} → ${row.dashboard_status} (${row.is_available ? '가용: 보관/충전' : '비가용'})`;
-      const f = (field: string, label: string, raw: string | null, dash: string | null, reason: string): FieldComparison => ({
+      const statusWhy =
+        row.raw_condition_code === ''
+          ? why(row.is_available ? 'status.noRowAvailable' : 'status.noRow', { status: row.dashboard_status })
+          : why(row.is_available ? 'status.codeAvailable' : 'status.code', { code: row.raw_condition_code, status: row.dashboard_status });
+      const f = (field: string, label: string, raw: string | null, dash: string | null, [reason, w]: [string, Why]): FieldComparison => ({
         field,
         label,
         raw,
         dashboard: dash,
         differs: raw !== dash,
         reason,
+        why: w,
       });
+      const gasReason: [string, Why] =
+        fcms.rows[0]?.itemKnown === false
+          ? [`item code ${fcms.rows[0].itemCode} has no ma_items row: gas name ''`, why('gas.noItem', { itemCode: fcms.rows[0].itemCode })]
+          : fcms.rows[0]?.displayName == null && fcms.rows[0]?.formalName != null
+            ? ['DISPLAY_NAME is empty: FORMAL_NAME is used', why('gas.formalName')]
+            : ['FCMS DISPLAY_NAME', why('gas.displayName')];
       const fields: FieldComparison[] = [
-        f('gas', 'Gas', row.raw_gas_name, row.dashboard_gas_name, fcms.rows[0]?.itemKnown === false ? `item code ${fcms.rows[0].itemCode} has no ma_items row: gas name ''` : fcms.rows[0]?.displayName == null && fcms.rows[0]?.formalName != null ? 'DISPLAY_NAME is empty: FORMAL_NAME is used' : 'FCMS DISPLAY_NAME'),
-        f('capacity', 'Capacity', row.raw_capacity, row.dashboard_capacity, 'as stored in FCMS (numeric text kept: 47 and 47.0 are different types)'),
-        f('valve', 'Valve', row.raw_valve_spec_name, row.dashboard_valve_spec_name, valveReason),
-        f('valveGroup', 'Valve group', null, row.dashboard_valve_group_name, grouped ? `active mapping #${m!.id} in active group ${m!.groupName}` : 'no active group'),
-        f('cylinderSpec', 'Cylinder spec', row.raw_cylinder_spec_name, row.dashboard_cylinder_spec_name, 'as in FCMS'),
-        f('enduser', 'EndUser', row.raw_usage_place, row.dashboard_enduser, enduserReason),
-        f('status', 'Status', row.raw_condition_code, row.dashboard_status, statusReason),
-        f('location', 'Location', row.raw_location, row.dashboard_location, 'FCMS POSITION_USER_NAME'),
+        f('gas', 'Gas', row.raw_gas_name, row.dashboard_gas_name, gasReason),
+        f('capacity', 'Capacity', row.raw_capacity, row.dashboard_capacity, ['as stored in FCMS (numeric text kept: 47 and 47.0 are different types)', why('capacity.asStored')]),
+        f('valve', 'Valve', row.raw_valve_spec_name, row.dashboard_valve_spec_name, [valveReason, valveWhy]),
+        f(
+          'valveGroup',
+          'Valve group',
+          null,
+          row.dashboard_valve_group_name,
+          grouped ? [`active mapping #${m!.id} in active group ${m!.groupName}`, why('valveGroup.active', { id: m!.id, group: m!.groupName })] : ['no active group', why('valveGroup.none')],
+        ),
+        f('cylinderSpec', 'Cylinder spec', row.raw_cylinder_spec_name, row.dashboard_cylinder_spec_name, ['as in FCMS', why('cylinderSpec.asIs')]),
+        f('enduser', 'EndUser', row.raw_usage_place, row.dashboard_enduser, [enduserReason, enduserWhy]),
+        f('status', 'Status', row.raw_condition_code, row.dashboard_status, [statusReason, statusWhy]),
+        f('location', 'Location', row.raw_location, row.dashboard_location, ['FCMS POSITION_USER_NAME', why('location.asIs')]),
       ];
       const keyInput = `${row.dashboard_gas_name}|${row.dashboard_capacity ?? ''}|${row.dashboard_valve_group_name ?? row.dashboard_valve_spec_name ?? ''}|${row.dashboard_cylinder_spec_name}|${row.dashboard_enduser}`;
       const rawKeyInput = `${row.raw_gas_name}|${row.raw_capacity ?? ''}|${row.raw_valve_spec_name}|${row.raw_cylinder_spec_name}|`;

@@ -104,8 +104,10 @@ export interface FieldComparison {
   raw: string | null;
   dashboard: string | null;
   differs: boolean;
-  /** why the dashboard value is what it is */
+  /** why the dashboard value is what it is (English, for logs and the CLI) */
   reason: string;
+  /** the same reason as a key of the renderer's cylinders:why.* texts with its particulars, said in the operator's language */
+  why: { key: string; params: Record<string, string | number> };
 }
 
 export interface DefaultRuleRow {

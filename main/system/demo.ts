@@ -8,9 +8,9 @@ import type { AuthService } from '../auth/auth';
 export const DEMO_PASSWORD = process.env.LINEDECK_DEMO_PASSWORD ?? 'linedeck-demo';
 export const DEMO_USERS: { username: string; role: Role; fullName: string }[] = [
   { username: 'admin', role: 'admin', fullName: '관리자 (admin)' },
-  { username: 'manager1', role: 'manager', fullName: '김현수 (manager)' },
-  { username: 'worker1', role: 'worker', fullName: '이지은 (worker)' },
-  { username: 'viewer1', role: 'viewer', fullName: '박민준 (viewer)' },
+  { username: 'manager1', role: 'manager', fullName: '김현수 (매니저)' },
+  { username: 'worker1', role: 'worker', fullName: '이지은 (작업자)' },
+  { username: 'viewer1', role: 'viewer', fullName: '박민준 (열람자)' },
 ];
 
 /** Creates the demo users that do not exist yet (the admin only with `withAdmin`); returns how many it created. */

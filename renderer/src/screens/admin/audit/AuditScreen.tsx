@@ -14,10 +14,12 @@ export function AuditScreen() {
   const q = useCall('admin.audit.list', { action: action || undefined, limit, offset: page * limit });
   const { t: th } = useTranslation('habits');
   type AuditRow = NonNullable<typeof q.data>['rows'][number];
+  // main writes 'system' for what no logged-in user did (start-up, the demo seed, background jobs)
+  const who = (username: string | null) => (username === 'system' ? t('audit.system') : username);
   // the page the table shows (server-paged, 100 rows), with its headers; times in KST
   const exportColumns = [
     { header: `${t('audit.when')} (KST)`, value: (r: AuditRow) => fmtDateTime(r.loggedAt) },
-    { header: t('audit.who'), value: (r: AuditRow) => r.username },
+    { header: t('audit.who'), value: (r: AuditRow) => who(r.username) },
     { header: t('audit.action'), value: (r: AuditRow) => r.action },
     { header: t('audit.target'), value: (r: AuditRow) => r.target },
     { header: t('audit.before'), value: (r: AuditRow) => (r.oldData ? JSON.stringify(r.oldData) : '') },
@@ -28,7 +30,7 @@ export function AuditScreen() {
       <div className="toolbar">
         <label>
           {t('audit.action')}{' '}
-          <input value={action} onChange={(e) => (setAction(e.target.value), setPage(0))} placeholder="cylinders." />
+          <input value={action} onChange={(e) => (setAction(e.target.value), setPage(0))} placeholder="cylinders." translate="no" />
         </label>
         <button type="button" className="btn" onClick={() => void q.refetch()}>
           {tc('common.refresh')}
@@ -58,11 +60,18 @@ export function AuditScreen() {
             {q.data.rows.map((r) => (
               <tr key={r.logId}>
                 <td className="nowrap">{fmtDateTime(r.loggedAt)}</td>
-                <td>{r.username}</td>
-                <td className="mono">{r.action}</td>
-                <td>{r.target}</td>
-                <td className="mono small">{r.oldData ? JSON.stringify(r.oldData) : ''}</td>
-                <td className="mono small">{r.newData ? JSON.stringify(r.newData) : ''}</td>
+                <td>{who(r.username)}</td>
+                {/* codes and their recorded values are data, not text in the UI's language */}
+                <td className="mono" translate="no">
+                  {r.action}
+                </td>
+                <td translate="no">{r.target}</td>
+                <td className="mono small" translate="no">
+                  {r.oldData ? JSON.stringify(r.oldData) : ''}
+                </td>
+                <td className="mono small" translate="no">
+                  {r.newData ? JSON.stringify(r.newData) : ''}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -53,7 +53,7 @@ describe('Admin → Stations', () => {
     expect(rows[0].textContent).toContain('온라인');
     expect(rows[0].textContent).toContain('이 PC');
     expect(rows[0].textContent).toContain('검사 스테이션');
-    expect(rows[0].textContent).toContain('backbone: wrn50, embedding: clip-b32');
+    expect(rows[0].textContent).toContain('백본: wrn50, 임베딩: clip-b32');
     expect(rows[0].textContent).toContain('2026-12-01 12:04:05'); // 03:04:05Z in Asia/Seoul
     expect(rows[1].textContent).toContain('지연');
     expect(rows[2].textContent).toContain('오프라인');

@@ -69,7 +69,7 @@ export function StationsScreen() {
     { header: t('stations.kind'), value: (s) => t(`stations.kinds.${s.kind}`) },
     { header: t('stations.host'), value: (s) => s.host },
     { header: t('stations.version'), value: (s) => s.version },
-    { header: t('stations.models'), value: (s) => (s.modelsInUse ? Object.entries(s.modelsInUse).map(([k, v]) => `${k}: ${v}`).join(', ') : '') },
+    { header: t('stations.models'), value: (s) => (s.modelsInUse ? Object.entries(s.modelsInUse).map(([k, v]) => `${t(`stations.modelKinds.${k}`, { defaultValue: k })}: ${v}`).join(', ') : '') },
     { header: t('stations.outbox'), value: (s) => s.outboxDepth },
     { header: `${t('stations.lastHeartbeat')} (KST)`, value: (s) => fmtDateTime(s.lastHeartbeat) },
     { header: t('stations.lastInspection'), value: (s) => (s.lastInspectionCode ? `${s.lastInspectionCode} ${fmtDateTime(s.lastInspectionAt)}` : '') },
@@ -127,7 +127,7 @@ export function StationsScreen() {
                 <td className="station-models mono">
                   {s.modelsInUse
                     ? Object.entries(s.modelsInUse)
-                        .map(([k, v]) => `${k}: ${v}`)
+                        .map(([k, v]) => `${t(`stations.modelKinds.${k}`, { defaultValue: k })}: ${v}`)
                         .join(', ')
                     : '—'}
                 </td>

@@ -90,7 +90,7 @@ export function DetailPanel({ cylinderNo, onClose }: { cylinderNo: string; onClo
                     </strong>
                   </td>
                   <td className="small cy-reason" data-testid={`why-${f.field}`}>
-                    {f.reason}
+                    {t(`why.${f.why.key}`, { ...f.why.params, defaultValue: f.reason })}
                   </td>
                 </tr>
               ))}

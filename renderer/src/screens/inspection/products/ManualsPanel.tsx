@@ -83,7 +83,7 @@ export function ManualsPanel({ product }: { product: ProductRow }) {
           <Field label={t('manuals.manualTitle')}>
             <input value={mForm.title} onChange={(e) => setMForm({ ...mForm, title: e.target.value })} required />
           </Field>
-          <Field label={t('manuals.version')}>
+          <Field label={t('manuals.versionLabel')}>
             <input value={mForm.version} onChange={(e) => setMForm({ ...mForm, version: e.target.value })} maxLength={20} />
           </Field>
           <Field label={t('manuals.file')} hint={t('manuals.fileHint')}>
