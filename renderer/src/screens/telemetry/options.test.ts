@@ -65,6 +65,22 @@ describe('telemetry option builders', () => {
     expect(an.data[0]).toEqual([t1, 3, 0.9]); // placed on the avg line at the same shifted instant
   });
 
+  it('names the series in the operator\'s language in legend and tooltip, keeping the column as the id', () => {
+    const ko: Record<string, string> = { avg: '평균', forecast: '예측', interval: '예측 구간', anomaly: '이상', sma_10: '이동평균 10' };
+    const rows = [{ bucket: '2025-08-15T00:00:00Z', tag_name: 'D100', n: 6, avg: 1, min: 0, max: 2, first: 0, last: 2, sum: 6, diff: 2 }];
+    const o = trendOption(rows, { avg: true, min: false, max: false, last: false, first: false }, {
+      predictions: [{ ts: '2025-08-15T00:02:00Z', tag_name: 'D100', horizon: '00:01:00', yhat: 5, pi_low: 4, pi_high: 6, model_id: 'm', version: '1' }],
+      anomalies: [{ ts: '2025-08-15T00:00:00Z', tag_name: 'D100', score: 0.9, level: 'high', context: null }],
+    }, false, (k) => ko[k] ?? k);
+    const s = o.series as { id: string; name: string; encode?: { y: string } }[];
+    expect(s.map((x) => x.id)).toEqual(['avg', 'forecast', 'pi_low', 'interval', 'anomaly']);
+    expect(s.map((x) => x.name)).toEqual(['평균', '예측', 'pi_low', '예측 구간', '이상']);
+    expect(s[0].encode!.y).toBe('avg'); // the dataset column stays the key
+    expect((o.legend as { data: string[] }).data).toEqual(['평균', '예측', '예측 구간', '이상']);
+    const tech = techOption([{ bucket: '2025-08-15T00:00:00Z', tag_name: 'D100', avg: 1, sma_10: 1, sma_60: null, bb_top: 2, bb_bot: 0, slope_60: null }], { avg: false, sma_10: true, sma_60: false, bb_top: false, bb_bot: false }, false, (k) => ko[k] ?? k);
+    expect((tech.series as { name: string }[]).map((x) => x.name)).toEqual(['이동평균 10']);
+  });
+
   it('tech chart follows the legend toggles', () => {
     const o = techOption([{ bucket: '2025-08-15T00:00:00Z', tag_name: 'D100', avg: 1, sma_10: 1, sma_60: null, bb_top: 2, bb_bot: 0, slope_60: null }], { avg: false, sma_10: true, sma_60: true, bb_top: false, bb_bot: false });
     expect((o.series as { name: string }[]).map((s) => s.name)).toEqual(['sma_10', 'sma_60']);

@@ -102,9 +102,13 @@ function bucketDataset<K extends string>(rows: readonly ({ bucket: string } & Re
   return { shown, t, dataset: { dimensions: ['t', ...shown], source } };
 }
 
-/** A line series over one column of the bucket dataset. */
-function bucketLine(key: string) {
-  return { name: key, type: 'line' as const, datasetIndex: 0, encode: { x: 't', y: key }, itemStyle: { color: SERIES_COLORS[key] } };
+/** How a series is named in the legend and tooltip: the operator's language (telemetry:series.<key>); the key by default. */
+export type SeriesLabel = (key: string) => string;
+const asKey: SeriesLabel = (k) => k;
+
+/** A line series over one column of the bucket dataset: `id` is the column, `name` what the operator reads. */
+function bucketLine(key: string, label: SeriesLabel) {
+  return { id: key, name: label(key), type: 'line' as const, datasetIndex: 0, encode: { x: 't', y: key }, itemStyle: { color: SERIES_COLORS[key] } };
 }
 
 export function trendOption(
@@ -112,10 +116,11 @@ export function trendOption(
   visible: Record<SeriesKey, boolean>,
   overlays: { predictions?: PredictionRow[]; anomalies?: AnomalyRow[] } = {},
   dark = false,
+  label: SeriesLabel = asKey,
 ): EChartsOption {
   const { shown, t, dataset } = bucketDataset(rows, SERIES, visible);
   const series: NonNullable<EChartsOption['series']> = shown.map((k) => ({
-    ...bucketLine(k),
+    ...bucketLine(k, label),
     showSymbol: rows.length < 120,
     // LTTB keeps the average's shape; the envelope series keep each pixel column's extremes (a spike in max or a
     // dip in min must not be sampled away), and min-max costs a fraction of LTTB
@@ -126,29 +131,30 @@ export function trendOption(
   const preds = overlays.predictions ?? [];
   if (preds.length) {
     const withBand = preds.filter((p) => p.pi_low !== null && p.pi_high !== null);
-    series.push({ name: 'forecast', type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, itemStyle: { color: '#6f42c1' }, data: preds.map((p) => [toPlantAxis(p.ts), p.yhat]) });
+    series.push({ id: 'forecast', name: label('forecast'), type: 'line', showSymbol: false, lineStyle: { type: 'dashed' }, itemStyle: { color: '#6f42c1' }, data: preds.map((p) => [toPlantAxis(p.ts), p.yhat]) });
     if (withBand.length) {
       // the interval band: a transparent lower line and a filled difference stacked on it
-      series.push({ name: 'pi_low', type: 'line', stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, data: withBand.map((p) => [toPlantAxis(p.ts), p.pi_low]), tooltip: { show: false } });
-      series.push({ name: 'interval', type: 'line', stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, areaStyle: { color: 'rgba(111,66,193,0.18)' }, data: withBand.map((p) => [toPlantAxis(p.ts), (p.pi_high as number) - (p.pi_low as number)]) });
+      series.push({ id: 'pi_low', name: 'pi_low', type: 'line', stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, data: withBand.map((p) => [toPlantAxis(p.ts), p.pi_low]), tooltip: { show: false } });
+      series.push({ id: 'interval', name: label('interval'), type: 'line', stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, areaStyle: { color: 'rgba(111,66,193,0.18)' }, data: withBand.map((p) => [toPlantAxis(p.ts), (p.pi_high as number) - (p.pi_low as number)]) });
     }
   }
   const an = overlays.anomalies ?? [];
   if (an.length) {
     const byTs = new Map(rows.map((r, i) => [t[i], r.avg]));
-    series.push({ name: 'anomaly', type: 'scatter', symbolSize: 12, itemStyle: { color: '#c62828' }, data: an.map((a) => [toPlantAxis(a.ts), byTs.get(toPlantAxis(a.ts)) ?? null, a.score]) });
+    series.push({ id: 'anomaly', name: label('anomaly'), type: 'scatter', symbolSize: 12, itemStyle: { color: '#c62828' }, data: an.map((a) => [toPlantAxis(a.ts), byTs.get(toPlantAxis(a.ts)) ?? null, a.score]) });
   }
-  const legendData = (series as { name: string }[]).map((s) => s.name).filter((n) => n !== 'pi_low');
+  // the band's transparent lower line is no legend entry
+  const legendData = (series as { id: string; name: string }[]).filter((s) => s.id !== 'pi_low').map((s) => s.name);
   const base = baseTimeOption(dark);
   // the zoom slider's data shadow re-draws the first series unsampled: past 5 000 buckets it costs more than the chart
   const dataZoom = rows.length > 5000 ? [{ type: 'inside' as const }, { type: 'slider' as const, height: 22, bottom: 12, showDataShadow: false }] : base.dataZoom;
   return { ...base, dataZoom, legend: { ...(base.legend as object), data: legendData }, dataset, series };
 }
 
-export function techOption(rows: TechRow[], visible: Record<TechKey, boolean>, dark = false): EChartsOption {
+export function techOption(rows: TechRow[], visible: Record<TechKey, boolean>, dark = false, label: SeriesLabel = asKey): EChartsOption {
   const { shown, dataset } = bucketDataset(rows, TECH_SERIES, visible);
   const series = shown.map((k) => ({
-    ...bucketLine(k),
+    ...bucketLine(k, label),
     showSymbol: false,
     sampling: 'lttb' as const,
     lineStyle: { width: k === 'avg' ? 2 : 1, type: (k.startsWith('bb') ? 'dashed' : 'solid') as 'dashed' | 'solid' },

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useCall } from '../../../api/hooks';
 import { Empty, ErrorState, Loading } from '../../../app/ui';
@@ -11,12 +11,14 @@ import { BucketTable, SeriesToggles, StaleBadge, TagSelect, WindowSelect, type W
 export function TechScreen() {
   const { t } = useTranslation('telemetry');
   const dark = usePrefs((s) => s.theme) === 'dark';
+  // legend and tooltip name the series in the operator's language (t changes with the language)
+  const seriesLabel = useCallback((k: string) => t(`series.${k}`), [t]);
   const [tag, setTag] = useState('');
   const [win, setWin] = useState<WindowName>('60m');
   const [visible, setVisible] = useState<Record<TechKey, boolean>>({ avg: true, sma_10: true, sma_60: true, bb_top: true, bb_bot: true });
   const tech = useCall('telemetry.tech', { tag, window: win }, { enabled: Boolean(tag), retry: false });
   const rows = useMemo(() => tech.data?.rows ?? [], [tech.data]);
-  const option = useMemo(() => (tech.data ? techOption(rows, visible, dark) : null), [tech.data, rows, visible, dark]);
+  const option = useMemo(() => (tech.data ? techOption(rows, visible, dark, seriesLabel) : null), [tech.data, rows, visible, dark, seriesLabel]);
   const { ref, chart } = useECharts(option, { theme: dark ? 'dark' : 'light' });
   const { t: th } = useTranslation('habits');
   return (
@@ -27,7 +29,7 @@ export function TechScreen() {
         <button type="button" className="btn" onClick={() => void tech.refetch()}>
           {t('refresh')}
         </button>
-        <SeriesToggles keys={TECH_SERIES} visible={visible} onChange={setVisible} label="legend" testIdPrefix="tech" />
+        <SeriesToggles keys={TECH_SERIES} visible={visible} onChange={setVisible} label={t('toggles.indicators')} testIdPrefix="tech" />
         <StaleBadge stale={tech.data?.stale} servedAt={tech.data?.servedAt} />
         <ChartPngButton chart={chart} name={`${tag} ${th('charts.tech')}`} testId="tech-png" />
       </div>

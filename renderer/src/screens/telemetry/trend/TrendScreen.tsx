@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useCall } from '../../../api/hooks';
 import { Empty, ErrorState, Loading } from '../../../app/ui';
@@ -13,6 +13,8 @@ import { BucketTable, SeriesToggles, StaleBadge, TagSelect, WindowSelect, type W
 export function TrendScreen() {
   const { t } = useTranslation('telemetry');
   const dark = usePrefs((s) => s.theme) === 'dark';
+  // legend and tooltip name the series in the operator's language (t changes with the language)
+  const seriesLabel = useCallback((k: string) => t(`series.${k}`), [t]);
   const [tag, setTag] = useState('');
   const [win, setWin] = useState<WindowName>('5m');
   const [visible, setVisible] = useState<Record<SeriesKey, boolean>>({ avg: true, min: true, max: true, last: true, first: true });
@@ -20,8 +22,8 @@ export function TrendScreen() {
   const overlays = useCall('telemetry.predictions', { tag, window: win }, { enabled: Boolean(tag), retry: false });
   const rows = useMemo(() => trend.data?.rows ?? [], [trend.data]);
   const option = useMemo(
-    () => (trend.data ? trendOption(rows, visible, { predictions: overlays.data?.predictions, anomalies: overlays.data?.anomalies }, dark) : null),
-    [trend.data, rows, visible, overlays.data, dark],
+    () => (trend.data ? trendOption(rows, visible, { predictions: overlays.data?.predictions, anomalies: overlays.data?.anomalies }, dark, seriesLabel) : null),
+    [trend.data, rows, visible, overlays.data, dark, seriesLabel],
   );
   const { ref, chart } = useECharts(option, { theme: dark ? 'dark' : 'light' });
   const { t: th } = useTranslation('habits');
@@ -44,7 +46,7 @@ export function TrendScreen() {
         <button type="button" className="btn" onClick={() => void trend.refetch()}>
           {t('refresh')}
         </button>
-        <SeriesToggles keys={SERIES} visible={visible} onChange={setVisible} label="series" testIdPrefix="series" />
+        <SeriesToggles keys={SERIES} visible={visible} onChange={setVisible} label={t('toggles.series')} testIdPrefix="series" />
         <StaleBadge stale={trend.data?.stale} servedAt={trend.data?.servedAt} />
         <ChartPngButton chart={chart} name={`${tag} ${th('charts.trend')}`} testId="trend-png" />
         <ExportButtons name={`${tag} ${th('tables.trend')}`} columns={exportColumns} rows={newestFirst} testId="trend-export" />
