@@ -26,14 +26,19 @@ export interface BootOptions {
   seedIfEmpty?: boolean;
   /** start the simulator, schedulers and watchers (default true) */
   background?: boolean;
-  onProgress?: (message: string) => void;
+  /** what the start does, and how far it is (0…1) when known: the splash's and the terminal's progress bar */
+  onProgress?: (message: string, fraction?: number) => void;
 }
+
+/** Where the first start's demo seed lies on the start's progress bar (opening and migrating come before it). */
+const SEED_FROM = 0.12;
+const SEED_TO = 0.97;
 
 export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; station: Station; close: () => Promise<void> }> {
   const logger = log('boot');
-  opts.onProgress?.('데이터베이스 여는 중… (opening the database…)'); // the splash and the terminal: Korean, then English
+  opts.onProgress?.('데이터베이스 여는 중… (opening the database…)', 0); // the splash and the terminal: Korean, then English
   const station = await openStation({ home: opts.home, databaseUrl: opts.databaseUrl });
-  opts.onProgress?.('데이터베이스 구조 갱신 중… (migrating…)');
+  opts.onProgress?.('데이터베이스 구조 갱신 중… (migrating…)', 0.08);
   // a plant database that is away does not keep the station from starting: it inspects from its snapshots and
   // journals (store and forward), and migrates when the database is back
   let migrated = await migrateOrWait(station, logger);
@@ -58,8 +63,11 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
   if (migrated && demo && opts.seedIfEmpty !== false) {
     const users = await app.services.auth.userCount();
     if (users === 0) {
-      opts.onProgress?.('첫 시작: 데모 데이터 만드는 중… (first start: seeding demo data…)');
-      const counts = await seedAsOwner(station, demo, (owner) => seedDemo(owner, { withAdmin: false, onProgress: opts.onProgress }));
+      opts.onProgress?.('첫 시작: 데모 데이터 만드는 중… (first start: seeding demo data…)', SEED_FROM);
+      // the screens' recent data now, the slower rest (older telemetry days) in the background after the start
+      const counts = await seedAsOwner(station, demo, (owner) =>
+        seedDemo(owner, { withAdmin: false, defer: true, onProgress: (m, f) => opts.onProgress?.(m, f === undefined ? undefined : SEED_FROM + (SEED_TO - SEED_FROM) * f) }),
+      );
       logger.info({ counts }, 'demo data seeded');
     }
   }
@@ -68,7 +76,11 @@ export async function bootStation(opts: BootOptions = {}): Promise<{ app: App; s
     ensureSetupCode(station.paths);
     logger.info({ file: setupCodeFile(station.paths) }, 'no administrator yet: the first one needs the setup code (linedeck setup-code)');
   }
-  if (opts.background !== false) app.start({ demo: demo && demoFeeds(app) });
+  if (opts.background !== false) {
+    app.start({ demo: demo && demoFeeds(app) });
+    if (migrated && demo) startDemoBackfill(station, app, demo);
+  }
+  opts.onProgress?.('준비 완료 (ready)', 1);
   // offline logins only for what the database still confirms (a deactivation or password change at another PC)
   const refreshCredentials = () => void app.services.auth.refreshCredentialCache().catch(() => undefined);
   if (migrated) refreshCredentials();
@@ -102,6 +114,46 @@ export async function seedAsOwner<T>(station: Station, demo: boolean, fn: (owner
     await owner.dispose();
     await dbs.close();
   }
+}
+
+/**
+ * The rest of a first start's deferred demo seed (the older telemetry days): one background job (`demo.backfill`,
+ * its progress on the console's job events) on the owner's connections like the seed itself, stopped with the
+ * station. Resumes at the next start when the station stopped before it was done.
+ */
+function startDemoBackfill(station: Station, app: App, demo: boolean): void {
+  const logger = log('boot');
+  const controller = new AbortController();
+  let job: Promise<unknown> | undefined;
+  const begin = async () => {
+    const pending: string[] = [];
+    for (const { module, instance } of app.instances()) if (instance.backfill && (await instance.backfill.pending())) pending.push(module.name);
+    if (!pending.length || controller.signal.aborted) return;
+    const started = app.services.jobs.start('demo.backfill', (ctl) => {
+      const stop = () => controller.abort();
+      ctl.signal.addEventListener('abort', stop);
+      return seedAsOwner(station, demo, async (owner) => {
+        const counts: Record<string, number> = {};
+        const mine = owner.instances().filter(({ module, instance }) => instance.backfill && pending.includes(module.name));
+        for (const [k, { instance }] of mine.entries()) {
+          Object.assign(counts, await instance.backfill!.run({ signal: controller.signal, progress: (f, m) => ctl.progress(f === null ? null : (k + f) / mine.length, m) }));
+        }
+        return counts;
+      });
+    });
+    job = started.done.then(
+      (counts) => logger.info({ counts }, 'demo backfill done'),
+      (e) => {
+        if (!controller.signal.aborted) logger.warn({ err: (e as Error).message }, 'demo backfill stopped; it goes on at the next start');
+      },
+    );
+  };
+  const first = begin().catch((e) => logger.warn({ err: (e as Error).message }, 'demo backfill not started'));
+  app.services.disposers.push(async () => {
+    controller.abort();
+    await first;
+    await job;
+  });
 }
 
 /** Migrates; with the database unreachable, logs it (once, unless `quiet`) and answers false instead of failing. */

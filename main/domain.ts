@@ -47,7 +47,13 @@ export interface SeedOptions {
   now?: Date;
   /** seed only these domains (users are always seeded) */
   only?: string[];
-  onProgress?: (message: string) => void;
+  /**
+   * the first start: seed what the screens open on now and leave the slow rest to the domain's `backfill`, which
+   * the station runs in the background (default false: everything now, as `linedeck demo seed` does)
+   */
+  defer?: boolean;
+  /** what it does, and how far this domain's seed is (0…1) when it knows */
+  onProgress?: (message: string, fraction?: number) => void;
 }
 
 /** One line of `linedeck doctor`. */
@@ -66,6 +72,14 @@ export interface DomainInstance<P extends ProcedureTable = ProcedureTable> {
   start?(opts: { demo: boolean }): void;
   /** demo data for every screen of the domain; returns counts of what it created */
   seed?(opts: SeedOptions): Promise<Record<string, number>>;
+  /**
+   * the rest of a deferred seed (SeedOptions.defer), run as a background job after the start: `pending` answers
+   * cheaply whether any is left (a station stopped half-way goes on at its next start); `run` does it, resumable
+   */
+  backfill?: {
+    pending(): Promise<boolean>;
+    run(ctl: { signal: AbortSignal; progress(fraction: number | null, message?: string): void }): Promise<Record<string, number>>;
+  };
 }
 
 /** The CLI's side of a command: output in the contract's forms (shared/contracts/cli.md), and the station. */

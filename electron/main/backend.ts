@@ -40,7 +40,7 @@ export function createBackend(opts: {
   /** an event with the sessions that may receive it (main/api/audience.ts) */
   onEvent(event: string, payload: unknown, sessions: string[]): void;
   onStatus(s: BackendStatus): void;
-  onProgress(message: string): void;
+  onProgress(message: string, fraction?: number): void;
 }): BackendSupervisor {
   // LINEDECK_DATABASE_URL and the other settings reach the backend in its environment (not in its arguments)
   return new BackendSupervisor({

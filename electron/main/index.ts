@@ -48,7 +48,7 @@ const backend = createBackend({
   home,
   // only to windows whose session may see it (main/api/audience.ts); before the relay is bound there are none
   onEvent: (event, payload, sessions) => relay?.event(event, payload, sessions),
-  onProgress: (m) => splash.current?.message(m),
+  onProgress: (m, f) => splash.current?.message(m, f),
   onStatus: (s) => {
     if (s.state === 'restarting' || s.state === 'failed') logger.warn({ status: s }, 'backend process');
     relay?.status(s);

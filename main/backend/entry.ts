@@ -77,7 +77,7 @@ try {
     demo: values.demo ? true : undefined,
     seedIfEmpty: !values['no-seed'],
     background: !values['no-background'],
-    onProgress: (message) => relay.post({ t: 'progress', message }),
+    onProgress: (message, fraction) => relay.post({ t: 'progress', message, ...(fraction === undefined ? {} : { fraction }) }),
   });
   booting = opening;
   backend = await opening;

@@ -23,7 +23,7 @@ export type ToBackend =
 export type FromBackend =
   | { t: 'result'; id: number; envelope: Envelope<unknown> }
   | { t: 'event'; event: string; payload: unknown; sessions: string[] }
-  | { t: 'progress'; message: string }
+  | { t: 'progress'; message: string; fraction?: number }
   | { t: 'ready'; pid: number; home: string }
   | { t: 'fatal'; message: string }
   | { t: 'secret'; id: number; op: SecretOp; value: string };
@@ -145,7 +145,8 @@ export interface RelayClientOptions {
   timeoutMs?: number;
   /** `sessions`: the session ids that may receive it (deliverToWindow) */
   onEvent?(event: string, payload: unknown, sessions: string[]): void;
-  onProgress?(message: string): void;
+  /** the boot's progress: what it does, and how far (0…1) when known */
+  onProgress?(message: string, fraction?: number): void;
   onReady?(info: { pid: number; home: string }): void;
   onFatal?(message: string): void;
   /** the shell's secrets codec (Electron: safeStorage); without it secret requests are refused */
@@ -240,7 +241,7 @@ export class RelayClient {
         this.opts.onEvent?.(m.event, m.payload, Array.isArray(m.sessions) ? m.sessions : []);
         return;
       case 'progress':
-        this.opts.onProgress?.(m.message);
+        this.opts.onProgress?.(m.message, typeof m.fraction === 'number' && Number.isFinite(m.fraction) ? Math.min(1, Math.max(0, m.fraction)) : undefined);
         return;
       case 'ready':
         this.opts.onReady?.({ pid: m.pid, home: m.home });

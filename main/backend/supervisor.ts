@@ -31,7 +31,7 @@ export interface SupervisorOptions {
   /** `sessions`: the session ids that may receive it; deliver with deliverToWindow (main/backend/relay.ts) */
   onEvent?(event: string, payload: unknown, sessions: string[]): void;
   onStatus?(status: BackendStatus): void;
-  onProgress?(message: string): void;
+  onProgress?(message: string, fraction?: number): void;
   onSecret?(op: SecretOp, value: string): string | Promise<string>;
 }
 
@@ -118,7 +118,7 @@ export class BackendSupervisor {
     const client = new RelayClient(child.port, {
       timeoutMs: this.opts.timeoutMs,
       onEvent: (event, payload, sessions) => this.opts.onEvent?.(event, payload, sessions),
-      onProgress: (m) => this.opts.onProgress?.(m),
+      onProgress: (m, f) => this.opts.onProgress?.(m, f),
       onSecret: this.opts.onSecret,
       onFatal: (m) => (fatal = m),
       onReady: () => {

@@ -13,6 +13,8 @@ import { resolveHome, stationPaths } from '../config';
 import { initLogging } from '../log';
 import { appRoot } from '../resources';
 import { hostInfo, writeHostInfo } from './info';
+import { jobMessageText } from '../jobs/message';
+import { progressLine } from './progress';
 import { startHost } from './server';
 
 const { values } = parseArgs({
@@ -42,7 +44,7 @@ const backend = await openBackend({
   demo: values.demo ? true : undefined,
   seedIfEmpty: !values['no-seed'],
   background: !values['no-background'],
-  onProgress: (m) => process.stderr.write(`${m}\n`),
+  onProgress: (m, f) => process.stderr.write(`${progressLine(m, f)}\n`),
 });
 const staticDir = path.resolve(values.static ?? path.join(appRoot(), 'out', 'renderer'));
 if (!fs.existsSync(path.join(staticDir, 'index.html'))) process.stderr.write(`warning: no renderer build in ${staticDir}: run \`npm run build\`\n`);
@@ -50,6 +52,12 @@ const host = await startHost({ app: backend.app, port: values.port ? Number(valu
 // owner-only, written atomically, the database's password redacted (./info.ts)
 if (values['info-file']) writeHostInfo(values['info-file'], hostInfo(host, { home: backend.station.paths.home, databaseUrl: backend.station.embedded?.url }));
 process.stdout.write(`\nLineDeck is running. Open:\n  ${host.openUrl}\n\n`);
+// the first start's background part (older demo days): the console shows it too; here, one line per step
+backend.app.services.bus.on('job.progress', (p) => {
+  if (p.kind !== 'demo.backfill') return;
+  if (p.state === 'running' && p.message) process.stderr.write(`${progressLine(`백그라운드: 이전 데모 기록 채우는 중 (background: ${jobMessageText(p.message)})`, p.progress ?? undefined)}\n`);
+  else if (p.state !== 'running') process.stderr.write(`백그라운드: 이전 데모 데이터 ${p.state === 'completed' ? '완료' : '중단'} (background: older demo data ${p.state})\n`);
+});
 
 let stopping = false;
 const shutdown = async () => {

@@ -83,7 +83,8 @@ export const DEMO_PRODUCTS: { code: string; name: string; description: string; c
 
 export interface InspectionDemoOptions {
   now?: Date;
-  onProgress?: (message: string) => void;
+  /** what it does, and how far the seed is (0…1) */
+  onProgress?: (message: string, fraction?: number) => void;
   /** normal reference images per product (default 12) */
   normals?: number;
   /** defect exemplars per defect type (default 3) */
@@ -129,8 +130,10 @@ export async function seedInspectionDemo(app: DemoTarget, opts: InspectionDemoOp
   if (opts.withModels !== false && !models?.ok) opts.onProgress?.(`검사 데모: 메모리 뱅크와 이력 없이 (inspection demo: no banks or history) — ${models?.problem}`);
 
   try {
-    for (const def of DEMO_PRODUCTS) {
-      opts.onProgress?.(`검사 데모: ${def.code} (inspection demo: ${def.code})`);
+    // progress: a third per product; of it the pictures a fifth, the bank two fifths, the history the rest
+    const share = (k: number, f: number) => (k + f) / DEMO_PRODUCTS.length;
+    for (const [k, def] of DEMO_PRODUCTS.entries()) {
+      opts.onProgress?.(`검사 데모: ${def.code} (inspection demo: ${def.code})`, share(k, 0));
       let product = await svc.findProduct(def.code);
       if (!product) {
         product = await svc.createProduct({ productCode: def.code, productName: def.name, description: def.description, category: def.category }, manager);
@@ -178,7 +181,7 @@ export async function seedInspectionDemo(app: DemoTarget, opts: InspectionDemoOp
       // the bank: a model that fails here (a broken model folder) leaves this product without bank and history,
       // and the rest of the demo is still seeded
       if (!(await svc.currentBank(productId))) {
-        opts.onProgress?.(`검사 데모: ${def.code} 메모리 뱅크 만드는 중 (inspection demo: building the ${def.code} memory bank)`);
+        opts.onProgress?.(`검사 데모: ${def.code} 메모리 뱅크 만드는 중 (inspection demo: building the ${def.code} memory bank)`, share(k, 0.2));
         try {
           await pipeline.buildBank(def.code, { actor: manager });
           counts.inspection_banks++;
@@ -201,6 +204,7 @@ export async function seedInspectionDemo(app: DemoTarget, opts: InspectionDemoOp
       // interleave defects among normals, oldest first
       const order = lineSpecs.map((s, i) => ({ s, key: (i * 7919) % lineSpecs.length })).sort((a, b) => a.key - b.key).map((x) => x.s);
       const span = 14 * 86400_000;
+      opts.onProgress?.(`검사 데모: ${def.code} 검사 이력 (inspection demo: ${def.code} history)`, share(k, 0.6));
       for (let i = 0; i < order.length; i++) {
         const img = await generateImage(order[i]);
         const at = new Date(now.getTime() - span + Math.round(((i + 0.5) / order.length) * span) - 3600_000);

@@ -17,6 +17,7 @@ const EN = {
   completed: 'completed',
   cylRecompute: 'recomputing every cylinder from FCMS and the policies',
   cylSynced: '{{synced}} cylinders, {{changed}} rows written, {{deleted}} removed',
+  demoBackfill: 'older demo telemetry: {{i}} of {{n}} days',
 } as const;
 
 export type JobMessageKey = keyof typeof EN;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../testing/db';
 import { telemetryDoctorChecks } from './doctor';
 import { runCli } from '../cli/index';
-import { DEMO_TAGS, seedTelemetryDemo } from './demo';
+import { backfillTelemetryDemo, DEMO_TAGS, pendingTelemetryBackfill, seedTelemetryDemo } from './demo';
 import { loadFixture } from './testing/fixture';
 import * as Q from './queries';
 import { refreshTelemetry } from './refresh';
@@ -67,6 +67,76 @@ describe('telemetry demo seed', () => {
     expect(rules.find((r) => r.tag_name === 'D202')!.enabled).toBe(false);
     await expect(seedTelemetryDemo(db.pool, { days: 0 })).rejects.toThrow(/days/);
   }, 180_000);
+});
+
+describe('telemetry demo seed, deferred (first start: the newest days now, the rest in the background)', () => {
+  const dbs: TestDb[] = [];
+  afterAll(async () => Promise.all(dbs.map((d) => d.drop())));
+
+  /** every derived table and the source tables, as one fingerprint per relation */
+  async function everything(db: TestDb): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    const rel: Record<string, string> = {
+      influx_hist: 'SELECT ts, tag_name, value FROM public.influx_hist',
+      anomalies: 'SELECT ts, tag_name, score, level, context::text FROM public.anomalies',
+      predictions: 'SELECT ts, tag_name, yhat FROM public.predictions',
+      influx_agg_1m: 'SELECT bucket, tag_name, n, avg, min, max, first, last FROM public.influx_agg_1m',
+      influx_agg_1h: 'SELECT bucket, tag_name, n, avg, min, max, first, last FROM public.influx_agg_1h',
+      influx_agg_1d: 'SELECT bucket, tag_name, n, avg, min, max, first, last FROM public.influx_agg_1d',
+      features_5m: 'SELECT bucket, tag_name, min_5m, max_5m, p10_5m, p90_5m, n_5m FROM public.features_5m',
+      tech_ind_1m_mv: 'SELECT bucket, tag_name, avg, sma_10, sma_60, bb_top, bb_bot, slope_60 FROM public.tech_ind_1m_mv',
+    };
+    for (const [name, q] of Object.entries(rel)) {
+      const r = await db.pool.query(`SELECT count(*)::int AS n, md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) AS md5 FROM (${q}) x`);
+      out[name] = `${r.rows[0].n}:${r.rows[0].md5}`;
+    }
+    return out;
+  }
+
+  it('seeds two days at once and backfills the rest to exactly what a whole seed makes, resuming after a stop', async () => {
+    const whole = await createTestDb({ prefix: 'tlb' });
+    const deferred = await createTestDb({ prefix: 'tlb' });
+    dbs.push(whole, deferred);
+    await seedTelemetryDemo(whole.pool, { days: 6, now: SEED_NOW });
+    expect(await pendingTelemetryBackfill(whole.pool)).toBeNull();
+
+    const now = await seedTelemetryDemo(deferred.pool, { days: 6, now: SEED_NOW, syncDays: 2 });
+    expect(now.deferred_days).toBe(4);
+    expect(now.telemetry_rows).toBe(DEMO_TAGS.length * 2 * 8640);
+    // the screens' recent days are there at once; D201's dead hours (4 days back) are not yet
+    const pending = await pendingTelemetryBackfill(deferred.pool);
+    expect(pending!.doneFrom.toISOString()).toBe('2025-06-08T08:00:00.000Z');
+    expect(pending!.from.toISOString()).toBe('2025-06-04T08:00:00.000Z');
+
+    // stopped after the first day: the marker says where to go on
+    const ctl = new AbortController();
+    const fractions: number[] = [];
+    await expect(
+      backfillTelemetryDemo(deferred.pool, {
+        signal: ctl.signal,
+        progress: (f) => {
+          if (f !== null) fractions.push(f);
+          if (f !== null && f > 0) ctl.abort();
+        },
+      }),
+    ).rejects.toThrow();
+    expect((await pendingTelemetryBackfill(deferred.pool))!.doneFrom.toISOString()).toBe('2025-06-07T08:00:00.000Z');
+    expect(fractions).toEqual([0, 0.25]);
+
+    const rest = await backfillTelemetryDemo(deferred.pool);
+    expect(rest).toMatchObject({ days: 3 });
+    expect(await pendingTelemetryBackfill(deferred.pool)).toBeNull();
+    expect(await backfillTelemetryDemo(deferred.pool)).toBeNull();
+    expect(await everything(deferred)).toEqual(await everything(whole));
+    // the 5-minute mean and standard deviation are float sums: the order the rows are read in moves the last bits
+    const moments = 'SELECT bucket, tag_name, mean_5m, std_5m FROM public.features_5m ORDER BY bucket, tag_name';
+    const [a, b] = [(await whole.pool.query(moments)).rows, (await deferred.pool.query(moments)).rows];
+    expect(b.length).toBe(a.length);
+    const off = a.filter((r, i) => ['mean_5m', 'std_5m'].some((k) => Math.abs(r[k] - b[i][k]) > 1e-12 * Math.max(1, Math.abs(r[k]))));
+    expect(off).toEqual([]);
+    const d201 = await Q.comm(deferred.pool, { tag: 'D201', startDate: '2025-06-06', now: '2025-06-10T08:00:00Z' });
+    expect(d201.outages).toEqual([{ start_ts_utc: '2025-06-06T09:00:00Z', end_ts_utc: '2025-06-06T16:00:00Z', hours: 7 }]);
+  }, 240_000);
 });
 
 describe('linedeck telemetry (CLI) and doctor', () => {

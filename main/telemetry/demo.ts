@@ -15,9 +15,10 @@
  */
 import pg from 'pg';
 import type { Databases } from '../db/pools';
-import { refreshTelemetry, type RefreshResult } from './refresh';
+import { isTimescale, refreshTelemetry, type RefreshResult } from './refresh';
 import type { TelemetryService } from './service';
 import type { QcRule } from './types';
+import { jobMessage } from '../jobs/message';
 
 export interface DemoTag {
   tag: string;
@@ -89,11 +90,12 @@ export function demoRowsSql(slots: string, tags: DemoTag[] = DEMO_TAGS): string 
 }
 
 /**
- * One INSERT … SELECT of the whole history. On plain PostgreSQL the invalidation trigger would copy every new row
- * into its transition table (a third of the time for millions of rows): inside the transaction it is switched off
- * (SHARE ROW EXCLUSIVE: readers go on, concurrent writers wait) and the seeded range is logged once instead.
+ * One INSERT … SELECT of the history in [from, to), its events placed relative to `anchor` (the seeded window's
+ * end). On plain PostgreSQL the invalidation trigger would copy every new row into its transition table (a third of
+ * the time for millions of rows): inside the transaction it is switched off (SHARE ROW EXCLUSIVE: readers go on,
+ * concurrent writers wait) and the seeded range is logged once instead.
  */
-async function bulkInsert(client: pg.ClientBase | pg.Pool, start: Date, end: Date): Promise<pg.QueryResult> {
+async function bulkInsert(client: pg.ClientBase | pg.Pool, from: Date, to: Date, anchor: Date): Promise<pg.QueryResult> {
   const c = client instanceof pg.Pool ? await client.connect() : client;
   try {
     await c.query('BEGIN');
@@ -111,14 +113,14 @@ async function bulkInsert(client: pg.ClientBase | pg.Pool, start: Date, end: Dat
     const rows = await c.query(
       `INSERT INTO public.influx_hist (ts, tag_name, value, qc, meta)
        SELECT r.ts, r.tag_name, r.value, 0, '{"src":"demo"}'::jsonb FROM (
-         ${demoRowsSql(`generate_series($1::timestamptz, $2::timestamptz - interval '10 seconds', interval '10 seconds') AS s(slot)`)}
+         ${demoRowsSql(`generate_series($1::timestamptz, $3::timestamptz - interval '10 seconds', interval '10 seconds') AS s(slot)`)}
        ) r
        ON CONFLICT (ts, tag_name) DO NOTHING`,
-      [start, end],
+      [from, anchor, to],
     );
     if (bypass) {
       await c.query('ALTER TABLE public.influx_hist ENABLE TRIGGER tl_inv_insert');
-      if (rows.rowCount) await c.query('INSERT INTO public.tl_invalidation (lo, hi) VALUES ($1, $2)', [start, end]);
+      if (rows.rowCount) await c.query('INSERT INTO public.tl_invalidation (lo, hi) VALUES ($1, $2)', [from, to]);
     }
     await c.query('COMMIT');
     return rows;
@@ -130,6 +132,21 @@ async function bulkInsert(client: pg.ClientBase | pg.Pool, start: Date, end: Dat
   }
 }
 
+/** The anomalies of [from, to): D301's spikes and D201's dead hours (placed relative to `anchor`). */
+async function insertAnomalies(client: pg.ClientBase | pg.Pool, from: Date, to: Date, anchor: Date): Promise<number> {
+  const r = await client.query(
+    `INSERT INTO public.anomalies (ts, tag_name, score, level, context)
+     SELECT ts, tag_name, round((value / 80.0)::numeric, 2)::double precision, 'high', jsonb_build_object('kind', 'spike', 'value', value)
+     FROM public.influx_hist WHERE tag_name = 'D301' AND ts >= $1 AND ts < $3 AND value > 400
+     UNION ALL
+     SELECT $2::timestamptz - interval '4 days' + interval '1 hour', 'D201', 1.0, 'comm', jsonb_build_object('kind', 'dead_sensor', 'hours', 7)
+     WHERE $2::timestamptz - interval '4 days' + interval '1 hour' >= $1 AND $2::timestamptz - interval '4 days' + interval '1 hour' < $3
+     ON CONFLICT DO NOTHING`,
+    [from, anchor, to],
+  );
+  return r.rowCount ?? 0;
+}
+
 export interface SeedTelemetryOptions {
   /** days of history (default 35) */
   days?: number;
@@ -137,7 +154,12 @@ export interface SeedTelemetryOptions {
   now?: Date | string;
   /** refresh the derived relations afterwards (default true) */
   refresh?: boolean;
-  onProgress?: (message: string) => void;
+  /**
+   * seed only the newest `syncDays` days now and record the rest for backfillTelemetryDemo (the first start:
+   * the screens open on the recent days while the older ones fill in the background). Default: all now.
+   */
+  syncDays?: number;
+  onProgress?: (message: string, fraction?: number) => void;
 }
 
 export interface SeedTelemetryResult {
@@ -146,8 +168,12 @@ export interface SeedTelemetryResult {
   expectations: number;
   predictions: number;
   anomalies: number;
+  /** days left to backfillTelemetryDemo (0 when everything was seeded now) */
+  deferred_days: number;
   refresh?: RefreshResult;
 }
+
+const DAY_MS = 86_400_000;
 
 /**
  * Bulk-generates the demo history in SQL. `client` must be outside a transaction (the refresh of continuous
@@ -156,6 +182,8 @@ export interface SeedTelemetryResult {
 export async function seedTelemetryDemo(client: pg.ClientBase | pg.Pool, opts: SeedTelemetryOptions = {}): Promise<SeedTelemetryResult> {
   const days = opts.days ?? 35;
   if (!Number.isFinite(days) || days <= 0 || days > 400) throw new Error(`days must be between 1 and 400 (got ${days})`);
+  const syncDays = opts.syncDays ?? days;
+  if (!Number.isFinite(syncDays) || syncDays <= 0) throw new Error(`syncDays must be positive (got ${syncDays})`);
   const now = opts.now === undefined ? new Date() : new Date(opts.now);
   if (Number.isNaN(now.getTime())) throw new Error(`now is not a time: ${String(opts.now)}`);
   const endIso = now.toISOString();
@@ -165,8 +193,19 @@ export async function seedTelemetryDemo(client: pg.ClientBase | pg.Pool, opts: S
     [endIso, days],
   );
   const { start, end } = bounds.rows[0];
-  opts.onProgress?.(`텔레메트리: ${days}일 × 태그 ${DEMO_TAGS.length}개, 10초 간격 생성 중 (telemetry: generating ${days} days × ${DEMO_TAGS.length} tags at 10 s)`);
-  const rows = await bulkInsert(client, start, end);
+  const deferred = syncDays < days;
+  const from = deferred ? new Date(end.getTime() - syncDays * DAY_MS) : start;
+  const shown = deferred ? syncDays : days;
+  opts.onProgress?.(`텔레메트리: ${shown}일 × 태그 ${DEMO_TAGS.length}개, 10초 간격 생성 중 (telemetry: generating ${shown} days × ${DEMO_TAGS.length} tags at 10 s)`, 0);
+  const rows = await bulkInsert(client, from, end, end);
+  if (deferred) {
+    // what is left, for the background (kept until it is done: a station stopped half-way goes on at its next start)
+    await client.query(
+      `INSERT INTO public.tl_demo_backfill (id, anchor, from_ts, done_from) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING`,
+      [end, start, from],
+    );
+  }
+  opts.onProgress?.('텔레메트리: 규칙과 예측 (telemetry: rules and forecasts)', 0.6);
   let qc = 0;
   for (const t of DEMO_TAGS) {
     const r = { allow_negative: false, enabled: true, ...t.rule };
@@ -199,41 +238,87 @@ export async function seedTelemetryDemo(client: pg.ClientBase | pg.Pool, opts: S
      ON CONFLICT DO NOTHING`,
     [end],
   );
-  // Anomalies: D301's spikes and D201's dead hours.
-  const anom = await client.query(
-    `INSERT INTO public.anomalies (ts, tag_name, score, level, context)
-     SELECT ts, tag_name, round((value / 80.0)::numeric, 2)::double precision, 'high', jsonb_build_object('kind', 'spike', 'value', value)
-     FROM public.influx_hist WHERE tag_name = 'D301' AND ts >= $1 AND ts < $2 AND value > 400
-     UNION ALL
-     SELECT $2::timestamptz - interval '4 days' + interval '1 hour', 'D201', 1.0, 'comm', jsonb_build_object('kind', 'dead_sensor', 'hours', 7)
-     WHERE $2::timestamptz - interval '4 days' + interval '1 hour' >= $1
-     ON CONFLICT DO NOTHING`,
-    [start, end],
-  );
+  const anomalies = await insertAnomalies(client, from, end, end);
   const out: SeedTelemetryResult = {
     telemetry_rows: rows.rowCount ?? 0,
     qc_rules: qc,
     expectations: exp,
     predictions: pred.rowCount ?? 0,
-    anomalies: anom.rowCount ?? 0,
+    anomalies,
+    deferred_days: deferred ? days - syncDays : 0,
   };
   if (opts.refresh !== false) {
-    opts.onProgress?.('텔레메트리: 집계 갱신 중 (telemetry: refreshing aggregates)');
+    opts.onProgress?.('텔레메트리: 집계 갱신 중 (telemetry: refreshing aggregates)', 0.7);
     out.refresh = await refreshTelemetry(client);
   }
+  opts.onProgress?.('텔레메트리: 완료 (telemetry: done)', 1);
   return out;
 }
 
+export interface BackfillControl {
+  signal?: AbortSignal;
+  progress?: (fraction: number | null, message?: string) => void;
+}
+
+/** What seedTelemetryDemo left for later (`syncDays`), if anything: days done and to do. */
+export async function pendingTelemetryBackfill(client: pg.ClientBase | pg.Pool): Promise<{ anchor: Date; from: Date; doneFrom: Date } | null> {
+  const r = await client.query<{ anchor: Date; from_ts: Date; done_from: Date }>('SELECT anchor, from_ts, done_from FROM public.tl_demo_backfill WHERE id = 1');
+  if (!r.rowCount) return null;
+  const { anchor, from_ts, done_from } = r.rows[0];
+  return { anchor, from: from_ts, doneFrom: done_from };
+}
+
+/**
+ * Fills in the older days that seedTelemetryDemo left (`syncDays`), newest day first, one day per transaction:
+ * rows, anomalies, the marker moved back, then the aggregates of that day refreshed, so the screens' older days
+ * fill in as it goes. The same rows as seeding it all at once (the values are a function of tag and time, the
+ * events are placed relative to the same anchor). Cancellable between days; resumes where it stopped.
+ */
+export async function backfillTelemetryDemo(client: pg.ClientBase | pg.Pool, ctl: BackfillControl = {}): Promise<{ telemetry_rows: number; anomalies: number; days: number } | null> {
+  const p = await pendingTelemetryBackfill(client);
+  if (!p) return null;
+  const total = Math.max(1, Math.round((p.doneFrom.getTime() - p.from.getTime()) / DAY_MS));
+  let doneFrom = p.doneFrom;
+  let rows = 0;
+  let anomalies = 0;
+  let day = 0;
+  // plain PostgreSQL: the invalidation log names the new day; TimescaleDB keeps none for the console's tables
+  const timescale = await isTimescale(client);
+  ctl.progress?.(0, jobMessage('demoBackfill', { i: 0, n: total }));
+  while (doneFrom.getTime() > p.from.getTime()) {
+    if (ctl.signal?.aborted) throw new Error('cancelled');
+    const lo = new Date(Math.max(p.from.getTime(), doneFrom.getTime() - DAY_MS));
+    rows += (await bulkInsert(client, lo, doneFrom, p.anchor)).rowCount ?? 0;
+    anomalies += await insertAnomalies(client, lo, doneFrom, p.anchor);
+    await client.query('UPDATE public.tl_demo_backfill SET done_from = $1 WHERE id = 1', [lo]);
+    await refreshTelemetry(client, timescale ? { from: lo.toISOString(), to: doneFrom.toISOString(), signal: ctl.signal } : { signal: ctl.signal });
+    doneFrom = lo;
+    day++;
+    ctl.progress?.(Math.min(1, day / total), jobMessage('demoBackfill', { i: day, n: total }));
+  }
+  await client.query('DELETE FROM public.tl_demo_backfill WHERE id = 1');
+  return { telemetry_rows: rows, anomalies, days: day };
+}
+
+/** Days seeded at once when the seeder may leave the rest to the background (the first start). */
+export const DEMO_TELEMETRY_SYNC_DAYS = 2;
+
 /**
  * The module's demo seeder (main/telemetry/module.ts): 35 days ending now (LINEDECK_DEMO_TELEMETRY_DAYS shortens it
- * for tests that need only the live part), aggregates refreshed, the screens' caches emptied.
+ * for tests that need only the live part), aggregates refreshed, the screens' caches emptied. With `defer` only the
+ * newest two days now; the module's backfill does the rest.
  */
 export async function telemetryDemoSeeder(
   dbs: Databases,
   svc: TelemetryService,
-  opts: { now?: Date; onProgress?: (message: string) => void; days?: number } = {},
+  opts: { now?: Date; onProgress?: (message: string, fraction?: number) => void; days?: number; defer?: boolean } = {},
 ): Promise<Record<string, number>> {
-  const r = await seedTelemetryDemo(dbs.pool('telemetry', 'job'), { days: opts.days ?? demoTelemetryDays(), now: opts.now, onProgress: opts.onProgress });
+  const r = await seedTelemetryDemo(dbs.pool('telemetry', 'job'), {
+    days: opts.days ?? demoTelemetryDays(),
+    now: opts.now,
+    onProgress: opts.onProgress,
+    syncDays: opts.defer ? DEMO_TELEMETRY_SYNC_DAYS : undefined,
+  });
   svc.clearCaches();
   return {
     telemetry_rows: r.telemetry_rows,
@@ -241,6 +326,7 @@ export async function telemetryDemoSeeder(
     telemetry_expectations: r.expectations,
     telemetry_predictions: r.predictions,
     telemetry_anomalies: r.anomalies,
+    ...(r.deferred_days ? { telemetry_deferred_days: r.deferred_days } : {}),
   };
 }
 

@@ -528,6 +528,18 @@ export const telemetryMigrations: Migration[] = [
     group: 'telemetry',
     up: createDerived,
   },
+  {
+    // the first start seeds the newest demo days and leaves the older ones to the background (demo.ts): what is
+    // left survives a restart here (one row while a backfill is pending, none otherwise)
+    name: '202612090100_telemetry_demo_backfill',
+    group: 'telemetry',
+    sql: `CREATE TABLE IF NOT EXISTS public.tl_demo_backfill (
+      id int PRIMARY KEY CHECK (id = 1),
+      anchor timestamptz NOT NULL,
+      from_ts timestamptz NOT NULL,
+      done_from timestamptz NOT NULL CHECK (done_from >= from_ts AND done_from <= anchor)
+    )`,
+  },
 ];
 
 export const telemetryHooks: EnsureHook[] = [];

@@ -2,7 +2,7 @@
 import { defineModule, type AppServices } from '../domain';
 import { registerTelemetryCommands } from './cli';
 import { telemetryProcedures } from './contract';
-import { telemetryDemoSeeder } from './demo';
+import { backfillTelemetryDemo, pendingTelemetryBackfill, telemetryDemoSeeder } from './demo';
 import { telemetryDoctorChecks } from './doctor';
 import { createTelemetryHandlers } from './handlers';
 import { telemetryHooks, telemetryMigrations } from './migrations';
@@ -20,7 +20,22 @@ export const telemetryModule = defineModule({
     return {
       svc,
       handlers: createTelemetryHandlers(s, svc),
-      seed: (o) => telemetryDemoSeeder(s.dbs, svc, { now: o.now, onProgress: o.onProgress }),
+      seed: (o) => telemetryDemoSeeder(s.dbs, svc, { now: o.now, onProgress: o.onProgress, defer: o.defer }),
+      // the older demo days a first start left for later (demo.ts)
+      backfill: {
+        pending: async () => (await pendingTelemetryBackfill(s.dbs.pool('telemetry', 'read'))) !== null,
+        run: async (ctl) => {
+          // each day done is on screen at the next read (the caches are emptied as it goes)
+          const progress = (f: number | null, m?: string) => {
+            svc.clearCaches();
+            ctl.progress(f, m);
+          };
+          const r = await backfillTelemetryDemo(s.dbs.pool('telemetry', 'job'), { signal: ctl.signal, progress });
+          svc.clearCaches();
+          const out: Record<string, number> = r ? { telemetry_rows: r.telemetry_rows, telemetry_anomalies: r.anomalies, telemetry_days: r.days } : {};
+          return out;
+        },
+      },
       start: ({ demo }) => {
         // aggregates (plain PostgreSQL) or the console's tables beside TimescaleDB's policies, kept fresh
         s.disposers.push(startTelemetryScheduler(svc));

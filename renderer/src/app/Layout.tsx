@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { useSession } from '../stores/session';
 import { usePrefs } from '../stores/prefs';
 import { useConnection, connState } from '../stores/connection';
+import { BackgroundWork } from './BackgroundWork';
 import { DemoBadge } from './DemoBadge';
 import { ShortcutHelp } from './ShortcutHelp';
 import { useShortcut } from './shortcuts';
@@ -77,6 +78,7 @@ export function Layout({ children }: { children: ReactNode }) {
           ))}
         </nav>
         <div className="topbar-right">
+          <BackgroundWork />
           <ConnectionIndicator />
           <ShortcutHelp />
           <button type="button" className="btn btn-ghost" onClick={toggleLang} data-testid="lang-switch">
