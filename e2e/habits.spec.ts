@@ -1,14 +1,14 @@
 /**
  * Issue #19 "Korean-first screens", layout and touch (Chromium through the browser host, 1440 × 900): the station's
  * buttons, selects and queue items are ≥ 44 px high (gloved hands), and the communication screen's outage table stays
- * inside its card.
+ * inside its card. The audit log's and the history's CSV export hold every row matching the filters, not the page.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateImage, setSpecs } from '../main/inspection/synth/generate';
 import { test, expect, login } from './fixtures';
-import { DEMO_PASSWORD } from './station';
+import { ADMIN, DEMO_PASSWORD, hostCall } from './station';
 
 const MIN_TAP = 44;
 
@@ -63,4 +63,46 @@ test('communication: the outage table stays inside its card at 1440 × 900', asy
   expect(fit.tableRight, 'the table ends inside its card').toBeLessThanOrEqual(fit.cardRight + 0.5);
   // the heatmap's headers say KST
   await expect(page.getByTestId('heatmap').getByRole('columnheader').first()).toHaveText('시 (KST)');
+});
+
+/** CSV records (RFC 4180: newlines inside quotes do not end a record), header included */
+function csvRecords(text: string): number {
+  let n = 0;
+  let quoted = false;
+  for (const c of text) {
+    if (c === '"') quoted = !quoted;
+    else if (c === '\n' && !quoted) n++;
+  }
+  return text.endsWith('\n') ? n : n + 1;
+}
+
+test('audit log and inspection history: the CSV export holds every row matching the filters, not the page shown', async ({ console: page, info }) => {
+  await login(page, ADMIN.username, ADMIN.password);
+  const sid = (await hostCall(info, 'auth.login', { username: ADMIN.username, password: ADMIN.password })).value.sessionId as string;
+  const exportCsv = async (testId: string) => {
+    const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`${testId}-csv`).click()]);
+    return fs.readFileSync((await d.path())!, 'utf8');
+  };
+
+  await page.evaluate(() => (window.location.hash = '#/admin/audit'));
+  await expect(page.getByRole('table', { name: '감사 로그' }).locator('tbody tr')).toHaveCount(100);
+  const audit = (await hostCall(info, 'admin.audit.list', { limit: 1, offset: 0 }, sid)).value as { total: number };
+  // the demo's seed alone writes more entries than one page: the export has to page
+  expect(audit.total).toBeGreaterThan(100);
+  const csv = await exportCsv('audit-export');
+  // entries written after the click are not in it; every one before it is (one header line)
+  expect(csvRecords(csv) - 1).toBeGreaterThanOrEqual(audit.total);
+  await expect(page.getByTestId('audit-export-message')).toHaveText(/^[\d,]+행을 내보냈습니다$/);
+
+  await page.evaluate(() => (window.location.hash = '#/inspection/history'));
+  await expect(page.getByTestId('history-table').locator('tbody tr').first()).toBeVisible();
+  const history = (await hostCall(info, 'inspection.inspections.list', { limit: 1, offset: 0 }, sid)).value as { total: number };
+  const hcsv = await exportCsv('history-page-export');
+  expect(csvRecords(hcsv) - 1).toBe(history.total);
+  // a filter narrows the export as it narrows the table
+  await page.getByTestId('history-verdict').selectOption('defect');
+  const ng = (await hostCall(info, 'inspection.inspections.list', { verdict: 'defect', limit: 1, offset: 0 }, sid)).value as { total: number };
+  await expect(page.getByTestId('history-total')).toContainText(String(ng.total));
+  expect(csvRecords(await exportCsv('history-page-export')) - 1).toBe(ng.total);
+  console.log(`exports: audit ${audit.total}+ rows (100 a page), history ${history.total}, NG ${ng.total}`);
 });

@@ -1,9 +1,11 @@
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { call } from '../../../api/client';
 import { useCall } from '../../../api/hooks';
 import { Empty, ErrorState, Loading } from '../../../app/ui';
 import { fmtDateTime } from '../../../lib/time';
-import { ExportButtons } from '../../../components/ExportButtons';
+import { ExportButtons, type FetchRows } from '../../../components/ExportButtons';
+import { fetchAllRows } from '../../../lib/exportAll';
 
 export function AuditScreen() {
   const { t } = useTranslation('admin');
@@ -16,7 +18,7 @@ export function AuditScreen() {
   type AuditRow = NonNullable<typeof q.data>['rows'][number];
   // main writes 'system' for what no logged-in user did (start-up, the demo seed, background jobs)
   const who = (username: string | null) => (username === 'system' ? t('audit.system') : username);
-  // the page the table shows (server-paged, 100 rows), with its headers; times in KST
+  // every entry matching the filter (the table shows 100 a page), with the table's headers; times in KST
   const exportColumns = [
     { header: `${t('audit.when')} (KST)`, value: (r: AuditRow) => fmtDateTime(r.loggedAt) },
     { header: t('audit.who'), value: (r: AuditRow) => who(r.username) },
@@ -25,6 +27,11 @@ export function AuditScreen() {
     { header: t('audit.before'), value: (r: AuditRow) => (r.oldData ? JSON.stringify(r.oldData) : '') },
     { header: t('audit.after'), value: (r: AuditRow) => (r.newData ? JSON.stringify(r.newData) : '') },
   ];
+  const fetchAll: FetchRows<AuditRow> = (onProgress) => {
+    // entries written after the export began are not in it: the pages stay put while they come in
+    const to = new Date().toISOString();
+    return fetchAllRows((offset, limit) => call('admin.audit.list', { action: action || undefined, to, limit, offset }), { key: (r) => r.logId, onProgress });
+  };
   return (
     <div className="stack">
       <div className="toolbar">
@@ -36,7 +43,7 @@ export function AuditScreen() {
           {tc('common.refresh')}
         </button>
         {q.data && <span className="muted">{t('audit.total', { n: q.data.total })}</span>}
-        <ExportButtons name={`${th('tables.audit')} ${page + 1}`} columns={exportColumns} rows={q.data?.rows ?? []} testId="audit-export" />
+        <ExportButtons name={th('tables.audit')} columns={exportColumns} rows={q.data?.rows ?? []} fetchRows={fetchAll} testId="audit-export" />
       </div>
       {q.isPending ? (
         <Loading />

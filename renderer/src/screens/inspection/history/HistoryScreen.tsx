@@ -9,7 +9,8 @@ import { fmtDateTime } from '../../../lib/time';
 import { ActionStatusBadge, ProductSelect, useInspectionLive, VerdictBadge } from '../common';
 import { defectName, EMPTY_FILTERS, filtersToQuery, fmtPct, fmtScore, type HistoryFilters } from '../logic';
 import { ResultView } from '../result/ResultView';
-import { ExportButtons, type ExportColumn } from '../../../components/ExportButtons';
+import { ExportButtons, type ExportColumn, type FetchRows } from '../../../components/ExportButtons';
+import { fetchAllRows } from '../../../lib/exportAll';
 
 const PAGE = 50;
 
@@ -28,7 +29,7 @@ export function HistoryScreen() {
   const list = useCall('inspection.inspections.list', { ...query, limit: PAGE, offset: page * PAGE }, { placeholderData: (prev) => prev });
   const { t: th } = useTranslation('habits');
   type HistoryRow = NonNullable<typeof list.data>['rows'][number];
-  // the page the table shows, with its headers (the whole filtered history is the server's CSV export above)
+  // every inspection matching the filters (the table shows 50 a page), with the table's headers
   const pageColumns: ExportColumn<HistoryRow>[] = [
     { header: t('history.code'), value: (r) => r.inspectionCode },
     { header: `${t('history.date')} (KST)`, value: (r) => fmtDateTime(r.inspectionDate) },
@@ -41,6 +42,10 @@ export function HistoryScreen() {
     { header: t('history.inspector'), value: (r) => r.inspector ?? t('autoInspector') },
     { header: t('history.source'), value: (r) => t(`source.${r.source}`) },
   ];
+  const fetchAll: FetchRows<HistoryRow> = (onProgress) => {
+    const q = filtersToQuery(f);
+    return fetchAllRows((offset, limit) => call('inspection.inspections.list', { ...q, limit, offset }), { key: (r) => r.inspectionId, onProgress });
+  };
   const set = (p: Partial<HistoryFilters>) => {
     setF((cur) => ({ ...cur, ...p }));
     setPage(0);
@@ -117,7 +122,7 @@ export function HistoryScreen() {
         <button type="button" className="btn btn-primary" onClick={() => void exportCsv()} data-testid="history-export">
           ⤓ {t('history.export')}
         </button>
-        <ExportButtons name={`${th('tables.history')} ${page + 1}`} columns={pageColumns} rows={list.data?.rows ?? []} testId="history-page-export" />
+        <ExportButtons name={th('tables.history')} columns={pageColumns} rows={list.data?.rows ?? []} fetchRows={fetchAll} testId="history-page-export" />
       </form>
       {exporting && (
         <p className="muted" role="status" data-testid="export-status">
