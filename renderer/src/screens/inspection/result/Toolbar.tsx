@@ -1,6 +1,7 @@
-/** The result view's controls: layers (H, M, R), overlay opacity, the mask threshold ([ ]). */
+/** The result view's controls: layers (H, M, R), overlay opacity, the mask threshold ([ ]); keys named by app/shortcuts.ts. */
 import { useTranslation } from 'react-i18next';
 import { useInspectionPrefs } from '../store';
+import { ShortcutKeys } from '../../../app/ShortcutHelp';
 
 export function Toolbar({ threshold, setThreshold, pixelThreshold, hasMap }: { threshold: number; setThreshold: (v: number) => void; pixelThreshold: number; hasMap: boolean }) {
   const { t } = useTranslation('inspection');
@@ -11,15 +12,15 @@ export function Toolbar({ threshold, setThreshold, pixelThreshold, hasMap }: { t
         <legend className="sr-only">{t('view.layers')}</legend>
         <label className="toggle">
           <input type="checkbox" checked={prefs.showOverlay} onChange={(e) => prefs.set({ showOverlay: e.target.checked })} data-testid="toggle-overlay" />
-          {t('view.overlay')} <kbd>H</kbd>
+          {t('view.overlay')} <ShortcutKeys id="result.heatmap" />
         </label>
         <label className="toggle">
           <input type="checkbox" checked={prefs.showMask} onChange={(e) => prefs.set({ showMask: e.target.checked })} data-testid="toggle-mask" />
-          {t('view.mask')} <kbd>M</kbd>
+          {t('view.mask')} <ShortcutKeys id="result.mask" />
         </label>
         <label className="toggle">
           <input type="checkbox" checked={prefs.showComparison} onChange={(e) => prefs.set({ showComparison: e.target.checked })} data-testid="toggle-comparison" />
-          {t('view.comparison')} <kbd>R</kbd>
+          {t('view.comparison')} <ShortcutKeys id="result.reference" />
         </label>
       </fieldset>
       <label className="insp-slider">
@@ -30,7 +31,7 @@ export function Toolbar({ threshold, setThreshold, pixelThreshold, hasMap }: { t
       </label>
       <label className="insp-slider">
         <span>
-          {t('view.threshold')} <strong data-testid="threshold-value">{threshold.toFixed(2)}</strong> <span className="muted small">({t('view.applied', { v: pixelThreshold.toFixed(2) })})</span> <kbd>[</kbd> <kbd>]</kbd>
+          {t('view.threshold')} <strong data-testid="threshold-value">{threshold.toFixed(2)}</strong> <span className="muted small">({t('view.applied', { v: pixelThreshold.toFixed(2) })})</span> <ShortcutKeys id="result.thresholdDown" /> <ShortcutKeys id="result.thresholdUp" />
         </span>
         <input
           type="range"

@@ -20,7 +20,8 @@ import { ResultView } from '../result/ResultView';
 import { useInspectionPrefs } from '../store';
 import { Camera } from './Camera';
 import { PendingResult } from './PendingResult';
-import { useShortcut } from '../../../app/shortcuts';
+import { useShortcut, type ShortcutId } from '../../../app/shortcuts';
+import { ShortcutKeys } from '../../../app/ShortcutHelp';
 import { WatchStatus } from './WatchStatus';
 
 interface QueueItem {
@@ -237,11 +238,11 @@ export function StationScreen() {
                 data-testid="drop-zone"
                 aria-label={t('capture.open')}
               >
-                <strong>{t('capture.open')}</strong> <kbd>O</kbd>
+                <strong>{t('capture.open')}</strong> <ShortcutKeys id="station.open" />
                 <span className="muted small">{t('capture.drop')}</span>
               </div>
               <button type="button" className={`btn btn-big${cameraOn ? ' btn-primary' : ''}`} aria-pressed={cameraOn} onClick={() => setCameraOn((v) => !v)} data-testid="camera-toggle">
-                ◉ {cameraOn ? t('camera.off') : t('camera.on')} <kbd>K</kbd>
+                ◉ {cameraOn ? t('camera.off') : t('camera.on')} <ShortcutKeys id="station.camera" />
               </button>
               {cameraOn && <Camera onCapture={(dataUrl) => enqueue([{ name: `camera-${new Date().toISOString().replace(/[:.]/g, '')}.png`, dataUrl, source: 'camera' }])} disabled={!product?.bank} />}
             </>
@@ -287,7 +288,7 @@ export function StationScreen() {
           </section>
         )}
         <WatchStatus productCode={product?.productCode ?? null} />
-        <p className="muted small insp-keys">{t('keys')}</p>
+        <KeyHints />
       </aside>
       <section className="insp-main" aria-label={t('result')} aria-live="polite">
         {shownId ? (
@@ -303,5 +304,34 @@ export function StationScreen() {
         )}
       </section>
     </div>
+  );
+}
+
+/** The station's and the result view's keys, as the ? overlay names them (app/shortcuts.ts), with short words. */
+const KEY_HINTS: [ShortcutId[], string][] = [
+  [['station.open'], 'open'],
+  [['station.camera'], 'camera'],
+  [['station.capture'], 'capture'],
+  [['result.heatmap'], 'heatmap'],
+  [['result.mask'], 'mask'],
+  [['result.reference'], 'reference'],
+  [['result.thresholdDown', 'result.thresholdUp'], 'threshold'],
+];
+
+function KeyHints() {
+  const { t } = useTranslation('inspection');
+  return (
+    <p className="muted small insp-keys" data-testid="key-hints">
+      {t('keyHints.label')}:{' '}
+      {KEY_HINTS.map(([ids, word], i) => (
+        <span key={word}>
+          {i > 0 && ' · '}
+          {ids.map((id) => (
+            <ShortcutKeys key={id} id={id} />
+          ))}{' '}
+          {t(`keyHints.${word}`)}
+        </span>
+      ))}
+    </p>
   );
 }
