@@ -24,6 +24,8 @@ export default defineConfig({
           cli: resolve(__dirname, 'main/cli/bin.ts'),
           // the backend process (utilityProcess.fork): the station's services; Electron main only relays to it
           backend: resolve(__dirname, 'main/backend/entry.ts'),
+          // the browser host (`npm start` without Electron): runs built when current, like the CLI (scripts/start.mjs)
+          host: resolve(__dirname, 'main/host/bin.ts'),
           // the inspection engine's worker thread, next to index.js (engine.ts looks for worker.js beside itself)
           worker: resolve(__dirname, 'main/inspection/engine/worker.ts'),
         },

@@ -2,6 +2,7 @@
 import { createScratchDatabase } from './scratch';
 import { benchCylinders } from './cylinders/bench';
 import { benchCli } from './cli/bench';
+import { benchFirstStart } from './first-start/bench';
 import { benchTelemetry } from './telemetry/bench';
 import { benchFiles } from './files/bench';
 import { inspectionDataBench } from './inspection/data';
@@ -55,4 +56,6 @@ export const benches: Bench[] = [
   { name: 'files', run: (url, log, tmp) => benchFiles(url, log, tmp) },
   // `linedeck --help` (built, npm run) and `cylinders summary` on 100 000 cylinders: the whole command's wall time
   { name: 'cli', run: (url, log, tmp) => benchCli(url, log, tmp) },
+  // `npm start` on an empty machine: build, embedded server, migrations, demo seed to the URL (≤ 45 s)
+  { name: 'first-start', run: (_url, log, tmp) => benchFirstStart(log, tmp) },
 ];

@@ -18,7 +18,7 @@ import path from 'node:path';
 
 export const STAMP_FILE = 'cli-stamp.json';
 const OUT_DIR = path.join('out', 'electron', 'main');
-const ENTRIES = ['cli.js', 'worker.js'];
+const ENTRIES = ['cli.js', 'worker.js', 'host.js'];
 /** inputs of the build itself, relative to the repository root */
 const BUILD_INPUTS = ['electron.vite.config.ts', 'package.json', 'tsconfig.json', 'scripts/cli-bundle.mjs'];
 const SOURCE = /\.(m|c)?[jt]sx?$|\.json$/;
