@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import { DEFECT_KINDS, generateImage, setSpecs } from '../main/inspection/synth/generate';
 import { CUSTOMER_SITES, DEMO_CYLINDER_SPECS, DEMO_ITEMS, DEMO_VALVES, DEPARTMENTS, PLANT_PLACES } from '../main/cylinders/demo';
-import { test, expect, login } from './fixtures';
-import { ADMIN } from './station';
+import { chromium } from '@playwright/test';
+import { test, expect, login, TARGET, CHROMIUM_ARGS } from './fixtures';
+import { ADMIN, startStation } from './station';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** screenshots for docs/ only when asked for (LINEDECK_SCREENSHOTS=1), not on every test run */
@@ -23,7 +24,8 @@ const SHOTS = process.env.LINEDECK_SCREENSHOTS ? path.join(ROOT, 'docs', 'screen
  * Latin words a Korean screen may show. Words with a digit, '_' or an inner '-' in them (D100, prod1, CF00001,
  * COS_CGA330, linedeck-patchcore-default, DISPLAY_NAME) are identifiers and always allowed; so are single capital
  * letters (key caps O/K/H/M/R, variant letters: 제품 A형, 창고 B), e-mail addresses, file names (x.png), link
- * addresses (#/inspection?kiosk=1, postgresql://…) and paths (/data/line-camera). Each entry says why.
+ * addresses (#/inspection?kiosk=1, postgresql://…), paths (/data/line-camera) and commands in backquotes
+ * (`linedeck setup-code`). Each entry says why.
  */
 const ALLOWED = new Map<string, string>([
   ['LineDeck', 'the brand'],
@@ -115,6 +117,7 @@ function englishIn(text: string): string[] {
     .replace(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g, ' ') // e-mail addresses
     .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, ' ') // link addresses (postgresql://…)
     .replace(/#\/\S+/g, ' ') // the console's own links (#/inspection?kiosk=1)
+    .replace(/`[^`\n]*`/g, ' ') // a command to type, quoted (`linedeck setup-code`)
     .replace(/(^|[\s(])(\/[\w.-]+)+\/?/g, ' ') // paths (/data/line-camera/prod1)
     .replace(/[\p{L}\p{N}_.-]+\.(png|jpe?g|bmp|tiff?|webp|onnx|csv|xlsx|json|pdf|md|npy)\b/giu, ' '); // file names
   const found = new Map<string, string>();
@@ -154,6 +157,9 @@ async function screenText(page: Page): Promise<string> {
 }
 
 const findings: Record<string, string[]> = {};
+test.beforeEach(() => {
+  for (const k of Object.keys(findings)) delete findings[k];
+});
 
 async function check(page: Page, name: string): Promise<void> {
   // let the screen settle: no spinner, no "loading" state left
@@ -232,6 +238,12 @@ test('every screen in Korean says nothing in English (screenshots when asked for
   await expect(page.getByRole('dialog')).toBeVisible();
   await check(page, 'shortcuts');
   await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await page.getByTestId('kiosk-toggle').click();
+  await expect(page.getByTestId('inspection-workspace')).toHaveAttribute('data-kiosk', '1');
+  await check(page, 'inspection-kiosk');
+  await page.getByTestId('kiosk-toggle').click();
+  await expect(page.getByTestId('inspection-workspace')).toHaveAttribute('data-kiosk', '0');
   await go(page, '#/inspection/history');
   await expect(page.getByTestId('history-table').locator('tbody tr').first()).toBeVisible();
   await check(page, 'inspection-history');
@@ -265,4 +277,22 @@ test('every screen in Korean says nothing in English (screenshots when asked for
     fs.writeFileSync(test.info().outputPath('english.txt'), report);
   }
   expect(findings, 'English words on Korean screens').toEqual({});
+});
+
+test('the first-run setup screen of an installed station, in Korean, says nothing in English', async () => {
+  test.skip(TARGET === 'electron', 'the Electron target shares the worker station');
+  const st = await startStation({ demo: false, background: false });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const page = await (await browser.newContext({ locale: 'ko-KR', timezoneId: 'Asia/Seoul', viewport: { width: 1440, height: 900 } })).newPage();
+    await page.goto(st.info.openUrl);
+    await expect(page.getByRole('heading', { name: '첫 관리자 계정 만들기' })).toBeVisible();
+    await check(page, 'setup');
+    const report = Object.entries(findings).map(([screen, words]) => `${screen}:\n  ${words.join('\n  ')}`).join('\n');
+    if (report) console.log(report);
+    expect(findings, 'English words on the setup screen').toEqual({});
+  } finally {
+    await browser.close();
+    await st.stop();
+  }
 });
