@@ -777,6 +777,9 @@ export class InspectionPipeline {
    */
   private paperwork(clientUuid: string, input: Parameters<typeof artifacts>[0]): void {
     const p = (async () => {
+      // after the answer: drawing starts with synchronous work (the heatmap's colours) that would otherwise run in
+      // the microtask before the caller's continuation and delay the verdict it was written for
+      await new Promise<void>((r) => setImmediate(r));
       const drawn = await artifacts({ ...input, defer: true });
       await drawn.write();
       const names = Object.fromEntries(ARTIFACT_NAMES.map((n) => [n, { relPath: drawn.files.artifacts[n].relPath, sha256: drawn.files.artifacts[n].sha256 }])) as Record<ArtifactName, PlainFile>;
