@@ -603,10 +603,12 @@ export class InspectionPipeline {
     const engine = await this.eng();
     mark('prepare');
 
-    // the artifacts' base picture is scaled on sharp's threads and the references' embeddings are read while the
-    // engine's workers run the models on the pixels decoded above (one decode for everything)
-    const base = artifactBase(input.decoded.rgb);
-    base.catch(() => undefined);
+    // without a journal the artifacts' base picture is scaled on sharp's threads while the engine's workers run the
+    // models on the pixels decoded above (one decode for everything); with one, after the verdict (paperwork): on 2
+    // cores that resize competed with the models for the CPU (about 15 ms of a 1280×960 verdict)
+    const base = outbox ? null : artifactBase(input.decoded.rgb);
+    base?.catch(() => undefined);
+    // the references' embeddings are read meanwhile
     const references = known.references;
     references?.catch(() => undefined);
     const scored = await score({ engine, backbone, embedding, bankFile, image: input, productCode, imageThreshold, pixelThreshold, signal }, () => mark('engine'));
@@ -646,11 +648,11 @@ export class InspectionPipeline {
       const draw: DrawSpec = { mapSize: scored.pc.mapSize, geometry: scored.pc.geometry, mapRegions: scored.mapRegions, pixelThreshold, referencePath };
       await this.journal(outbox, record, productCode, draw, scored.pc.normalizedMap!);
       mark('journal');
-      this.paperwork(clientUuid, { store: svc.store, decoded: d, base, pc: scored.pc, mapRegions: scored.mapRegions, pixelThreshold, referenceAt });
+      this.paperwork(clientUuid, { store: svc.store, decoded: d, pc: scored.pc, mapRegions: scored.mapRegions, pixelThreshold, referenceAt }, input.decoded.rgb);
       row = opts.waitMs ? (((await outbox.waitFor(clientUuid, opts.waitMs)) as StoredInspection | undefined) ?? null) : null;
       files = row?.artifacts ?? { original: original.relPath, heatmap: null, mask: null, overlay: null, comparison: null, anomalyMap: null };
     } else {
-      const drawn = await artifacts({ store: svc.store, decoded: d, base, pc: scored.pc, mapRegions: scored.mapRegions, pixelThreshold, referenceAt, signal });
+      const drawn = await artifacts({ store: svc.store, decoded: d, base: base!, pc: scored.pc, mapRegions: scored.mapRegions, pixelThreshold, referenceAt, signal });
       mark('artifacts');
       const record = recordOf(drawn.files.artifacts) as InspectionRecord;
       const written = await persist(svc.read, svc.store, record, { written: drawn.written ?? undefined, withinTransaction: opts.withinTransaction });
@@ -775,12 +777,12 @@ export class InspectionPipeline {
    * picture into this station's cache (the screen shows them at `inspection.drawn`, the database away or not),
    * and leaves their names to the forwarder, which reads them back from the cache.
    */
-  private paperwork(clientUuid: string, input: Parameters<typeof artifacts>[0]): void {
+  private paperwork(clientUuid: string, input: Omit<Parameters<typeof artifacts>[0], 'base'>, rgb: RgbImage): void {
     const p = (async () => {
       // after the answer: drawing starts with synchronous work (the heatmap's colours) that would otherwise run in
       // the microtask before the caller's continuation and delay the verdict it was written for
       await new Promise<void>((r) => setImmediate(r));
-      const drawn = await artifacts({ ...input, defer: true });
+      const drawn = await artifacts({ ...input, base: artifactBase(rgb), defer: true });
       await drawn.write();
       const names = Object.fromEntries(ARTIFACT_NAMES.map((n) => [n, { relPath: drawn.files.artifacts[n].relPath, sha256: drawn.files.artifacts[n].sha256 }])) as Record<ArtifactName, PlainFile>;
       this.svc.bus?.emit('inspection.drawn', { clientUuid, artifacts: artifactPaths({ original: drawn.files.original, artifacts: names }) });
