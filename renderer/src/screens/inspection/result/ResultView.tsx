@@ -157,7 +157,9 @@ export function ResultView({ inspectionId, latencyMs }: { inspectionId: number; 
               <section className="insp-dtype">
                 <h3>{defectName(d.defectType, lang)}</h3>
                 <p className="muted small">
-                  {d.defectType.defectCode} · {d.defectType.fullNameKo ?? ''} {d.defectType.defectNameEn ? `· ${d.defectType.defectNameEn}` : ''}
+                  {/* the type's code (data), then its full name in the operator's language only */}
+                  <span translate="no">{d.defectType.defectCode}</span>
+                  {fullName(d.defectType, lang) ? ` · ${fullName(d.defectType, lang)}` : ''}
                 </p>
               </section>
             )}
@@ -170,4 +172,9 @@ export function ResultView({ inspectionId, latencyMs }: { inspectionId: number; 
       <ActionPanel d={d} />
     </article>
   );
+}
+
+/** a defect type's full name in the operator's language (Korean: 기공 (주조 결함); English: its English name) */
+function fullName(dt: { fullNameKo?: string | null; defectNameEn?: string | null }, lang: string): string | null {
+  return (lang.startsWith('ko') ? dt.fullNameKo : dt.defectNameEn) ?? null;
 }
