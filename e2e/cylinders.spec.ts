@@ -254,7 +254,9 @@ test('cylinders: a manager adds exceptions (unknown numbers refused) and a defau
   const rules = await api('cylinders.defaults.list', {});
   const arRule = rules.find((r: { gasName: string }) => r.gasName === 'Ar');
   expect(arRule).toMatchObject({ defaultEnduser: 'SKH', capacity: null, valveSpecCode: null, cylinderSpecCode: null, decides: ar });
-  await expect(page.getByTestId(`rule-${arRule.id}`)).toContainText('any (전체)');
+  // capacity, valve and cylinder spec left open: each says 전체 (any)
+  const arRow = page.getByTestId(`rule-${arRule.id}`).locator('td');
+  for (const col of [2, 3, 4]) await expect(arRow.nth(col)).toHaveText('전체');
 
   // the same rule again is refused, naming the rule that exists
   await page.getByTestId('rule-new').click();
