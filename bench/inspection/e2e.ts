@@ -123,7 +123,10 @@ async function measureSet(
   const goals: Goal[] = [];
   const { backboneDir, embeddingDir } = set;
   const home = fs.mkdtempSync(path.join(tmpDir, 'e2e-home-'));
-  const pipeline = new InspectionPipeline(new InspectionService({ dbs, paths: stationPaths(home) }), { backboneDir, embeddingDir });
+  // LINEDECK_BENCH_LANES=1|2 and LINEDECK_BENCH_THREADS=N: the engine's lanes and intra-op threads per session (to compare)
+  const lanes = process.env.LINEDECK_BENCH_LANES ? (Number(process.env.LINEDECK_BENCH_LANES) as 1 | 2) : undefined;
+  const threads = process.env.LINEDECK_BENCH_THREADS ? Number(process.env.LINEDECK_BENCH_THREADS) : undefined;
+  const pipeline = new InspectionPipeline(new InspectionService({ dbs, paths: stationPaths(home) }), { backboneDir, embeddingDir, engine: { lanes, threads } });
   // a station: the verdict is journaled and answered, the forwarder writes it
   const outbox = new Outbox(Outbox.dirOf(home));
   outbox.handle('inspection', (e) => pipeline.forwardInspection(e));
