@@ -135,8 +135,15 @@ function startDemoBackfill(station: Station, app: App, demo: boolean): void {
       return seedAsOwner(station, demo, async (owner) => {
         const counts: Record<string, number> = {};
         const mine = owner.instances().filter(({ module, instance }) => instance.backfill && pending.includes(module.name));
-        for (const [k, { instance }] of mine.entries()) {
-          Object.assign(counts, await instance.backfill!.run({ signal: controller.signal, progress: (f, m) => ctl.progress(f === null ? null : (k + f) / mine.length, m) }));
+        for (const [k, { module, instance }] of mine.entries()) {
+          // what the owner's instance wrote is on the station's screens at once (their caches are the station's)
+          const changed = () => app.instances().find((x) => x.module.name === module.name)?.instance.backfill?.changed?.();
+          const progress = (f: number | null, m?: string) => {
+            changed();
+            ctl.progress(f === null ? null : (k + f) / mine.length, m);
+          };
+          Object.assign(counts, await instance.backfill!.run({ signal: controller.signal, progress }));
+          changed();
         }
         return counts;
       });

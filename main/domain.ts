@@ -79,6 +79,11 @@ export interface DomainInstance<P extends ProcedureTable = ProcedureTable> {
   backfill?: {
     pending(): Promise<boolean>;
     run(ctl: { signal: AbortSignal; progress(fraction: number | null, message?: string): void }): Promise<Record<string, number>>;
+    /**
+     * called on the running station's instance while another instance (the owner's connections) runs the backfill:
+     * what it wrote is there now (e.g. empty the screens' caches)
+     */
+    changed?(): void;
   };
 }
 

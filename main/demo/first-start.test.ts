@@ -62,6 +62,10 @@ describe('first start of a demo station', () => {
         if (p.kind === 'demo.backfill') events.push(p);
       });
       const pool = second.app.services.dbs.pool('telemetry', 'read');
+      // a screen read while the older days fill in (the station's cache keeps it for minutes) ...
+      const comm = { tag: 'D201', startDate: new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10) };
+      const read = async () => ((await second.app.call('telemetry.comm', comm, { transport: 'cli', user: CLI_USER })) as { ok: boolean; value: { outages: { hours: number }[] } }).value;
+      await read();
       // the console sees the job: jobs.list while it runs, progress events until it completes
       const listed = await until('the backfill in jobs.list', async () => {
         const r = (await second.app.call('jobs.list', {}, { transport: 'cli', user: CLI_USER })) as { ok: boolean; value: JobProgress[] };
@@ -77,6 +81,9 @@ describe('first start of a demo station', () => {
       expect(n.rows[0].n).toBe(DEMO_TAGS.length * 8 * 8640 - 7 * 360);
       const dead = await pool.query(`SELECT 1 FROM public.anomalies WHERE tag_name = 'D201' AND level = 'comm'`);
       expect(dead.rowCount).toBe(1);
+      // ... shows the backfilled days once it is done: D201's 7 dead hours are an outage on the heatmap (7 or 8
+      // hourly cells: the first start's window does not end on the hour)
+      expect((await read()).outages.map((o) => o.hours).filter((h) => h === 7 || h === 8)).toHaveLength(1);
     } finally {
       await second.close();
     }

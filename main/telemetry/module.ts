@@ -35,6 +35,8 @@ export const telemetryModule = defineModule({
           const out: Record<string, number> = r ? { telemetry_rows: r.telemetry_rows, telemetry_anomalies: r.anomalies, telemetry_days: r.days } : {};
           return out;
         },
+        // the station's screens read through this instance's caches, not the owner's that ran the backfill
+        changed: () => svc.clearCaches(),
       },
       start: ({ demo }) => {
         // aggregates (plain PostgreSQL) or the console's tables beside TimescaleDB's policies, kept fresh
