@@ -77,16 +77,16 @@ export function readPostmasterPid(pgdata: string): { pid: number; port: number }
   return { pid, port };
 }
 
-async function canConnect(url: string): Promise<boolean> {
+/** A connected client when the server answers, else null (the caller ends the client). */
+async function connectIfUp(url: string): Promise<pg.Client | null> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
     await c.connect();
     await c.query('select 1');
-    return true;
+    return c;
   } catch {
-    return false;
-  } finally {
     await c.end().catch(() => undefined);
+    return null;
   }
 }
 
@@ -157,9 +157,11 @@ export async function startEmbedded(pgdata: string, opts: { port?: number; datab
     const deadline = Date.now() + (opts.recoveryWaitMs ?? RECOVERY_WAIT_MS);
     let said = false;
     while (isPostgresProcess(pidInfo.pid)) {
-      if (await canConnect(adminUrl)) {
+      const admin = await connectIfUp(adminUrl);
+      if (admin) {
         logger.info({ port: pidInfo.port }, 'joining the running embedded server');
-        await ensureDatabase(urlFor(pidInfo.port), database, appPassword, false);
+        // the same connection checks the database and the console's role (a CLI beside the app starts sooner)
+        await ensureDatabase(urlFor(pidInfo.port), database, appPassword, false, admin);
         return { url: urlFor(pidInfo.port), appUrl: appUrlFor(pidInfo.port), port: pidInfo.port, owned: false, stop: async () => undefined };
       }
       if (Date.now() > deadline)
@@ -283,9 +285,9 @@ async function pgCtlStop(pgdata: string): Promise<void> {
 
 /** The database, and the console's login role (db/roles.ts) with this folder's password; its grants come with the
  * migrations. */
-async function ensureDatabase(url: string, database: string, appPassword: string, setPassword = true): Promise<void> {
-  const admin = new pg.Client({ connectionString: url.replace(new RegExp(`/${database}$`), '/postgres') });
-  await admin.connect();
+async function ensureDatabase(url: string, database: string, appPassword: string, setPassword = true, connected?: pg.Client): Promise<void> {
+  const admin = connected ?? new pg.Client({ connectionString: url.replace(new RegExp(`/${database}$`), '/postgres') });
+  if (!connected) await admin.connect();
   try {
     const r = await admin.query('select 1 from pg_database where datname = $1', [database]);
     if (r.rowCount === 0) await admin.query(`create database ${admin.escapeIdentifier(database)}`);
