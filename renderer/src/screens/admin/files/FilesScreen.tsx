@@ -30,12 +30,10 @@ export function FilesScreen() {
   const isAdmin = useSession(hasRole('admin'));
   const space = useCall('files.space', {});
   const save = useCallMutation('files.retention.set', ['files.space']);
-  const [days, setDays] = useState<string>('');
+  // what the admin typed; null: not edited, the stored setting is shown (no empty first render, no reset on clearing)
+  const [edited, setDays] = useState<string | null>(null);
   const [job, setJob] = useState<JobProgress | null>(null);
   const [err, setErr] = useState<Error | null>(null);
-  useEffect(() => {
-    if (space.data && days === '') setDays(String(space.data.retentionDays));
-  }, [space.data, days]);
   useEffect(
     () =>
       onEvent('job.progress', (p) => {
@@ -48,6 +46,7 @@ export function FilesScreen() {
   if (space.isPending) return <Loading />;
   if (!space.data) return <ErrorState error={space.error} onRetry={() => void space.refetch()} />;
   const s = space.data;
+  const days = edited ?? String(s.retentionDays);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void save.mutateAsync({ retentionDays: Number(days) }).catch(() => undefined);
