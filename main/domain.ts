@@ -15,7 +15,7 @@ import type { EnsureHook, MigrateResult, Migration } from './db/migrate';
 import type { Databases } from './db/pools';
 import type { Station } from './db/station';
 import type { EventBus } from './events';
-import type { JobRunner } from './jobs/jobs';
+import type { JobControl, JobRunner } from './jobs/jobs';
 
 /** The station's shared services, built once by main/app.ts and handed to every module's `create`. */
 export interface AppServices {
@@ -78,7 +78,7 @@ export interface DomainInstance<P extends ProcedureTable = ProcedureTable> {
    */
   backfill?: {
     pending(): Promise<boolean>;
-    run(ctl: { signal: AbortSignal; progress(fraction: number | null, message?: string): void }): Promise<Record<string, number>>;
+    run(ctl: JobControl): Promise<Record<string, number>>;
     /**
      * called on the running station's instance while another instance (the owner's connections) runs the backfill:
      * what it wrote is there now (e.g. empty the screens' caches)

@@ -18,6 +18,7 @@ import type { Databases } from '../db/pools';
 import { isTimescale, refreshTelemetry, type RefreshResult } from './refresh';
 import type { TelemetryService } from './service';
 import type { QcRule } from './types';
+import type { JobControl } from '../jobs/jobs';
 import { jobMessage } from '../jobs/message';
 
 export interface DemoTag {
@@ -255,11 +256,6 @@ export async function seedTelemetryDemo(client: pg.ClientBase | pg.Pool, opts: S
   return out;
 }
 
-export interface BackfillControl {
-  signal?: AbortSignal;
-  progress?: (fraction: number | null, message?: string) => void;
-}
-
 /** What seedTelemetryDemo left for later (`syncDays`), if anything: days done and to do. */
 export async function pendingTelemetryBackfill(client: pg.ClientBase | pg.Pool): Promise<{ anchor: Date; from: Date; doneFrom: Date } | null> {
   const r = await client.query<{ anchor: Date; from_ts: Date; done_from: Date }>('SELECT anchor, from_ts, done_from FROM public.tl_demo_backfill WHERE id = 1');
@@ -274,7 +270,7 @@ export async function pendingTelemetryBackfill(client: pg.ClientBase | pg.Pool):
  * fill in as it goes. The same rows as seeding it all at once (the values are a function of tag and time, the
  * events are placed relative to the same anchor). Cancellable between days; resumes where it stopped.
  */
-export async function backfillTelemetryDemo(client: pg.ClientBase | pg.Pool, ctl: BackfillControl = {}): Promise<{ telemetry_rows: number; anomalies: number; days: number } | null> {
+export async function backfillTelemetryDemo(client: pg.ClientBase | pg.Pool, ctl: Partial<JobControl> = {}): Promise<{ telemetry_rows: number; anomalies: number; days: number } | null> {
   const p = await pendingTelemetryBackfill(client);
   if (!p) return null;
   const total = Math.max(1, Math.round((p.doneFrom.getTime() - p.from.getTime()) / DAY_MS));
@@ -286,7 +282,7 @@ export async function backfillTelemetryDemo(client: pg.ClientBase | pg.Pool, ctl
   const timescale = await isTimescale(client);
   ctl.progress?.(0, jobMessage('demoBackfill', { i: 0, n: total }));
   while (doneFrom.getTime() > p.from.getTime()) {
-    if (ctl.signal?.aborted) throw new Error('cancelled');
+    ctl.signal?.throwIfAborted();
     const lo = new Date(Math.max(p.from.getTime(), doneFrom.getTime() - DAY_MS));
     rows += (await bulkInsert(client, lo, doneFrom, p.anchor)).rowCount ?? 0;
     anomalies += await insertAnomalies(client, lo, doneFrom, p.anchor);

@@ -25,17 +25,12 @@ export const telemetryModule = defineModule({
       backfill: {
         pending: async () => (await pendingTelemetryBackfill(s.dbs.pool('telemetry', 'read'))) !== null,
         run: async (ctl) => {
-          // each day done is on screen at the next read (the caches are emptied as it goes)
-          const progress = (f: number | null, m?: string) => {
-            svc.clearCaches();
-            ctl.progress(f, m);
-          };
-          const r = await backfillTelemetryDemo(s.dbs.pool('telemetry', 'job'), { signal: ctl.signal, progress });
-          svc.clearCaches();
+          const r = await backfillTelemetryDemo(s.dbs.pool('telemetry', 'job'), ctl);
           const out: Record<string, number> = r ? { telemetry_rows: r.telemetry_rows, telemetry_anomalies: r.anomalies, telemetry_days: r.days } : {};
           return out;
         },
-        // the station's screens read through this instance's caches, not the owner's that ran the backfill
+        // each day done is on the station's screens at their next read (boot calls this on the station's instance
+        // after every day: the owner's instance that runs the backfill serves no screen)
         changed: () => svc.clearCaches(),
       },
       start: ({ demo }) => {
